@@ -1,0 +1,84 @@
+//! Error type of the MLS half: every fallible `Session` operation returns [`MlsError`].
+//!
+//! Messages never carry key material or message contents; they name what went wrong only.
+
+use thiserror::Error;
+
+/// Why an MLS operation failed. A failed operation leaves the group state unchanged.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MlsError {
+    /// The bytes are not a well-formed MLS message.
+    #[error("malformed MLS message")]
+    Malformed,
+    /// The message is well formed but not of the kind this call expects
+    /// (e.g. a key package where a welcome was expected).
+    #[error("unexpected MLS message type")]
+    UnexpectedMessageType,
+    /// A key package failed validation (signature, ciphersuite, capabilities, lifetime).
+    #[error("invalid key package")]
+    InvalidKeyPackage,
+    /// A credential is not a well-formed `mlsframe` identity (user id, device id).
+    #[error("invalid member identity")]
+    InvalidIdentity,
+    /// The message belongs to another group.
+    #[error("message is for a different group")]
+    WrongGroup,
+    /// The message is for another epoch (stale, replayed or from the future).
+    #[error("message is for a different epoch")]
+    WrongEpoch,
+    /// The message failed MLS validation (authentication, decryption, proposal rules).
+    #[error("message rejected by MLS validation")]
+    Rejected,
+    /// The message uses a wire format the group's handshake policy forbids.
+    #[error("message wire format not allowed by the group policy")]
+    WireFormatNotAllowed,
+    /// The welcome does not carry valid `mlsframe` group parameters, or is not for us.
+    #[error("invalid welcome")]
+    InvalidWelcome,
+    /// Group parameters are out of range (unknown SFrame suite, bad epoch bits).
+    #[error("invalid group parameters")]
+    InvalidParams,
+    /// The operation needs a group but the session has none.
+    #[error("session is not in a group")]
+    NoGroup,
+    /// The session is already in a group.
+    #[error("session is already in a group")]
+    AlreadyInGroup,
+    /// We were removed from the group; only read-only queries remain.
+    #[error("no longer a member of the group")]
+    NotMember,
+    /// A previous incoming commit violated the admission policy; the group is unusable.
+    #[error("group terminated after a policy violation")]
+    Terminated,
+    /// Our own commit is pending: confirm or discard it first.
+    #[error("a commit of ours is pending")]
+    CommitPending,
+    /// There is no pending commit of ours.
+    #[error("no pending commit")]
+    NoPendingCommit,
+    /// The admission policy refused a credential for a commit we would create.
+    #[error("admission policy refused a member: {reason}")]
+    AdmissionRefused {
+        /// The reason the policy gave.
+        reason: String,
+    },
+    /// A leaf index or user to remove is not in the group.
+    #[error("no such member")]
+    UnknownMember,
+    /// The device (user id, device id) is already in the group.
+    #[error("member already in the group")]
+    DuplicateMember,
+    /// A commit cannot remove its own sender; use `leave`.
+    #[error("cannot remove ourselves by commit; use leave")]
+    CannotRemoveSelf,
+    /// The operation needs input (e.g. at least one key package) and got none.
+    #[error("empty input")]
+    EmptyInput,
+    /// An internal failure (crypto or storage); not caused by the input.
+    #[error("internal MLS failure: {0}")]
+    Internal(&'static str),
+}
+
+/// Result alias for the MLS half.
+pub type Result<T> = core::result::Result<T, MlsError>;

@@ -1,0 +1,492 @@
+//! The SFrame key schedule (RFC 9605 §4.4.2) and the AEAD engines it feeds (§4.5).
+//!
+//! [`FrameKey`] holds what is derived once per (base key, KID): the salt and the expanded
+//! AEAD key (AES round keys, or AES round keys plus a keyed HMAC state). Frames are then
+//! sealed and opened with no further derivation, and no allocation unless the metadata is
+//! unusually long (see [`FrameKey::seal`]).
+
+use aes::Aes128;
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use ctr::cipher::{InnerIvInit, StreamCipher};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha512};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::error::{MalformedReason, SframeError};
+use super::header::{Header, MAX_HEADER_LEN};
+use super::suite::{CipherSuite, NONCE_LEN};
+
+/// AES-CTR as RFC 9605 §4.5.1 uses it: a 16-byte IV `nonce || 0x00000000`, the last four
+/// bytes counting blocks.
+type Aes128Ctr = ctr::Ctr32BE<Aes128>;
+
+/// Label prefixes of the §4.4.2 key schedule.
+const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
+const SALT_LABEL: &[u8] = b"SFrame 1.0 Secret salt ";
+
+/// Header plus metadata up to this size is assembled on the stack as the AAD.
+const STACK_AAD_LEN: usize = 1024;
+
+/// The expanded AEAD key of one suite: AES-GCM, or AES-CTR plus HMAC-SHA256 as RFC 9605
+/// §4.5.1 combines them. Most callers never see it: [`FrameKey`] wraps it with the salt.
+/// It is public for known-answer tests of the AEAD alone.
+///
+/// ```
+/// use mlsframe::sframe::{AeadKey, CipherSuite};
+/// let key = AeadKey::new(CipherSuite::Aes128CtrHmacSha256_80, &[1u8; 48])?;
+/// let mut sealed = [0u8; 3 + 10];
+/// key.encrypt(&[0u8; 12], b"aad", b"abc", &mut sealed)?;
+/// let mut opened = [0u8; 3];
+/// key.decrypt(&[0u8; 12], b"aad", &sealed, &mut opened)?;
+/// assert_eq!(&opened, b"abc");
+/// # Ok::<(), mlsframe::sframe::SframeError>(())
+/// ```
+pub struct AeadKey(Engine);
+
+impl std::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AeadKey(..)")
+    }
+}
+
+enum Engine {
+    Gcm128(Aes128Gcm),
+    Gcm256(Aes256Gcm),
+    CtrHmac {
+        aes: Aes128,
+        mac: Hmac<Sha256>,
+        tag_len: usize,
+    },
+}
+
+/// Everything derived from one (base key, KID): the nonce salt and the ready-to-use AEAD.
+///
+/// Derivation runs once, in [`FrameKey::derive`]; sealing and opening only compute the nonce
+/// (`salt XOR CTR`). The salt is zeroized on drop, the AES round keys by the `aes` crate's
+/// own `zeroize` support; `Debug` shows only the suite and KID.
+pub struct FrameKey {
+    suite: CipherSuite,
+    kid: u64,
+    salt: [u8; NONCE_LEN],
+    aead: AeadKey,
+}
+
+impl Drop for FrameKey {
+    fn drop(&mut self) {
+        self.salt.zeroize();
+    }
+}
+
+impl std::fmt::Debug for FrameKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameKey")
+            .field("suite", &self.suite)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `label || KID (u64 BE) || suite (u16 BE)`, as §4.4.2 builds the HKDF info.
+fn label(prefix: &[u8], kid: u64, suite: CipherSuite) -> ([u8; 33], usize) {
+    let mut out = [0u8; 33];
+    let n = prefix.len();
+    out[..n].copy_from_slice(prefix);
+    out[n..n + 8].copy_from_slice(&kid.to_be_bytes());
+    out[n + 8..n + 10].copy_from_slice(&suite.id().to_be_bytes());
+    (out, n + 10)
+}
+
+/// HKDF-Extract with an empty salt, then the key and salt expansions of §4.4.2.
+fn expand_key_and_salt(
+    suite: CipherSuite,
+    base_key: &[u8],
+    kid: u64,
+    key: &mut [u8],
+    salt: &mut [u8],
+) {
+    let (key_info, key_info_len) = label(KEY_LABEL, kid, suite);
+    let (salt_info, salt_info_len) = label(SALT_LABEL, kid, suite);
+    // Expansion lengths are at most 48 bytes, far below HKDF's 255 * Nh limit.
+    const WHY: &str = "SFrame key and salt lengths are within HKDF's output limit";
+    match suite {
+        CipherSuite::Aes256GcmSha512_128 => {
+            let hk = Hkdf::<Sha512>::new(None, base_key);
+            hk.expand(&key_info[..key_info_len], key).expect(WHY);
+            hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
+        }
+        _ => {
+            let hk = Hkdf::<Sha256>::new(None, base_key);
+            hk.expand(&key_info[..key_info_len], key).expect(WHY);
+            hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
+        }
+    }
+}
+
+/// The raw §4.4.2 outputs for `(base_key, kid)`: `sframe_key` (Nk bytes) and
+/// `sframe_salt` (Nn bytes). Exposed for known-answer tests and interop checks; the media
+/// path never needs raw keys. Both are zeroized when dropped.
+pub fn derive_key_and_salt(
+    suite: CipherSuite,
+    base_key: &[u8],
+    kid: u64,
+) -> (Zeroizing<Vec<u8>>, Zeroizing<[u8; NONCE_LEN]>) {
+    let mut key = Zeroizing::new(vec![0u8; suite.key_len()]);
+    let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
+    expand_key_and_salt(suite, base_key, kid, &mut key, &mut salt[..]);
+    (key, salt)
+}
+
+impl FrameKey {
+    /// Derives the key and salt for `kid` from `base_key` (RFC 9605 §4.4.2) and expands the
+    /// AEAD key. The raw key bytes live only on the stack during this call and are zeroized.
+    pub fn derive(suite: CipherSuite, base_key: &[u8], kid: u64) -> FrameKey {
+        let mut key = Zeroizing::new([0u8; 48]);
+        let key = &mut key[..suite.key_len()];
+        let mut salt = [0u8; NONCE_LEN];
+        expand_key_and_salt(suite, base_key, kid, key, &mut salt);
+        let aead = AeadKey::new(suite, key).expect("derived key length matches the suite");
+        FrameKey {
+            suite,
+            kid,
+            salt,
+            aead,
+        }
+    }
+
+    /// The suite this key was derived for.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The KID this key was derived for.
+    pub fn kid(&self) -> u64 {
+        self.kid
+    }
+
+    /// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
+    fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.salt;
+        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
+            *n ^= c;
+        }
+        nonce
+    }
+
+    /// Seals one frame into `out` as `header || ciphertext || tag` and returns its length.
+    ///
+    /// `input` is the plaintext, or `None` when the plaintext already sits in `out` right
+    /// after the header (the in-place path). The AAD is `header || metadata`; metadata up to
+    /// 1 KiB is assembled on the stack, longer metadata in a temporary heap buffer.
+    pub(crate) fn seal(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        input: Option<&[u8]>,
+        plaintext_len: usize,
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        let header = Header::new(self.kid, ctr);
+        let header_len = header.encoded_len();
+        let tag_len = self.suite.tag_len();
+        let needed = header_len + plaintext_len + tag_len;
+        if out.len() < needed {
+            return Err(SframeError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        header.encode(out)?;
+        let (head, rest) = out.split_at_mut(header_len);
+        let (body, rest) = rest.split_at_mut(plaintext_len);
+        let tag = &mut rest[..tag_len];
+        let buf = match input {
+            Some(plaintext) => InOutBuf::new(plaintext, body)
+                .map_err(|_| SframeError::InvalidArgument("plaintext length mismatch"))?,
+            None => InOutBuf::from(body),
+        };
+        with_aad(head, metadata, |aad| {
+            self.aead.seal_inout(&self.nonce(ctr), aad, buf, tag)
+        })?;
+        Ok(needed)
+    }
+
+    /// Opens the frame whose parsed header is `header` (`header_len` bytes of `frame`),
+    /// writing the plaintext to `out`, or in place when `out` is `None` (the plaintext then
+    /// stays at `frame[header_len..]`). Returns the plaintext length.
+    pub(crate) fn open(
+        &self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &mut FrameInput<'_>,
+    ) -> Result<usize, SframeError> {
+        let tag_len = self.suite.tag_len();
+        let body_len = frame
+            .len()
+            .checked_sub(header_len + tag_len)
+            .ok_or(MalformedReason::TruncatedTag)?;
+        let nonce = self.nonce(header.ctr);
+        match frame {
+            FrameInput::Separate { frame, out } => {
+                let available = out.len();
+                let out = out.get_mut(..body_len).ok_or(SframeError::BufferTooSmall {
+                    needed: body_len,
+                    available,
+                })?;
+                let (head, rest) = frame.split_at(header_len);
+                let (body, tag) = rest.split_at(body_len);
+                let buf = InOutBuf::new(body, out)
+                    .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
+                with_aad(head, metadata, |aad| {
+                    self.aead.open_inout(&nonce, aad, buf, tag)
+                })?;
+            }
+            FrameInput::InPlace(frame) => {
+                let (head, rest) = frame.split_at_mut(header_len);
+                let (body, tag) = rest.split_at_mut(body_len);
+                with_aad(head, metadata, |aad| {
+                    self.aead.open_inout(&nonce, aad, InOutBuf::from(body), tag)
+                })?;
+            }
+        }
+        Ok(body_len)
+    }
+}
+
+impl AeadKey {
+    /// Expands `key` (Nk bytes: for CTR+HMAC suites the AES key then the HMAC key).
+    ///
+    /// # Errors
+    /// [`SframeError::InvalidArgument`] when `key` is not `suite.key_len()` bytes.
+    pub fn new(suite: CipherSuite, key: &[u8]) -> Result<AeadKey, SframeError> {
+        let bad = |_| SframeError::InvalidArgument("key length does not match the suite");
+        if key.len() != suite.key_len() {
+            return Err(SframeError::InvalidArgument(
+                "key length does not match the suite",
+            ));
+        }
+        Ok(AeadKey(match suite {
+            CipherSuite::Aes128GcmSha256_128 => {
+                Engine::Gcm128(Aes128Gcm::new_from_slice(key).map_err(bad)?)
+            }
+            CipherSuite::Aes256GcmSha512_128 => {
+                Engine::Gcm256(Aes256Gcm::new_from_slice(key).map_err(bad)?)
+            }
+            _ => Engine::CtrHmac {
+                aes: Aes128::new_from_slice(&key[..16]).map_err(bad)?,
+                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key[16..]).map_err(bad)?,
+                tag_len: suite.tag_len(),
+            },
+        }))
+    }
+
+    fn tag_len(&self) -> usize {
+        match &self.0 {
+            Engine::Gcm128(_) | Engine::Gcm256(_) => 16,
+            Engine::CtrHmac { tag_len, .. } => *tag_len,
+        }
+    }
+
+    /// Encrypts `plaintext` into `out` as `ciphertext || tag`; returns the bytes written.
+    ///
+    /// # Errors
+    /// [`SframeError::BufferTooSmall`] when `out` cannot hold plaintext and tag.
+    pub fn encrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        let needed = plaintext.len() + self.tag_len();
+        let available = out.len();
+        let out = out
+            .get_mut(..needed)
+            .ok_or(SframeError::BufferTooSmall { needed, available })?;
+        let (body, tag) = out.split_at_mut(plaintext.len());
+        let buf = InOutBuf::new(plaintext, body)
+            .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
+        self.seal_inout(nonce, aad, buf, tag)?;
+        Ok(needed)
+    }
+
+    /// Verifies and decrypts `ciphertext || tag` into `out`; returns the plaintext length.
+    ///
+    /// # Errors
+    /// [`SframeError::AuthenticationFailed`], [`SframeError::MalformedFrame`] when shorter
+    /// than a tag, [`SframeError::BufferTooSmall`].
+    pub fn decrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        sealed: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        let len = sealed
+            .len()
+            .checked_sub(self.tag_len())
+            .ok_or(MalformedReason::TruncatedTag)?;
+        let available = out.len();
+        let out = out.get_mut(..len).ok_or(SframeError::BufferTooSmall {
+            needed: len,
+            available,
+        })?;
+        let (body, tag) = sealed.split_at(len);
+        let buf = InOutBuf::new(body, out)
+            .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
+        self.open_inout(nonce, aad, buf, tag)?;
+        Ok(len)
+    }
+
+    pub(crate) fn seal_inout(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: InOutBuf<'_, '_, u8>,
+        tag_out: &mut [u8],
+    ) -> Result<(), SframeError> {
+        let too_long = |_| SframeError::InvalidArgument("frame exceeds the AEAD's length limit");
+        match &self.0 {
+            Engine::Gcm128(aead) => {
+                let tag = aead
+                    .encrypt_inout_detached(nonce.into(), aad, buf)
+                    .map_err(too_long)?;
+                tag_out.copy_from_slice(&tag);
+            }
+            Engine::Gcm256(aead) => {
+                let tag = aead
+                    .encrypt_inout_detached(nonce.into(), aad, buf)
+                    .map_err(too_long)?;
+                tag_out.copy_from_slice(&tag);
+            }
+            Engine::CtrHmac { aes, mac, tag_len } => {
+                let mut buf = buf;
+                ctr_cipher(aes, nonce)
+                    .try_apply_keystream_inout(buf.reborrow())
+                    .map_err(|_| SframeError::InvalidArgument("frame exceeds AES-CTR's limit"))?;
+                let full = ctr_hmac_tag(mac, *tag_len, nonce, aad, buf.get_out());
+                tag_out.copy_from_slice(&full[..*tag_len]);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn open_inout(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: InOutBuf<'_, '_, u8>,
+        tag: &[u8],
+    ) -> Result<(), SframeError> {
+        match &self.0 {
+            Engine::Gcm128(aead) => {
+                let tag = tag.try_into().map_err(|_| MalformedReason::TruncatedTag)?;
+                aead.decrypt_inout_detached(nonce.into(), aad, buf, tag)
+                    .map_err(|_| SframeError::AuthenticationFailed)
+            }
+            Engine::Gcm256(aead) => {
+                let tag = tag.try_into().map_err(|_| MalformedReason::TruncatedTag)?;
+                aead.decrypt_inout_detached(nonce.into(), aad, buf, tag)
+                    .map_err(|_| SframeError::AuthenticationFailed)
+            }
+            Engine::CtrHmac { aes, mac, tag_len } => {
+                // Authenticate the ciphertext before releasing any plaintext.
+                let expected = ctr_hmac_tag(mac, *tag_len, nonce, aad, buf.get_in());
+                if !bool::from(expected[..*tag_len].ct_eq(tag)) {
+                    return Err(SframeError::AuthenticationFailed);
+                }
+                ctr_cipher(aes, nonce)
+                    .try_apply_keystream_inout(buf)
+                    .map_err(|_| SframeError::InvalidArgument("frame exceeds AES-CTR's limit"))
+            }
+        }
+    }
+}
+
+/// Calls `f` with `header || metadata` as one slice: the header itself when there is no
+/// metadata, a stack buffer up to [`STACK_AAD_LEN`], a heap buffer beyond.
+fn with_aad<R>(header: &[u8], metadata: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    if metadata.is_empty() {
+        return f(header);
+    }
+    let total = header.len() + metadata.len();
+    if total <= STACK_AAD_LEN {
+        let mut aad = [0u8; STACK_AAD_LEN];
+        aad[..header.len()].copy_from_slice(header);
+        aad[header.len()..total].copy_from_slice(metadata);
+        f(&aad[..total])
+    } else {
+        let mut aad = Vec::with_capacity(total);
+        aad.extend_from_slice(header);
+        aad.extend_from_slice(metadata);
+        f(&aad)
+    }
+}
+
+/// AES-128-CTR keyed with the cached round keys, IV `nonce || 0^32`.
+fn ctr_cipher(aes: &Aes128, nonce: &[u8; NONCE_LEN]) -> Aes128Ctr {
+    let mut iv = [0u8; 16];
+    iv[..NONCE_LEN].copy_from_slice(nonce);
+    Aes128Ctr::from_core(ctr::CtrCore::inner_iv_init(aes.clone(), &iv.into()))
+}
+
+/// The §4.5.1 tag: HMAC over `len(aad) || len(ct) || Nt || nonce || aad || ct`, untruncated.
+fn ctr_hmac_tag(
+    mac: &Hmac<Sha256>,
+    tag_len: usize,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    ct: &[u8],
+) -> [u8; 32] {
+    let mut mac = mac.clone();
+    mac.update(&(aad.len() as u64).to_be_bytes());
+    mac.update(&(ct.len() as u64).to_be_bytes());
+    mac.update(&(tag_len as u64).to_be_bytes());
+    mac.update(nonce);
+    mac.update(aad);
+    mac.update(ct);
+    mac.finalize().into_bytes().into()
+}
+
+/// Where an incoming frame is and where its plaintext goes.
+pub(crate) enum FrameInput<'a> {
+    /// Read `frame`, write the plaintext to the start of `out`.
+    Separate { frame: &'a [u8], out: &'a mut [u8] },
+    /// Decrypt inside the frame buffer; the plaintext is left after the header.
+    InPlace(&'a mut [u8]),
+}
+
+impl FrameInput<'_> {
+    pub(crate) fn frame(&self) -> &[u8] {
+        match self {
+            FrameInput::Separate { frame, .. } => frame,
+            FrameInput::InPlace(frame) => frame,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.frame().len()
+    }
+}
+
+/// Upper bound on the sealed size of `plaintext_len` bytes under `suite`, whatever the KID
+/// and CTR.
+pub fn max_frame_len(suite: CipherSuite, plaintext_len: usize) -> Option<usize> {
+    plaintext_len.checked_add(MAX_HEADER_LEN + suite.tag_len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let key = FrameKey::derive(CipherSuite::Aes128GcmSha256_128, &[7u8; 16], 3);
+        let text = format!("{key:?}");
+        assert_eq!(text, "FrameKey { suite: Aes128GcmSha256_128, kid: 3, .. }");
+    }
+}

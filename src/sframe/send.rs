@@ -1,0 +1,204 @@
+//! The sending side: a [`SendKey`] is an encrypt-only key with its own atomic frame
+//! counter, so no (key, CTR) pair is ever used twice, however many threads seal with it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::error::SframeError;
+use super::header::Header;
+use super::key::FrameKey;
+use super::suite::CipherSuite;
+
+/// An encrypt-only SFrame key for one KID, with the counter that makes every nonce unique.
+///
+/// `SendKey` is `Send + Sync`: threads may seal with one key concurrently and each frame
+/// still gets its own counter. When the counter space is spent, sealing fails with
+/// [`SframeError::CounterExhausted`] instead of wrapping.
+///
+/// ```
+/// use mlsframe::sframe::{CipherSuite, Receiver, SendKey};
+/// let base_key = [0x42u8; 16];
+/// let sender = SendKey::new(CipherSuite::Aes128GcmSha256_128, 7, &base_key);
+/// let mut receiver = Receiver::new();
+/// receiver.add_key(CipherSuite::Aes128GcmSha256_128, 7, &base_key)?;
+///
+/// let mut frame = vec![0u8; sender.max_ciphertext_len(5).unwrap()];
+/// let n = sender.encrypt(b"", b"hello", &mut frame)?;
+/// let mut plain = [0u8; 5];
+/// let opened = receiver.decrypt(b"", &frame[..n], &mut plain)?;
+/// assert_eq!((&plain[..], opened.kid), (&b"hello"[..], 7));
+/// # Ok::<(), mlsframe::sframe::SframeError>(())
+/// ```
+#[derive(Debug)]
+pub struct SendKey {
+    key: FrameKey,
+    /// The next counter to hand out; `u64::MAX` means exhausted.
+    next_ctr: AtomicU64,
+}
+
+impl SendKey {
+    /// Derives the send key for `kid` from `base_key` (RFC 9605 §4.4.2); counters start at 0.
+    pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8]) -> SendKey {
+        SendKey::from_frame_key(FrameKey::derive(suite, base_key, kid))
+    }
+
+    pub(crate) fn from_frame_key(key: FrameKey) -> SendKey {
+        SendKey {
+            key,
+            next_ctr: AtomicU64::new(0),
+        }
+    }
+
+    /// Continues counting from `ctr`, for a key whose counters below `ctr` were already
+    /// used (for example restored from storage). Never move a counter backwards.
+    #[must_use]
+    pub fn starting_at(self, ctr: u64) -> SendKey {
+        self.next_ctr.store(ctr, Ordering::Relaxed);
+        self
+    }
+
+    /// The KID this key seals under.
+    pub fn kid(&self) -> u64 {
+        self.key.kid()
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.key.suite()
+    }
+
+    /// The counter the next frame will use.
+    pub fn next_counter(&self) -> u64 {
+        self.next_ctr.load(Ordering::Relaxed)
+    }
+
+    /// The sealed size of a `plaintext_len`-byte frame sent next: header (for this KID
+    /// and the current counter) plus plaintext plus tag. Exact for a single sending
+    /// thread; when threads share the key, a concurrent send may push the counter across
+    /// a byte boundary and grow the header by one byte, so size such buffers with
+    /// [`max_frame_len`](crate::sframe::max_frame_len). `None` on overflow.
+    pub fn max_ciphertext_len(&self, plaintext_len: usize) -> Option<usize> {
+        let header = Header::new(self.kid(), self.next_counter()).encoded_len();
+        plaintext_len.checked_add(header + self.suite().tag_len())
+    }
+
+    fn take_counter(&self) -> Result<u64, SframeError> {
+        self.next_ctr
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_add(1))
+            .map_err(|_| SframeError::CounterExhausted)
+    }
+
+    /// Seals `plaintext` into `out` (`header || ciphertext || tag`) and returns the bytes
+    /// written. Allocates nothing (unless `metadata` exceeds 1 KiB).
+    ///
+    /// # Errors
+    /// [`SframeError::BufferTooSmall`] (the counter it took is then spent, never reused),
+    /// [`SframeError::CounterExhausted`].
+    pub fn encrypt(
+        &self,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        let ctr = self.take_counter()?;
+        self.key
+            .seal(ctr, metadata, Some(plaintext), plaintext.len(), out)
+    }
+
+    /// Seals in place: `buf[..plaintext_len]` holds the plaintext and `buf` has room for
+    /// header and tag; on return `buf[..n]` is the sealed frame.
+    ///
+    /// # Errors
+    /// As [`encrypt`](Self::encrypt); also [`SframeError::InvalidArgument`] when
+    /// `plaintext_len > buf.len()`.
+    pub fn encrypt_in_place(
+        &self,
+        metadata: &[u8],
+        buf: &mut [u8],
+        plaintext_len: usize,
+    ) -> Result<usize, SframeError> {
+        if plaintext_len > buf.len() {
+            return Err(SframeError::InvalidArgument(
+                "plaintext length exceeds the buffer",
+            ));
+        }
+        let ctr = self.take_counter()?;
+        let header_len = Header::new(self.kid(), ctr).encoded_len();
+        let needed = header_len + plaintext_len + self.suite().tag_len();
+        if buf.len() < needed {
+            return Err(SframeError::BufferTooSmall {
+                needed,
+                available: buf.len(),
+            });
+        }
+        buf.copy_within(..plaintext_len, header_len);
+        self.key.seal(ctr, metadata, None, plaintext_len, buf)
+    }
+
+    /// Seals `plaintext` into a new vector (convenience; allocates).
+    ///
+    /// # Errors
+    /// [`SframeError::CounterExhausted`].
+    pub fn encrypt_to_vec(
+        &self,
+        metadata: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SframeError> {
+        let len = super::key::max_frame_len(self.suite(), plaintext.len())
+            .ok_or(SframeError::InvalidArgument("frame too large"))?;
+        let mut out = vec![0u8; len];
+        let n = self.encrypt(metadata, plaintext, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_exhaustion_is_an_error_not_a_wrap() {
+        let key =
+            SendKey::new(CipherSuite::Aes128GcmSha256_128, 1, &[1u8; 16]).starting_at(u64::MAX - 2);
+        let mut out = [0u8; 64];
+        let a = key.encrypt(b"", b"x", &mut out).unwrap();
+        assert_eq!(Header::decode(&out[..a]).unwrap().0.ctr, u64::MAX - 2);
+        key.encrypt(b"", b"x", &mut out).unwrap();
+        assert_eq!(
+            key.encrypt(b"", b"x", &mut out),
+            Err(SframeError::CounterExhausted)
+        );
+        assert_eq!(
+            key.encrypt(b"", b"x", &mut out),
+            Err(SframeError::CounterExhausted)
+        );
+    }
+
+    #[test]
+    fn max_ciphertext_len_is_exact_for_one_thread() {
+        for suite in CipherSuite::ALL {
+            let key = SendKey::new(suite, 300, &[9u8; 48][..suite.key_len()]).starting_at(250);
+            let mut out = [0u8; 128];
+            for _ in 0..10 {
+                let bound = key.max_ciphertext_len(20).unwrap();
+                let n = key.encrypt(b"m", &[0u8; 20], &mut out).unwrap();
+                assert_eq!(n, bound);
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_matches_out_of_place() {
+        for suite in CipherSuite::ALL {
+            let a = SendKey::new(suite, 5, &[3u8; 16]).starting_at(1000);
+            let b = SendKey::new(suite, 5, &[3u8; 16]).starting_at(1000);
+            let plain: Vec<u8> = (0..100u8).collect();
+            let mut out = [0u8; 200];
+            let n = a.encrypt(b"meta", &plain, &mut out).unwrap();
+            let mut buf = [0u8; 200];
+            buf[..100].copy_from_slice(&plain);
+            let m = b.encrypt_in_place(b"meta", &mut buf, 100).unwrap();
+            assert_eq!(&out[..n], &buf[..m]);
+        }
+    }
+}

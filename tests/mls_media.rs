@@ -1,0 +1,403 @@
+//! MLS sessions keying SFrame end to end (RFC 9605 §5.2), seen from outside: every MLS
+//! message travels as bytes; frames are sealed by one member's Encryptor and opened by the
+//! others' Decryptors across joins, removals, self-updates and retention windows.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use mlsframe::mls::identity::{Identity, MemberIdentity};
+use mlsframe::mls::media::{Decryptor, Encryptor, ManualClock, MediaConfig, MediaError};
+use mlsframe::mls::policy::AdmitAll;
+use mlsframe::mls::session::{GroupParams, Outcome, Session};
+use mlsframe::sframe::{Header, SframeError};
+
+fn member_with(name: &str, clock: &Arc<ManualClock>, send_switch_delay: Duration) -> Session {
+    let id = MemberIdentity::new(name.as_bytes().to_vec(), b"dev".to_vec()).unwrap();
+    let config = MediaConfig {
+        clock: Arc::clone(clock) as _,
+        send_switch_delay,
+        // Racing test threads reorder frames far more than a network does.
+        replay_window: 8192,
+        ..MediaConfig::default()
+    };
+    Session::new(Identity::generate(id).unwrap(), Arc::new(AdmitAll), config).unwrap()
+}
+
+fn member(name: &str, clock: &Arc<ManualClock>) -> Session {
+    member_with(name, clock, Duration::ZERO)
+}
+
+/// `names[0]` creates the group and adds the rest in one commit.
+fn call(names: &[&str], clock: &Arc<ManualClock>) -> Vec<Session> {
+    call_with(names, clock, Duration::ZERO)
+}
+
+fn call_with(names: &[&str], clock: &Arc<ManualClock>, delay: Duration) -> Vec<Session> {
+    let mut members: Vec<Session> = names.iter().map(|n| member_with(n, clock, delay)).collect();
+    members[0].create_group(GroupParams::default()).unwrap();
+    let kps: Vec<Vec<u8>> = members[1..]
+        .iter()
+        .map(|m| m.key_package().unwrap())
+        .collect();
+    let refs: Vec<&[u8]> = kps.iter().map(Vec::as_slice).collect();
+    let out = members[0].add_members(&refs).unwrap();
+    members[0].confirm_own_commit().unwrap();
+    let welcome = out.welcome.unwrap();
+    for m in &mut members[1..] {
+        m.join(&welcome).unwrap();
+    }
+    // Everyone has the welcome: the creator may seal in the new epoch.
+    members[0].media().receivers_ready();
+    members
+}
+
+/// Commit by `by` delivered to everyone listed in `to` (the committer confirms).
+fn deliver(members: &mut [Session], by: usize, commit: &[u8], to: &[usize]) {
+    members[by].confirm_own_commit().unwrap();
+    for &i in to {
+        if i != by {
+            members[i].process(commit).unwrap();
+        }
+    }
+}
+
+fn seal(enc: &Encryptor, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; enc.max_ciphertext_len(payload.len()).unwrap()];
+    let n = enc.encrypt(b"", payload, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+fn open(dec: &Decryptor, frame: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let mut out = vec![0u8; frame.len()];
+    let opened = dec.decrypt(b"", frame, &mut out)?;
+    out.truncate(opened.len);
+    Ok(out)
+}
+
+#[test]
+fn every_member_opens_every_other_members_streams() {
+    let clock = Arc::new(ManualClock::default());
+    let members = call(&["alice", "bob", "carol", "dave"], &clock);
+    let codes: HashSet<String> = members.iter().map(|m| m.security_code().unwrap()).collect();
+    assert_eq!(codes.len(), 1);
+    let mut kids = HashSet::new();
+    for (i, sender) in members.iter().enumerate() {
+        for context in [0u64, 1, 2] {
+            let enc = sender.media().encryptor(context).unwrap();
+            let payload = format!("member {i} stream {context}");
+            let frame = seal(&enc, payload.as_bytes());
+            assert!(
+                kids.insert(Header::decode(&frame).unwrap().0.kid),
+                "KIDs are distinct"
+            );
+            for (j, receiver) in members.iter().enumerate() {
+                let result = open(&receiver.media().decryptor(), &frame);
+                if i == j {
+                    assert_eq!(
+                        result,
+                        Err(MediaError::UnknownSender),
+                        "own frames are not ours to open"
+                    );
+                } else {
+                    assert_eq!(result.unwrap(), payload.as_bytes());
+                }
+            }
+        }
+    }
+    // One encryptor per context.
+    let _audio = members[0].media().encryptor(7).unwrap();
+    assert_eq!(
+        members[0].media().encryptor(7).unwrap_err(),
+        MediaError::ContextInUse
+    );
+}
+
+#[test]
+fn removed_member_opens_nothing_sealed_after_the_removal() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    let carol_leaf = m[2].own_leaf().unwrap();
+    let carol_dec = m[2].media().decryptor();
+    let carol_enc = m[2].media().encryptor(0).unwrap();
+    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let before = seal(&alice_enc, b"before removal");
+
+    let out = m[0].remove_members(&[carol_leaf]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    let after = seal(&alice_enc, b"after removal");
+    assert!(
+        alice_enc.take_key_frame_request(),
+        "epoch change asks for a key frame"
+    );
+
+    // Carol has not even seen the commit: she holds no key for the new epoch.
+    assert_eq!(open(&carol_dec, &after), Err(MediaError::NoKey));
+    // Once she processes it she is out, and still cannot open it.
+    assert_eq!(m[2].process(&out.commit).unwrap(), Outcome::Removed);
+    assert_eq!(open(&carol_dec, &after), Err(MediaError::NoKey));
+    assert!(carol_dec.release_held().is_empty());
+    assert_eq!(
+        carol_enc.encrypt(b"", b"x", &mut [0u8; 64]),
+        Err(MediaError::NotMember)
+    );
+    // Frames sealed before the removal stay readable for her retention window only.
+    assert_eq!(open(&carol_dec, &before).unwrap(), b"before removal");
+
+    let bob = m[1].media().decryptor();
+    assert_eq!(open(&bob, &after).unwrap(), b"after removal");
+}
+
+#[test]
+fn joiner_cannot_open_frames_of_earlier_epochs() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let old = seal(&bob_enc, b"before erin joined");
+    m.push(member("erin", &clock));
+    let kp = m[2].key_package().unwrap();
+    let out = m[0].add_members(&[&kp]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    m[2].join(&out.welcome.unwrap()).unwrap();
+    let erin = m[2].media().decryptor();
+    assert_eq!(open(&erin, &old), Err(MediaError::NoKey));
+    let new = seal(&bob_enc, b"welcome erin");
+    assert_eq!(open(&erin, &new).unwrap(), b"welcome erin");
+}
+
+#[test]
+fn in_flight_frames_open_within_retention_and_not_after() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let alice_dec = m[0].media().decryptor();
+    let late = [
+        seal(&bob_enc, b"in flight 1"),
+        seal(&bob_enc, b"in flight 2"),
+    ];
+    let out = m[0].self_update().unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    assert_eq!(open(&alice_dec, &late[0]).unwrap(), b"in flight 1");
+    clock.advance(Duration::from_secs(11));
+    m[0].media().purge_expired();
+    assert_eq!(open(&alice_dec, &late[1]), Err(MediaError::NoKey));
+}
+
+#[test]
+fn next_epoch_frames_wait_for_their_commit() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let alice_enc = m[0].media().encryptor(1).unwrap();
+    let bob_dec = m[1].media().decryptor();
+    let old = seal(&alice_enc, b"sealed in the old epoch");
+    let out = m[0].self_update().unwrap();
+    m[0].confirm_own_commit().unwrap();
+    let early = seal(&alice_enc, b"from the next epoch");
+    assert_eq!(open(&bob_dec, &early), Err(MediaError::NoKey));
+    assert_eq!(bob_dec.held_frames(), 1);
+    m[1].process(&out.commit).unwrap();
+    let released = bob_dec.release_held();
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].plaintext, b"from the next epoch");
+    assert_eq!(bob_dec.held_frames(), 0);
+    assert_eq!(
+        open(&bob_dec, &early),
+        Err(MediaError::Sframe(SframeError::Replay))
+    );
+    // Alice's newer-epoch frame authenticated, so her older-epoch frames are refused.
+    assert_eq!(open(&bob_dec, &old), Err(MediaError::Superseded));
+}
+
+#[test]
+fn sender_waits_for_receivers_when_configured() {
+    let clock = Arc::new(ManualClock::default());
+    let mut carol = member_with("carol", &clock, Duration::from_secs(2));
+    carol.create_group(GroupParams::default()).unwrap();
+    let enc = carol.media().encryptor(0).unwrap();
+    let e0 = enc.epoch().unwrap();
+    carol.self_update().unwrap();
+    carol.confirm_own_commit().unwrap();
+    assert_eq!(enc.epoch(), Some(e0), "still sealing in the old epoch");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(enc.epoch(), Some(e0 + 1), "switched after the delay");
+    carol.self_update().unwrap();
+    carol.confirm_own_commit().unwrap();
+    assert_eq!(enc.epoch(), Some(e0 + 1));
+    carol.media().receivers_ready();
+    assert_eq!(enc.epoch(), Some(e0 + 2), "switched when the app said so");
+}
+
+#[test]
+fn no_two_senders_share_a_kid_after_removals_leave_gaps() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["a", "b", "c", "d", "e", "f"], &clock);
+    let leaves: Vec<u32> = [1usize, 2, 4]
+        .iter()
+        .map(|&i| m[i].own_leaf().unwrap())
+        .collect();
+    let out = m[0].remove_members(&leaves).unwrap();
+    deliver(&mut m, 0, &out.commit, &[3, 5]);
+    let mut kids = HashSet::new();
+    for i in [0usize, 3, 5] {
+        for context in 0..4u64 {
+            let enc = m[i].media().encryptor(context).unwrap();
+            let frame = seal(&enc, b"x");
+            assert!(kids.insert(Header::decode(&frame).unwrap().0.kid));
+            for j in [0usize, 3, 5] {
+                if j != i {
+                    assert_eq!(open(&m[j].media().decryptor(), &frame).unwrap(), b"x");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn media_threads_run_while_commits_land() {
+    const SENDERS: usize = 4;
+    const RECEIVERS: usize = 4;
+    const MAX_FRAMES: usize = 20_000;
+    let clock = Arc::new(ManualClock::default());
+    // Members wait for "receivers ready" before sealing in a new epoch, as a real app
+    // would once its delivery service confirms the commit reached everyone.
+    let mut m = call_with(&["alice", "bob"], &clock, Duration::from_secs(3600));
+    let enc = Arc::new(m[0].media().encryptor(0).unwrap());
+    let dec = m[1].media().decryptor();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let done = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|t| {
+            let (enc, tx, done) = (Arc::clone(&enc), tx.clone(), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut sent = 0;
+                while !done.load(Ordering::Relaxed) && sent < MAX_FRAMES {
+                    let frame = seal(&enc, format!("{t}:{sent}").as_bytes());
+                    tx.send(frame.clone()).unwrap();
+                    tx.send(frame).unwrap(); // the network duplicates everything
+                    sent += 1;
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                sent
+            })
+        })
+        .collect();
+    drop(tx);
+    let receivers: Vec<_> = (0..RECEIVERS)
+        .map(|_| {
+            let (dec, rx) = (dec.clone(), Arc::clone(&rx));
+            std::thread::spawn(move || {
+                let mut results = Vec::new();
+                loop {
+                    let frame = match rx.lock().unwrap().recv() {
+                        Ok(f) => f,
+                        Err(_) => break,
+                    };
+                    let header = Header::decode(&frame).unwrap().0;
+                    results.push((header, open(&dec, &frame)));
+                }
+                results
+            })
+        })
+        .collect();
+    // Meanwhile, on this thread: five self-updates, each processed by bob, then the
+    // sender is told receivers are ready.
+    let mut epochs = HashSet::new();
+    for _ in 0..5 {
+        let out = m[0].self_update().unwrap();
+        deliver(&mut m, 0, &out.commit, &[1]);
+        m[0].media().receivers_ready();
+        epochs.insert(m[0].epoch().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done.store(true, Ordering::Relaxed);
+    let sent: usize = senders.into_iter().map(|s| s.join().unwrap()).sum();
+    // Per frame: how often it opened, and how it was refused otherwise.
+    let mut outcomes: std::collections::HashMap<(u64, u64), (usize, usize)> = Default::default();
+    for r in receivers {
+        for (header, result) in r.join().unwrap() {
+            let entry = outcomes.entry((header.kid, header.ctr)).or_default();
+            match result {
+                Ok(_) => entry.0 += 1,
+                // A duplicate, or a frame of epoch N that a receiver thread got to after
+                // the same sender's epoch N+1 frame (RFC 9605 §6.2 refusal): never an
+                // authentication failure and never a missing key.
+                Err(MediaError::Sframe(SframeError::Replay) | MediaError::Superseded) => {
+                    entry.1 += 1
+                }
+                Err(e) => panic!("frame lost to rekeying: {e:?}"),
+            }
+        }
+    }
+    assert_eq!(outcomes.len(), sent, "every (KID, CTR) distinct");
+    assert!(
+        outcomes.values().all(|&(ok, _)| ok <= 1),
+        "a duplicate was accepted twice"
+    );
+    let opened: Vec<(u64, u64)> = outcomes
+        .iter()
+        .filter(|(_, o)| o.0 == 1)
+        .map(|(k, _)| *k)
+        .collect();
+    let straddling = sent - opened.len();
+    // Only frames racing an epoch switch can be superseded: at most one per sender and
+    // receiver thread per switch.
+    assert!(
+        straddling <= 5 * (SENDERS + RECEIVERS),
+        "{straddling} frames refused"
+    );
+    let kids: HashSet<u64> = opened.iter().map(|(kid, _)| *kid).collect();
+    assert!(
+        kids.len() > 1,
+        "media spanned several epochs ({} KIDs)",
+        kids.len()
+    );
+}
+
+#[test]
+fn a_new_encryptor_for_a_context_continues_its_counter() {
+    let clock = Arc::new(ManualClock::default());
+    let m = call(&["alice", "bob"], &clock);
+    let first = m[0].media().encryptor(0).unwrap();
+    let a = Header::decode(&seal(&first, b"1")).unwrap().0;
+    drop(first);
+    let second = m[0].media().encryptor(0).unwrap();
+    let b = Header::decode(&seal(&second, b"2")).unwrap().0;
+    assert_eq!(
+        (a.kid, a.ctr + 1),
+        (b.kid, b.ctr),
+        "(KID, CTR) is never reused"
+    );
+}
+
+#[test]
+fn twenty_members_agree_and_media_handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Encryptor>();
+    send_sync::<Decryptor>();
+
+    let clock = Arc::new(ManualClock::default());
+    let names: Vec<String> = (0..20).map(|i| format!("member{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let m = call(&refs, &clock);
+    let code = m[0].security_code().unwrap();
+    assert!(m.iter().all(|s| s.security_code().unwrap() == code));
+    let enc = m[19].media().encryptor(3).unwrap();
+    let frame = seal(&enc, b"from the last leaf");
+    let opened = m[0].media().decryptor();
+    let mut out = vec![0u8; frame.len()];
+    let d = opened.decrypt(b"", &frame, &mut out).unwrap();
+    assert_eq!(
+        (d.sender.leaf, d.sender.context),
+        (m[19].own_leaf().unwrap(), 3)
+    );
+    for s in &m[1..19] {
+        assert_eq!(
+            open(&s.media().decryptor(), &frame).unwrap(),
+            b"from the last leaf"
+        );
+    }
+}
