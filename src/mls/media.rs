@@ -628,6 +628,20 @@ impl Encryptor {
         Ok(key.key.encrypt(metadata, frame, out)?)
     }
 
+    /// Seals in place: `buf[..len]` holds the frame and `buf` has room for header and tag.
+    ///
+    /// # Errors
+    /// As [`encrypt`](Self::encrypt).
+    pub fn encrypt_in_place(
+        &self,
+        metadata: &[u8],
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<usize, MediaError> {
+        let key = self.send_key()?;
+        Ok(key.key.encrypt_in_place(metadata, buf, len)?)
+    }
+
     /// Whether the sender's epoch changed since the last call (send a key frame).
     pub fn take_key_frame_request(&self) -> bool {
         self.key_frame_needed.swap(false, Ordering::AcqRel)

@@ -346,6 +346,16 @@ fn predict_leaves(
     occupied.into_iter().collect()
 }
 
+impl Drop for Session {
+    /// A dropped session can no longer follow the group: its encryptors stop (NOT_MEMBER)
+    /// and its decryptors keep only the short post-removal retention.
+    fn drop(&mut self) {
+        if self.group.is_some() {
+            self.sink.removed();
+        }
+    }
+}
+
 impl Session {
     /// Creates a session (not yet in a group) for `identity`. `policy` vets every new
     /// member; `media` configures the key ring behind [`media`](Self::media).
