@@ -401,3 +401,81 @@ fn twenty_members_agree_and_media_handles_are_send_and_sync() {
         );
     }
 }
+
+#[test]
+fn retained_epochs_stay_below_two_to_the_e() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let first = seal(&bob_enc, b"epoch one");
+    for _ in 0..20 {
+        let out = m[0].self_update().unwrap();
+        deliver(&mut m, 0, &out.commit, &[1]);
+        let installed = m[0].media().installed_epochs();
+        assert!(
+            installed.len() < 16,
+            "E = 4 allows at most 15 epochs, got {installed:?}"
+        );
+    }
+    // Epoch 1 was evicted long ago although its retention time has not passed; its low
+    // E bits now name epoch 17, whose key does not verify the frame.
+    assert_eq!(
+        open(&m[0].media().decryptor(), &first),
+        Err(MediaError::Sframe(SframeError::AuthenticationFailed))
+    );
+    let last = seal(&bob_enc, b"latest");
+    assert_eq!(open(&m[0].media().decryptor(), &last).unwrap(), b"latest");
+}
+
+#[test]
+fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let config = || MediaConfig {
+        clock: Arc::clone(&clock) as _,
+        ..MediaConfig::default()
+    };
+    let snapshot = m[1].snapshot().unwrap();
+    let code = m[1].security_code().unwrap();
+    let bob_leaf = m[1].own_leaf();
+    // Bob's device restarts.
+    m[1] = Session::restore(&snapshot, Arc::new(AdmitAll), config()).unwrap();
+    assert_eq!(
+        (m[1].security_code().unwrap(), m[1].own_leaf()),
+        (code, bob_leaf)
+    );
+
+    // He still follows the group and opens its media...
+    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let out = m[0].self_update().unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    assert_eq!(
+        open(&m[1].media().decryptor(), &seal(&alice_enc, b"hi bob")).unwrap(),
+        b"hi bob"
+    );
+    // ...but the restored epoch's counters are unknown: no sealing until he rekeys.
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let restored_again = Session::restore(&snapshot, Arc::new(AdmitAll), config()).unwrap();
+    let stale = restored_again.media().encryptor(0).unwrap();
+    assert_eq!(
+        stale.encrypt(b"", b"x", &mut [0u8; 64]),
+        Err(MediaError::RekeyRequired)
+    );
+    let out = m[1].self_update().unwrap();
+    deliver(&mut m, 1, &out.commit, &[0]);
+    assert_eq!(
+        open(&m[0].media().decryptor(), &seal(&bob_enc, b"back")).unwrap(),
+        b"back"
+    );
+
+    // Damaged snapshots are refused, never half-restored.
+    for cut in [0, 10, snapshot.len() / 2, snapshot.len() - 1] {
+        assert!(Session::restore(&snapshot[..cut], Arc::new(AdmitAll), config()).is_err());
+    }
+    let mut extended = snapshot.to_vec();
+    extended.push(0);
+    assert!(Session::restore(&extended, Arc::new(AdmitAll), config()).is_err());
+    // No snapshot while a commit of ours is pending.
+    m[0].self_update().unwrap();
+    assert!(m[0].snapshot().is_err());
+}

@@ -135,6 +135,10 @@ pub enum MediaError {
     /// The stream context does not fit in the KID for this epoch (`< 2^(64-S-E)`).
     #[error("stream context too large for the KID")]
     ContextTooLarge,
+    /// The session was restored from a snapshot: send counters were not saved, so it must
+    /// self-update (and have that commit confirmed) before it seals anything.
+    #[error("self-update required before sending")]
+    RekeyRequired,
     /// An SFrame-level failure (authentication, replay, malformed, buffer size, counter).
     #[error(transparent)]
     Sframe(#[from] SframeError),
@@ -195,6 +199,7 @@ struct EpochKeys {
     leaf_bits: u32,
     occupied: HashSet<u32>,
     own_leaf: Option<u32>,
+    may_send: bool,
     /// Set once a newer epoch replaced this one.
     expires_at: Mutex<Option<Duration>>,
     /// Streams whose tag verified, by KID.
@@ -213,6 +218,7 @@ impl EpochKeys {
             leaf_bits: leaf_bits(&s.occupied_leaves),
             occupied: s.occupied_leaves.into_iter().collect(),
             own_leaf: s.own_leaf,
+            may_send: s.may_send,
             base_key: s.base_key,
             expires_at: Mutex::new(None),
             streams: Mutex::new(HashMap::new()),
@@ -223,6 +229,9 @@ impl EpochKeys {
     /// The send key for our stream `context` in this epoch, derived on first use.
     fn send_key(&self, context: u64) -> Result<Arc<SendKey>, MediaError> {
         let leaf = self.own_leaf.ok_or(MediaError::NotMember)?;
+        if !self.may_send {
+            return Err(MediaError::RekeyRequired);
+        }
         let kid = self.kid(leaf, context)?;
         let mut keys = lock(&self.send_keys);
         Ok(Arc::clone(keys.entry(context).or_insert_with(|| {
@@ -426,10 +435,16 @@ impl MediaShared {
     }
 
     fn insert_epoch(ring: &mut KeyRing, keys: Arc<EpochKeys>) {
-        // A newer epoch reusing the low E bits replaces the older one (and any stale copy).
+        // Keep past + current + pending below 2^E, so every low-bits value names one epoch
+        // and one is always free for the next: a newer epoch evicts the one whose low E
+        // bits it reuses and anything 2^E - 1 or more epochs older.
         let bits = keys.low_bits();
-        ring.epochs
-            .retain(|e| e.epoch != keys.epoch && e.low_bits() != bits);
+        let span = (1u64 << keys.epoch_bits) - 1;
+        ring.epochs.retain(|e| {
+            e.epoch != keys.epoch
+                && e.low_bits() != bits
+                && (e.epoch > keys.epoch || keys.epoch - e.epoch < span)
+        });
         ring.epochs.push(keys);
     }
 }

@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::error::{MlsError, Result};
+mod persist;
+
 use super::identity::{Identity, MemberIdentity, fingerprint};
 use super::media::{MediaConfig, MediaKeys};
 use super::policy::{AdmissionPolicy, Candidate};
@@ -202,6 +204,9 @@ pub(crate) struct EpochSecrets {
     pub removed_someone: bool,
     /// The group-wide parameters (SFrame suite, E).
     pub params: GroupParams,
+    /// False for an epoch restored from a snapshot: its send counters are unknown, so
+    /// nothing may be sealed until a self-update moves to a fresh epoch.
+    pub may_send: bool,
 }
 
 impl fmt::Debug for EpochSecrets {
@@ -559,6 +564,7 @@ impl Session {
             own_leaf: Some(mls.own_leaf_index().u32()),
             removed_someone,
             params,
+            may_send: true,
         })
     }
 
@@ -591,6 +597,7 @@ impl Session {
             own_leaf: Some(mls.own_leaf_index().u32()),
             removed_someone: !removed.is_empty(),
             params,
+            may_send: true,
         })
     }
 

@@ -1,0 +1,287 @@
+//! `mlsframe_decryptor`: opens other members' frames, shaped for WebRTC's
+//! `FrameDecryptorInterface` (including in-place decryption, `out == in`). Callable from
+//! any thread, concurrently; never blocks on MLS work.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::encryptor::valid_media_type;
+use super::{ffi_guard, mlsframe_result, overlaps, try_ref, try_slice, try_write};
+use crate::mls::media::{Decryptor, ReleasedFrame};
+use mlsframe_result::*;
+
+/// Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
+/// holds the epoch key, RFC 9605 §7.2). Resolve `leaf` with
+/// `mlsframe_session_member_identity`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mlsframe_sender {
+    /// MLS epoch of the frame's key.
+    pub epoch: u64,
+    /// The sender's leaf index in that epoch.
+    pub leaf: u32,
+    /// The sender's stream context.
+    pub context: u64,
+}
+
+/// Counters an app can show. Read with `mlsframe_decryptor_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mlsframe_decryptor_stats {
+    /// Frames opened.
+    pub frames_in: u64,
+    /// Sealed bytes taken in (opened frames).
+    pub bytes_in: u64,
+    /// Plaintext bytes written.
+    pub bytes_out: u64,
+    /// `MLSFRAME_NO_KEY` results (recoverable).
+    pub no_key: u64,
+    /// `MLSFRAME_AUTH_FAILED` and `MLSFRAME_UNKNOWN_SENDER` results.
+    pub auth_failed: u64,
+    /// `MLSFRAME_REPLAY` and `MLSFRAME_SUPERSEDED` results.
+    pub replay: u64,
+    /// `MLSFRAME_MALFORMED` results.
+    pub malformed: u64,
+    /// Other failures (buffer too small, bad arguments).
+    pub other: u64,
+    /// Epoch of the last frame opened.
+    pub epoch: u64,
+}
+
+#[derive(Default)]
+struct Stats {
+    frames_in: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    no_key: AtomicU64,
+    auth_failed: AtomicU64,
+    replay: AtomicU64,
+    malformed: AtomicU64,
+    other: AtomicU64,
+    epoch: AtomicU64,
+}
+
+/// Opens other members' frames (opaque).
+pub struct mlsframe_decryptor {
+    inner: Decryptor,
+    stats: Stats,
+    released: Mutex<VecDeque<ReleasedFrame>>,
+}
+
+impl mlsframe_decryptor {
+    pub(crate) fn into_raw(inner: Decryptor) -> *mut mlsframe_decryptor {
+        Box::into_raw(Box::new(mlsframe_decryptor {
+            inner,
+            stats: Stats::default(),
+            released: Mutex::new(VecDeque::new()),
+        }))
+    }
+}
+
+/// Frees a decryptor. NULL is a no-op.
+///
+/// # Safety
+/// `dec` is NULL or from `mlsframe_session_decryptor_new`, not freed, not in use.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_free(dec: *mut mlsframe_decryptor) {
+    let _ = ffi_guard!({
+        if !dec.is_null() {
+            // SAFETY: from `Box::into_raw` in `into_raw`, freed once.
+            drop(unsafe { Box::from_raw(dec) });
+        }
+        MLSFRAME_OK
+    });
+}
+
+/// The most plaintext a `frame_len`-byte frame can hold: never more than `frame_len`.
+/// Never fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn mlsframe_decryptor_max_plaintext_size(
+    dec: *const mlsframe_decryptor,
+    media_type: u32,
+    frame_len: usize,
+) -> usize {
+    let _ = (dec, media_type);
+    frame_len
+}
+
+/// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
+/// and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
+/// plaintext starts at `out`); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+/// WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
+///
+/// # Safety
+/// Pointers are valid for their lengths; `out` writable for `out_cap` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
+    dec: *const mlsframe_decryptor,
+    media_type: u32,
+    frame: *const u8,
+    frame_len: usize,
+    additional_data: *const u8,
+    additional_data_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+    sender: *mut mlsframe_sender,
+) -> mlsframe_result {
+    ffi_guard!({
+        let dec = try_ref!(dec);
+        if written.is_null() || (out.is_null() && out_cap != 0) {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(written, 0);
+        if !valid_media_type(media_type) || out_cap > isize::MAX as usize {
+            return MLSFRAME_INVALID_ARGUMENT;
+        }
+        let ad = try_slice!(additional_data, additional_data_len);
+        let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
+        let result = if in_place {
+            if frame_len > isize::MAX as usize {
+                return MLSFRAME_INVALID_ARGUMENT;
+            }
+            // SAFETY: `out == frame` is non-NULL and the caller gave us `frame_len` bytes
+            // there, writable since it passed them as the output too.
+            let buf = unsafe { std::slice::from_raw_parts_mut(out, frame_len) };
+            dec.inner.decrypt_in_place(ad, buf)
+        } else {
+            let input = try_slice!(frame, frame_len);
+            if overlaps(input.as_ptr(), input.len(), out, out_cap) {
+                return MLSFRAME_INVALID_ARGUMENT;
+            }
+            let output: &mut [u8] = if out.is_null() {
+                &mut []
+            } else {
+                // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
+                unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
+            };
+            dec.inner.decrypt(ad, input, output)
+        };
+        let s = &dec.stats;
+        match result {
+            Ok(opened) => {
+                s.frames_in.fetch_add(1, Ordering::Relaxed);
+                s.bytes_in.fetch_add(frame_len as u64, Ordering::Relaxed);
+                s.bytes_out.fetch_add(opened.len as u64, Ordering::Relaxed);
+                s.epoch.store(opened.sender.epoch, Ordering::Relaxed);
+                try_write!(written, opened.len);
+                if !sender.is_null() {
+                    try_write!(
+                        sender,
+                        mlsframe_sender {
+                            epoch: opened.sender.epoch,
+                            leaf: opened.sender.leaf,
+                            context: opened.sender.context,
+                        }
+                    );
+                }
+                MLSFRAME_OK
+            }
+            Err(e) => {
+                let code = mlsframe_result::from(e);
+                let counter = match code {
+                    MLSFRAME_NO_KEY => &s.no_key,
+                    MLSFRAME_AUTH_FAILED | MLSFRAME_UNKNOWN_SENDER => &s.auth_failed,
+                    MLSFRAME_REPLAY | MLSFRAME_SUPERSEDED => &s.replay,
+                    MLSFRAME_MALFORMED => &s.malformed,
+                    _ => &s.other,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                code
+            }
+        }
+    })
+}
+
+/// Copies the decryptor's counters into `out`.
+///
+/// # Safety
+/// `dec` is a live decryptor; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_stats(
+    dec: *const mlsframe_decryptor,
+    out: *mut mlsframe_decryptor_stats,
+) -> mlsframe_result {
+    ffi_guard!({
+        let dec = try_ref!(dec);
+        let s = &dec.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        try_write!(
+            out,
+            mlsframe_decryptor_stats {
+                frames_in: get(&s.frames_in),
+                bytes_in: get(&s.bytes_in),
+                bytes_out: get(&s.bytes_out),
+                no_key: get(&s.no_key),
+                auth_failed: get(&s.auth_failed),
+                replay: get(&s.replay),
+                malformed: get(&s.malformed),
+                other: get(&s.other),
+                epoch: get(&s.epoch),
+            }
+        );
+        MLSFRAME_OK
+    })
+}
+
+/// Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
+/// bounded few) and open once it does. Call this after processing MLS messages, repeatedly
+/// until `*released` is false: each call writes at most one released frame's plaintext
+/// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender.
+///
+/// # Safety
+/// `dec` is a live decryptor; `out` writable for `out_cap` bytes; out-pointers writable
+/// (`sender` may be NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_take_released(
+    dec: *const mlsframe_decryptor,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+    sender: *mut mlsframe_sender,
+    released: *mut bool,
+) -> mlsframe_result {
+    ffi_guard!({
+        let dec = try_ref!(dec);
+        if written.is_null() || released.is_null() || (out.is_null() && out_cap != 0) {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(written, 0);
+        try_write!(released, false);
+        let mut queue = dec.released.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.is_empty() {
+            queue.extend(dec.inner.release_held());
+        }
+        let Some(frame) = queue.front() else {
+            return MLSFRAME_OK;
+        };
+        if frame.plaintext.len() > out_cap {
+            return MLSFRAME_BUFFER_TOO_SMALL;
+        }
+        let Some(frame) = queue.pop_front() else {
+            return MLSFRAME_OK;
+        };
+        if !frame.plaintext.is_empty() {
+            // SAFETY: `out` is non-NULL here (out_cap >= len > 0) and writable for
+            // `out_cap` bytes; the source is our own vector.
+            unsafe {
+                std::ptr::copy_nonoverlapping(frame.plaintext.as_ptr(), out, frame.plaintext.len())
+            };
+        }
+        try_write!(written, frame.plaintext.len());
+        if !sender.is_null() {
+            try_write!(
+                sender,
+                mlsframe_sender {
+                    epoch: frame.sender.epoch,
+                    leaf: frame.sender.leaf,
+                    context: frame.sender.context,
+                }
+            );
+        }
+        try_write!(released, true);
+        dec.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+        MLSFRAME_OK
+    })
+}

@@ -1,0 +1,238 @@
+//! `mlsframe_encryptor`: seals our own frames for one stream context, shaped for WebRTC's
+//! `FrameEncryptorInterface`. Callable from any thread, concurrently; never blocks on MLS.
+
+use std::ffi::c_void;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{ffi_guard, mlsframe_result, overlaps, try_ref, try_slice, try_write};
+use crate::mls::media::Encryptor;
+use crate::sframe::{CipherSuite, max_frame_len};
+use mlsframe_result::*;
+
+/// Which kind of media a frame carries (as WebRTC's `cricket::MediaType`). Reserved for
+/// codec-aware framing; every kind is sealed whole today.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mlsframe_media_type {
+    /// Audio frames.
+    MLSFRAME_MEDIA_AUDIO = 0,
+    /// Video frames.
+    MLSFRAME_MEDIA_VIDEO = 1,
+    /// Other data.
+    MLSFRAME_MEDIA_DATA = 2,
+}
+
+pub(crate) fn valid_media_type(v: u32) -> bool {
+    v <= 2
+}
+
+/// Called when the encryptor switches to a new epoch: send a key frame now.
+pub type mlsframe_key_frame_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, context: u64, epoch: u64)>;
+
+/// Counters an app can show. Read with `mlsframe_encryptor_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mlsframe_encryptor_stats {
+    /// Frames sealed.
+    pub frames_out: u64,
+    /// Plaintext bytes taken in.
+    pub bytes_in: u64,
+    /// Sealed bytes written.
+    pub bytes_out: u64,
+    /// Calls that failed because we are not a member.
+    pub failed_not_member: u64,
+    /// Calls that failed because the output buffer was too small.
+    pub failed_buffer: u64,
+    /// Other failures (bad arguments, counter exhaustion).
+    pub failed_other: u64,
+    /// Epoch the next frame is sealed in (0 when none).
+    pub epoch: u64,
+}
+
+#[derive(Default)]
+struct Stats {
+    frames_out: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    failed_not_member: AtomicU64,
+    failed_buffer: AtomicU64,
+    failed_other: AtomicU64,
+}
+
+/// Seals frames of one of our streams (opaque).
+pub struct mlsframe_encryptor {
+    inner: Encryptor,
+    stats: Stats,
+    key_frame: Mutex<Option<(unsafe extern "C" fn(*mut c_void, u64, u64), usize)>>,
+}
+
+impl mlsframe_encryptor {
+    pub(crate) fn into_raw(inner: Encryptor) -> *mut mlsframe_encryptor {
+        Box::into_raw(Box::new(mlsframe_encryptor {
+            inner,
+            stats: Stats::default(),
+            key_frame: Mutex::new(None),
+        }))
+    }
+}
+
+/// Frees an encryptor (its stream context becomes free). NULL is a no-op.
+///
+/// # Safety
+/// `enc` is NULL or from `mlsframe_session_encryptor_new`, not freed, not in use.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_encryptor_free(enc: *mut mlsframe_encryptor) {
+    let _ = ffi_guard!({
+        if !enc.is_null() {
+            // SAFETY: from `Box::into_raw` in `into_raw`, freed once.
+            drop(unsafe { Box::from_raw(enc) });
+        }
+        MLSFRAME_OK
+    });
+}
+
+/// Registers (or with NULL clears) the key-frame callback.
+///
+/// # Safety
+/// `enc` is a live encryptor; the callback is thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_encryptor_set_key_frame_callback(
+    enc: *const mlsframe_encryptor,
+    callback: mlsframe_key_frame_callback,
+    user_data: *mut c_void,
+) -> mlsframe_result {
+    ffi_guard!({
+        let enc = try_ref!(enc);
+        *enc.key_frame.lock().unwrap_or_else(|p| p.into_inner()) =
+            callback.map(|cb| (cb, user_data as usize));
+        MLSFRAME_OK
+    })
+}
+
+/// An upper bound on the sealed size of a `frame_len`-byte frame (header and tag
+/// included); `SIZE_MAX` if that overflows. Never fails.
+///
+/// # Safety
+/// `enc` is NULL or a live encryptor.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
+    enc: *const mlsframe_encryptor,
+    media_type: u32,
+    frame_len: usize,
+) -> usize {
+    let _ = (enc, media_type);
+    max_frame_len(CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
+}
+
+/// Seals `frame` into `out` (capacity `out_cap`, see `mlsframe_encryptor_max_ciphertext_size`)
+/// and writes the sealed length to `written`. `additional_data` (may be NULL/0) is
+/// authenticated, not sent. `out == frame` seals in place (the buffer must have room for
+/// header and tag); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// Pointers are valid for their lengths; `out` is writable for `out_cap` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
+    enc: *const mlsframe_encryptor,
+    media_type: u32,
+    frame: *const u8,
+    frame_len: usize,
+    additional_data: *const u8,
+    additional_data_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+) -> mlsframe_result {
+    ffi_guard!({
+        let enc = try_ref!(enc);
+        if written.is_null() || (out.is_null() && out_cap != 0) {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(written, 0);
+        if !valid_media_type(media_type) || out_cap > isize::MAX as usize {
+            return MLSFRAME_INVALID_ARGUMENT;
+        }
+        let ad = try_slice!(additional_data, additional_data_len);
+        let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
+        let result = if in_place {
+            if frame_len > out_cap {
+                return MLSFRAME_INVALID_ARGUMENT;
+            }
+            // SAFETY: `out` is non-NULL and writable for `out_cap` bytes; the frame is its
+            // first `frame_len` bytes, read and written only through this slice.
+            let buf = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
+            enc.inner.encrypt_in_place(ad, buf, frame_len)
+        } else {
+            let input = try_slice!(frame, frame_len);
+            if overlaps(input.as_ptr(), input.len(), out, out_cap) {
+                return MLSFRAME_INVALID_ARGUMENT;
+            }
+            let output: &mut [u8] = if out.is_null() {
+                &mut []
+            } else {
+                // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
+                unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
+            };
+            enc.inner.encrypt(ad, input, output)
+        };
+        let s = &enc.stats;
+        match result {
+            Ok(n) => {
+                s.frames_out.fetch_add(1, Ordering::Relaxed);
+                s.bytes_in.fetch_add(frame_len as u64, Ordering::Relaxed);
+                s.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+                try_write!(written, n);
+                if enc.inner.take_key_frame_request() {
+                    let cb = *enc.key_frame.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some((cb, user_data)) = cb {
+                        let epoch = enc.inner.epoch().unwrap_or(0);
+                        // SAFETY: the app registered this thread-safe callback.
+                        unsafe { cb(user_data as *mut c_void, enc.inner.context(), epoch) };
+                    }
+                }
+                MLSFRAME_OK
+            }
+            Err(e) => {
+                let code = mlsframe_result::from(e);
+                let counter = match code {
+                    MLSFRAME_NOT_MEMBER => &s.failed_not_member,
+                    MLSFRAME_BUFFER_TOO_SMALL => &s.failed_buffer,
+                    _ => &s.failed_other,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                code
+            }
+        }
+    })
+}
+
+/// Copies the encryptor's counters into `out`.
+///
+/// # Safety
+/// `enc` is a live encryptor; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_encryptor_stats(
+    enc: *const mlsframe_encryptor,
+    out: *mut mlsframe_encryptor_stats,
+) -> mlsframe_result {
+    ffi_guard!({
+        let enc = try_ref!(enc);
+        let s = &enc.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        try_write!(
+            out,
+            mlsframe_encryptor_stats {
+                frames_out: get(&s.frames_out),
+                bytes_in: get(&s.bytes_in),
+                bytes_out: get(&s.bytes_out),
+                failed_not_member: get(&s.failed_not_member),
+                failed_buffer: get(&s.failed_buffer),
+                failed_other: get(&s.failed_other),
+                epoch: enc.inner.epoch().unwrap_or(0),
+            }
+        );
+        MLSFRAME_OK
+    })
+}

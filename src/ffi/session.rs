@@ -1,0 +1,871 @@
+//! `mlsframe_session`: one device's MLS membership, driven from one thread at a time
+//! (calls are serialized internally, so concurrent misuse is safe but blocks). Every MLS
+//! message goes in and out as bytes; the app carries them over its own signalling.
+
+use std::ffi::c_void;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::buffer::mlsframe_buffer;
+use super::decryptor::mlsframe_decryptor;
+use super::encryptor::mlsframe_encryptor;
+use super::log::{emit, mlsframe_log_level};
+use super::{ffi_guard, mlsframe_result, try_ref, try_slice, try_write};
+use crate::mls::identity::{Identity, MemberIdentity};
+use crate::mls::media::MediaConfig;
+use crate::mls::policy::{AdmissionPolicy, AdmitAll, Candidate, Refusal};
+use crate::mls::session::{GroupParams, HandshakeFormat, Outcome, Session};
+use mlsframe_result::*;
+
+/// An MLS group member (opaque).
+pub struct mlsframe_session {
+    inner: Mutex<Session>,
+}
+
+impl mlsframe_session {
+    fn lock(&self) -> MutexGuard<'_, Session> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Decides whether a new member may join: return `true` to admit. Receives the member's
+/// user id, device id and signature-key fingerprint (UTF-8, not NUL-terminated). Called on
+/// the thread driving the session; must not call back into the library.
+pub type mlsframe_admission_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        user_id: *const u8,
+        user_id_len: usize,
+        device_id: *const u8,
+        device_id_len: usize,
+        fingerprint: *const u8,
+        fingerprint_len: usize,
+    ) -> bool,
+>;
+
+/// Session options. Zero-initialize for defaults (`mlsframe_session_config cfg = {0};`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct mlsframe_session_config {
+    /// How long a superseded epoch still opens in-flight frames, in ms (0: 10000).
+    pub retention_ms: u32,
+    /// The same after a commit that removed someone, in ms (0: 1000).
+    pub removal_retention_ms: u32,
+    /// How long encryptors keep sealing in the old epoch after a merge, in ms, unless
+    /// `mlsframe_session_receivers_ready` is called first (0: switch at once).
+    pub send_switch_delay_ms: u32,
+    /// Replay window per sender stream, in frames (0: 128).
+    pub replay_window: u32,
+    /// Admission policy (NULL: admit everyone).
+    pub admission: mlsframe_admission_callback,
+    /// Passed to `admission` as its first argument.
+    pub admission_user_data: *mut c_void,
+}
+
+/// The app's admission callback as a policy. The app promises the callback and its user
+/// data may be used from the thread driving the session.
+struct CallbackPolicy {
+    callback: unsafe extern "C" fn(
+        *mut c_void,
+        *const u8,
+        usize,
+        *const u8,
+        usize,
+        *const u8,
+        usize,
+    ) -> bool,
+    user_data: usize,
+}
+
+impl AdmissionPolicy for CallbackPolicy {
+    fn admit(&self, c: &Candidate<'_>) -> Result<(), Refusal> {
+        let (user, device, fp) = (
+            &c.identity.user_id,
+            &c.identity.device_id,
+            c.fingerprint.as_bytes(),
+        );
+        // SAFETY: the pointers are valid for the call's duration; the callback was supplied
+        // by the app with this user data.
+        let admitted = unsafe {
+            (self.callback)(
+                self.user_data as *mut c_void,
+                user.as_ptr(),
+                user.len(),
+                device.as_ptr(),
+                device.len(),
+                fp.as_ptr(),
+                fp.len(),
+            )
+        };
+        if admitted {
+            Ok(())
+        } else {
+            Err(Refusal("refused by the application".into()))
+        }
+    }
+}
+
+fn policy_of(cfg: Option<&mlsframe_session_config>) -> Arc<dyn AdmissionPolicy> {
+    match cfg.and_then(|c| c.admission.map(|cb| (cb, c.admission_user_data))) {
+        Some((callback, user_data)) => Arc::new(CallbackPolicy {
+            callback,
+            user_data: user_data as usize,
+        }),
+        None => Arc::new(AdmitAll),
+    }
+}
+
+fn media_config(cfg: Option<&mlsframe_session_config>) -> MediaConfig {
+    let mut media = MediaConfig::default();
+    if let Some(cfg) = cfg {
+        let ms = |v: u32, default: Duration| {
+            if v == 0 {
+                default
+            } else {
+                Duration::from_millis(u64::from(v))
+            }
+        };
+        media.retention = ms(cfg.retention_ms, media.retention);
+        media.retention_after_removal = ms(cfg.removal_retention_ms, media.retention_after_removal);
+        media.send_switch_delay = Duration::from_millis(u64::from(cfg.send_switch_delay_ms));
+        if cfg.replay_window != 0 {
+            media.replay_window = u64::from(cfg.replay_window);
+        }
+    }
+    media
+}
+
+/// Creates a session for the member `(user_id, device_id)` (opaque bytes, 1..=255 each).
+/// `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
+/// `config` may be NULL. Free with `mlsframe_session_free`.
+///
+/// # Safety
+/// Pointers are NULL or valid for their lengths; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_new(
+    user_id: *const u8,
+    user_id_len: usize,
+    device_id: *const u8,
+    device_id_len: usize,
+    seed: *const u8,
+    seed_len: usize,
+    config: *const mlsframe_session_config,
+    out: *mut *mut mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(out, std::ptr::null_mut());
+        let user = try_slice!(user_id, user_id_len);
+        let device = try_slice!(device_id, device_id_len);
+        let seed = try_slice!(seed, seed_len);
+        let cfg = if config.is_null() {
+            None
+        } else {
+            Some(*try_ref!(config))
+        };
+        let Ok(member) = MemberIdentity::new(user.to_vec(), device.to_vec()) else {
+            return MLSFRAME_MLS_INVALID_IDENTITY;
+        };
+        let identity = match seed.len() {
+            0 => match Identity::generate(member) {
+                Ok(i) => i,
+                Err(e) => return e.into(),
+            },
+            32 => {
+                let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+                bytes.copy_from_slice(seed);
+                Identity::from_seed(member, &bytes)
+            }
+            _ => return MLSFRAME_INVALID_ARGUMENT,
+        };
+        match Session::new(
+            identity,
+            policy_of(cfg.as_ref()),
+            media_config(cfg.as_ref()),
+        ) {
+            Ok(session) => {
+                let handle = Box::new(mlsframe_session {
+                    inner: Mutex::new(session),
+                });
+                try_write!(out, Box::into_raw(handle));
+                emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "session created");
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL). The
+/// restored member processes and decrypts as before; its encryptors return
+/// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update).
+///
+/// # Safety
+/// `snapshot` valid for its length; `config` NULL or valid; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_restore(
+    snapshot: *const u8,
+    snapshot_len: usize,
+    config: *const mlsframe_session_config,
+    out: *mut *mut mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(out, std::ptr::null_mut());
+        let snapshot = try_slice!(snapshot, snapshot_len);
+        let cfg = if config.is_null() {
+            None
+        } else {
+            Some(*try_ref!(config))
+        };
+        match Session::restore(
+            snapshot,
+            policy_of(cfg.as_ref()),
+            media_config(cfg.as_ref()),
+        ) {
+            Ok(session) => {
+                try_write!(
+                    out,
+                    Box::into_raw(Box::new(mlsframe_session {
+                        inner: Mutex::new(session)
+                    }))
+                );
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// Serializes the session (identity seed and MLS key store) for `mlsframe_session_restore`.
+/// The bytes are secret: encrypt them at rest, and wipe them after use.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_snapshot(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| {
+            s.snapshot().map(|b| b.to_vec()).map_err(Into::into)
+        })
+    })
+}
+
+/// Frees a session. Its encryptors and decryptors stay valid: encryptors then return
+/// `MLSFRAME_NOT_MEMBER`, decryptors open only frames of retained epochs, then `NO_KEY`.
+/// NULL is a no-op.
+///
+/// # Safety
+/// `session` is NULL or from `mlsframe_session_new`, not yet freed, and not in use.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_free(session: *mut mlsframe_session) {
+    let _ = ffi_guard!({
+        if !session.is_null() {
+            // SAFETY: from `Box::into_raw` in `mlsframe_session_new`, freed once.
+            drop(unsafe { Box::from_raw(session) });
+        }
+        MLSFRAME_OK
+    });
+}
+
+/// Runs `f` on the session, writing a byte result into `out`.
+fn with_bytes(
+    session: &mlsframe_session,
+    out: *mut mlsframe_buffer,
+    f: impl FnOnce(&mut Session) -> Result<Vec<u8>, mlsframe_result>,
+) -> mlsframe_result {
+    if out.is_null() {
+        return MLSFRAME_NULL_ARGUMENT;
+    }
+    let result = f(&mut session.lock());
+    match result {
+        Ok(bytes) => {
+            try_write!(out, mlsframe_buffer::from_vec(bytes));
+            MLSFRAME_OK
+        }
+        Err(code) => {
+            try_write!(out, mlsframe_buffer::empty());
+            code
+        }
+    }
+}
+
+/// A fresh key package (bytes to publish so others can add this device).
+///
+/// # Safety
+/// `session` is a live session; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_key_package(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| s.key_package().map_err(Into::into))
+    })
+}
+
+/// Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
+/// AES-128-GCM), `epoch_bits` E 1..=16 (4 is usual), `plaintext_handshake` true when the
+/// delivery service must read commits. These are fixed for the group's life.
+///
+/// # Safety
+/// `session` is a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_create_group(
+    session: *const mlsframe_session,
+    sframe_suite: u16,
+    epoch_bits: u8,
+    plaintext_handshake: bool,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let params = GroupParams {
+            sframe_suite,
+            epoch_bits,
+            handshake: if plaintext_handshake {
+                HandshakeFormat::Plaintext
+            } else {
+                HandshakeFormat::Ciphertext
+            },
+        };
+        let result = session.lock().create_group(params);
+        if result.is_ok() {
+            emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "group created");
+        }
+        result.into()
+    })
+}
+
+/// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL).
+///
+/// # Safety
+/// `session` is a live session; `welcome` is valid for `welcome_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_join(
+    session: *const mlsframe_session,
+    welcome: *const u8,
+    welcome_len: usize,
+    epoch_out: *mut u64,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let welcome = try_slice!(welcome, welcome_len);
+        match session.lock().join(welcome) {
+            Ok(epoch) => {
+                if !epoch_out.is_null() {
+                    try_write!(epoch_out, epoch);
+                }
+                emit(
+                    mlsframe_log_level::MLSFRAME_LOG_INFO,
+                    "joined a group from a welcome",
+                );
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// Writes a commit's outputs: `commit_out` always, `welcome_out` (may be NULL) when
+/// members were added (else an empty buffer).
+fn commit_outputs(
+    session: &mlsframe_session,
+    commit_out: *mut mlsframe_buffer,
+    welcome_out: *mut mlsframe_buffer,
+    f: impl FnOnce(
+        &mut Session,
+    ) -> Result<crate::mls::session::CommitOutput, crate::mls::error::MlsError>,
+) -> mlsframe_result {
+    if commit_out.is_null() {
+        return MLSFRAME_NULL_ARGUMENT;
+    }
+    try_write!(commit_out, mlsframe_buffer::empty());
+    if !welcome_out.is_null() {
+        try_write!(welcome_out, mlsframe_buffer::empty());
+    }
+    let result = f(&mut session.lock());
+    match result {
+        Ok(out) => {
+            try_write!(commit_out, mlsframe_buffer::from_vec(out.commit));
+            if let Some(welcome) = out.welcome
+                && !welcome_out.is_null()
+            {
+                try_write!(welcome_out, mlsframe_buffer::from_vec(welcome));
+            }
+            MLSFRAME_OK
+        }
+        Err(e) => e.into(),
+    }
+}
+
+/// Adds the members whose key packages are given (`count` pointers and lengths) in one
+/// commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
+/// service accepted it) or a competing commit arrives. Send `commit_out` to the group and
+/// `welcome_out` to the new members.
+///
+/// # Safety
+/// `key_packages` and `key_package_lens` hold `count` entries; each pointer is valid for
+/// its length. Out-pointers are writable (`welcome_out` may be NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_add_members(
+    session: *const mlsframe_session,
+    key_packages: *const *const u8,
+    key_package_lens: *const usize,
+    count: usize,
+    commit_out: *mut mlsframe_buffer,
+    welcome_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let ptrs = try_slice_of!(key_packages, count);
+        let lens = try_slice_of!(key_package_lens, count);
+        let mut kps = Vec::with_capacity(count);
+        for (&p, &l) in ptrs.iter().zip(lens) {
+            kps.push(try_slice!(p, l));
+        }
+        commit_outputs(session, commit_out, welcome_out, |s| s.add_members(&kps))
+    })
+}
+
+/// A typed slice of `count` elements; NULL with count 0 is empty.
+macro_rules! try_slice_of {
+    ($ptr:expr, $count:expr) => {{
+        let (ptr, count) = ($ptr, $count);
+        if ptr.is_null() {
+            if count != 0 {
+                return MLSFRAME_NULL_ARGUMENT;
+            }
+            &[][..]
+        } else {
+            if count > (isize::MAX as usize) / 16 {
+                return MLSFRAME_INVALID_ARGUMENT;
+            }
+            // SAFETY: non-NULL; the caller guarantees `count` readable elements.
+            unsafe { std::slice::from_raw_parts(ptr, count) }
+        }
+    }};
+}
+use try_slice_of;
+
+/// Removes the member at `leaf` (see the roster) in a new pending commit.
+///
+/// # Safety
+/// `session` is a live session; `commit_out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_remove_member(
+    session: *const mlsframe_session,
+    leaf: u32,
+    commit_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+            s.remove_members(&[leaf])
+        })
+    })
+}
+
+/// Removes every device of `user_id` in a new pending commit.
+///
+/// # Safety
+/// `session` is a live session; `user_id` valid for its length; `commit_out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_remove_user(
+    session: *const mlsframe_session,
+    user_id: *const u8,
+    user_id_len: usize,
+    commit_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let user = try_slice!(user_id, user_id_len);
+        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+            s.remove_user(user)
+        })
+    })
+}
+
+/// Refreshes our own keys (post-compromise security) in a new pending commit.
+///
+/// # Safety
+/// `session` is a live session; `commit_out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_self_update(
+    session: *const mlsframe_session,
+    commit_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+            s.self_update()
+        })
+    })
+}
+
+/// Commits all pending proposals (for example a member's leave).
+///
+/// # Safety
+/// `session` is a live session; `commit_out` writable; `welcome_out` writable or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_commit_pending_proposals(
+    session: *const mlsframe_session,
+    commit_out: *mut mlsframe_buffer,
+    welcome_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        commit_outputs(session, commit_out, welcome_out, |s| {
+            s.commit_pending_proposals()
+        })
+    })
+}
+
+/// Asks to leave: a remove proposal for the group that another member must commit.
+///
+/// # Safety
+/// `session` is a live session; `proposal_out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_leave(
+    session: *const mlsframe_session,
+    proposal_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, proposal_out, |s| s.leave().map_err(Into::into))
+    })
+}
+
+/// Our pending commit was accepted by the delivery service: merge it (new epoch).
+///
+/// # Safety
+/// `session` is a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_confirm_commit(
+    session: *const mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let result = session.lock().confirm_own_commit();
+        if result.is_ok() {
+            emit(
+                mlsframe_log_level::MLSFRAME_LOG_INFO,
+                "own commit merged: epoch changed",
+            );
+        }
+        result.into()
+    })
+}
+
+/// Drops our pending commit (the delivery service refused it).
+///
+/// # Safety
+/// `session` is a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_discard_commit(
+    session: *const mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        session.lock().discard_pending_commit().into()
+    })
+}
+
+/// Tells the session's encryptors that all receivers have the new epoch, so they switch
+/// now rather than after `send_switch_delay_ms`.
+///
+/// # Safety
+/// `session` is a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_receivers_ready(
+    session: *const mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        session.lock().media().receivers_ready();
+        MLSFRAME_OK
+    })
+}
+
+/// What an incoming MLS message meant.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mlsframe_outcome_kind {
+    /// A commit was merged: new epoch (ask encoders for a key frame).
+    MLSFRAME_OUTCOME_EPOCH_CHANGED = 1,
+    /// A proposal was stored: some member should commit pending proposals.
+    MLSFRAME_OUTCOME_PROPOSALS_PENDING = 2,
+    /// We were removed. Terminal.
+    MLSFRAME_OUTCOME_REMOVED = 3,
+    /// A sequenced commit violated the admission policy. Terminal: leave or rejoin.
+    MLSFRAME_OUTCOME_POLICY_VIOLATION = 4,
+    /// Nothing to do (application message or our own echo).
+    MLSFRAME_OUTCOME_IGNORED = 5,
+}
+
+/// The outcome of `mlsframe_session_process`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct mlsframe_outcome {
+    /// What happened.
+    pub kind: mlsframe_outcome_kind,
+    /// The session's epoch after the message.
+    pub epoch: u64,
+    /// Members added by a merged commit.
+    pub added: u32,
+    /// Members removed by a merged commit.
+    pub removed: u32,
+}
+
+/// Processes any incoming MLS message (commit, proposal, our own commit echoed by the
+/// delivery service). On error the group state is unchanged.
+///
+/// # Safety
+/// `session` is a live session; `message` valid for its length; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_process(
+    session: *const mlsframe_session,
+    message: *const u8,
+    message_len: usize,
+    out: *mut mlsframe_outcome,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let message = try_slice!(message, message_len);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let mut s = session.lock();
+        let outcome = match s.process(message) {
+            Ok(o) => o,
+            Err(e) => return e.into(),
+        };
+        let epoch = s.epoch().unwrap_or(0);
+        let count = |v: &Vec<_>| u32::try_from(v.len()).unwrap_or(u32::MAX);
+        let (kind, added, removed) = match &outcome {
+            Outcome::EpochChanged { added, removed, .. } => {
+                emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "epoch changed");
+                (
+                    mlsframe_outcome_kind::MLSFRAME_OUTCOME_EPOCH_CHANGED,
+                    count(added),
+                    count(removed),
+                )
+            }
+            Outcome::ProposalsPending => (
+                mlsframe_outcome_kind::MLSFRAME_OUTCOME_PROPOSALS_PENDING,
+                0,
+                0,
+            ),
+            Outcome::Removed => {
+                emit(
+                    mlsframe_log_level::MLSFRAME_LOG_WARN,
+                    "removed from the group",
+                );
+                (mlsframe_outcome_kind::MLSFRAME_OUTCOME_REMOVED, 0, 0)
+            }
+            Outcome::PolicyViolation { .. } => {
+                emit(
+                    mlsframe_log_level::MLSFRAME_LOG_ERROR,
+                    "incoming commit violated the admission policy",
+                );
+                (
+                    mlsframe_outcome_kind::MLSFRAME_OUTCOME_POLICY_VIOLATION,
+                    0,
+                    0,
+                )
+            }
+            _ => (mlsframe_outcome_kind::MLSFRAME_OUTCOME_IGNORED, 0, 0),
+        };
+        try_write!(
+            out,
+            mlsframe_outcome {
+                kind,
+                epoch,
+                added,
+                removed
+            }
+        );
+        MLSFRAME_OK
+    })
+}
+
+/// The current epoch and our leaf index.
+///
+/// # Safety
+/// `session` is a live session; out-pointers writable (either may be NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_epoch(
+    session: *const mlsframe_session,
+    epoch_out: *mut u64,
+    own_leaf_out: *mut u32,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let s = session.lock();
+        let (Some(epoch), Some(leaf)) = (s.epoch(), s.own_leaf()) else {
+            return MLSFRAME_MLS_NO_GROUP;
+        };
+        if !epoch_out.is_null() {
+            try_write!(epoch_out, epoch);
+        }
+        if !own_leaf_out.is_null() {
+            try_write!(own_leaf_out, leaf);
+        }
+        MLSFRAME_OK
+    })
+}
+
+/// The epoch's security code (NUL-free ASCII digits in groups of five, e.g.
+/// "12345 67890 …"), identical at every member; compare it out of band.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_security_code(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| {
+            s.security_code()
+                .map(String::into_bytes)
+                .map_err(Into::into)
+        })
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The roster as text, one member per line, grouped by user:
+/// `leaf<TAB>user_id hex<TAB>device_id hex<TAB>fingerprint\n`.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_roster(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| {
+            let roster = s.roster().map_err(mlsframe_result::from)?;
+            let mut text = String::new();
+            for user in roster {
+                for d in user.devices {
+                    text.push_str(&format!(
+                        "{}\t{}\t{}\t{}\n",
+                        d.leaf,
+                        hex(&d.identity.user_id),
+                        hex(&d.identity.device_id),
+                        d.fingerprint
+                    ));
+                }
+            }
+            Ok(text.into_bytes())
+        })
+    })
+}
+
+/// The user id and device id of the member at `leaf` in the current epoch (to resolve a
+/// decrypted frame's sender).
+///
+/// # Safety
+/// `session` is a live session; out-pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_member_identity(
+    session: *const mlsframe_session,
+    leaf: u32,
+    user_id_out: *mut mlsframe_buffer,
+    device_id_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if user_id_out.is_null() || device_id_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(user_id_out, mlsframe_buffer::empty());
+        try_write!(device_id_out, mlsframe_buffer::empty());
+        let members = match session.lock().members() {
+            Ok(m) => m,
+            Err(e) => return e.into(),
+        };
+        let Some(m) = members.into_iter().find(|m| m.leaf == leaf) else {
+            return MLSFRAME_MLS_UNKNOWN_MEMBER;
+        };
+        try_write!(
+            user_id_out,
+            mlsframe_buffer::from_vec(m.identity.user_id.to_vec())
+        );
+        try_write!(
+            device_id_out,
+            mlsframe_buffer::from_vec(m.identity.device_id.to_vec())
+        );
+        MLSFRAME_OK
+    })
+}
+
+/// An encryptor for our own stream `context` (e.g. 0 audio, 1 video, 2 screen); one per
+/// context at a time. It lives independently of the session.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_encryptor_new(
+    session: *const mlsframe_session,
+    context: u64,
+    out: *mut *mut mlsframe_encryptor,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(out, std::ptr::null_mut());
+        match session.lock().media().encryptor(context) {
+            Ok(enc) => {
+                try_write!(out, mlsframe_encryptor::into_raw(enc));
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// A decryptor for all other members' frames. It lives independently of the session.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_decryptor_new(
+    session: *const mlsframe_session,
+    out: *mut *mut mlsframe_decryptor,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let dec = session.lock().media().decryptor();
+        try_write!(out, mlsframe_decryptor::into_raw(dec));
+        MLSFRAME_OK
+    })
+}
+
+/// Make `mlsframe_result` printable in logs without secrets.
+impl std::fmt::Display for mlsframe_result {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}

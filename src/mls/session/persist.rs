@@ -1,0 +1,156 @@
+//! Saving and restoring a member's group state as an explicit snapshot.
+//!
+//! A snapshot holds the member's identity seed and the whole `openmls` key store: it is as
+//! secret as the session itself, so store it encrypted. Send counters are *not* saved, so a
+//! restored session refuses to seal ([`MediaError::RekeyRequired`]) until it self-updates
+//! and that commit is confirmed; reusing an old epoch's counters would reuse nonces.
+//!
+//! [`MediaError::RekeyRequired`]: crate::mls::media::MediaError::RekeyRequired
+
+use std::sync::Arc;
+
+use openmls::prelude::{GroupId, MlsGroup};
+use openmls_traits::OpenMlsProvider as _;
+use zeroize::Zeroizing;
+
+use super::{Group, GroupParams, Session, Status};
+use crate::mls::error::{MlsError, Result};
+use crate::mls::identity::{Identity, MemberIdentity};
+use crate::mls::media::MediaConfig;
+use crate::mls::policy::AdmissionPolicy;
+
+const MAGIC: &[u8] = b"mlsframe-snapshot-v1";
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(|_| MlsError::Internal("state too large"))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// A strict reader over snapshot bytes: every read is bounds-checked.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(MlsError::Malformed);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+}
+
+impl Session {
+    /// Serializes this member's identity and group state. Refused while a commit of ours
+    /// is pending (confirm or discard it first).
+    ///
+    /// # Errors
+    /// [`MlsError::NoGroup`], [`MlsError::CommitPending`], [`MlsError::NotMember`].
+    pub fn snapshot(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let g = self.group.as_ref().ok_or(MlsError::NoGroup)?;
+        if g.status != Status::Active {
+            return Err(MlsError::NotMember);
+        }
+        if g.pending.is_some() {
+            return Err(MlsError::CommitPending);
+        }
+        let mut out = Zeroizing::new(MAGIC.to_vec());
+        let member = self.identity.member();
+        put(&mut out, &member.user_id)?;
+        put(&mut out, &member.device_id)?;
+        put(&mut out, &self.identity.seed()[..])?;
+        put(&mut out, &g.params.encode())?;
+        put(&mut out, g.mls.group_id().as_slice())?;
+        let values = self
+            .provider
+            .storage()
+            .values
+            .read()
+            .map_err(|_| MlsError::Internal("key store lock poisoned"))?;
+        let mut entries: Vec<_> = values.iter().collect();
+        entries.sort();
+        let count =
+            u32::try_from(entries.len()).map_err(|_| MlsError::Internal("state too large"))?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for (k, v) in entries {
+            put(&mut out, k)?;
+            put(&mut out, v)?;
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds a session from [`snapshot`](Self::snapshot) bytes. The restored member
+    /// receives and processes as before, but must [`self_update`](Self::self_update) (and
+    /// have it confirmed) before its encryptors seal again.
+    ///
+    /// # Errors
+    /// [`MlsError::Malformed`] for bytes that are not a complete snapshot;
+    /// [`MlsError::InvalidIdentity`], [`MlsError::InvalidParams`], [`MlsError::NoGroup`]
+    /// when its parts do not check out.
+    pub fn restore(
+        snapshot: &[u8],
+        policy: Arc<dyn AdmissionPolicy>,
+        media: MediaConfig,
+    ) -> Result<Session> {
+        let mut r = Reader(snapshot);
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(MlsError::Malformed);
+        }
+        let member = MemberIdentity::new(r.bytes()?.to_vec(), r.bytes()?.to_vec())?;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        let seed_bytes = r.bytes()?;
+        if seed_bytes.len() != 32 {
+            return Err(MlsError::Malformed);
+        }
+        seed.copy_from_slice(seed_bytes);
+        let params = GroupParams::decode(r.bytes()?)?;
+        let group_id = GroupId::from_slice(r.bytes()?);
+        let count = r.u32()?;
+        let mut values = std::collections::HashMap::new();
+        for _ in 0..count {
+            let k = r.bytes()?.to_vec();
+            let v = r.bytes()?.to_vec();
+            values.insert(k, v);
+        }
+        if !r.0.is_empty() {
+            return Err(MlsError::Malformed);
+        }
+        let mut session = Session::new(Identity::from_seed(member, &seed), policy, media)?;
+        *session
+            .provider
+            .storage()
+            .values
+            .write()
+            .map_err(|_| MlsError::Internal("key store lock poisoned"))? = values;
+        let mls = MlsGroup::load(session.provider.storage(), &group_id)
+            .map_err(|_| MlsError::Malformed)?
+            .ok_or(MlsError::NoGroup)?;
+        if mls.own_leaf_node().map(|l| l.signature_key().as_slice())
+            != Some(&session.identity.public_key()[..])
+        {
+            return Err(MlsError::InvalidIdentity);
+        }
+        let mut secrets = session.current_secrets(&mls, params, false)?;
+        secrets.may_send = false;
+        session.group = Some(Group {
+            mls,
+            params,
+            status: Status::Active,
+            pending: None,
+        });
+        session.sink.activate(secrets);
+        Ok(session)
+    }
+}
