@@ -242,7 +242,7 @@ typedef struct {
   uint64_t context;
 } mlsframe_sender;
 
-// Counters an app can show. Read with `mlsframe_decryptor_stats`.
+// Counters an app can show. Read with `mlsframe_decryptor_get_stats`.
 typedef struct {
   // Frames opened.
   uint64_t frames_in;
@@ -258,7 +258,8 @@ typedef struct {
   uint64_t replay;
   // `MLSFRAME_MALFORMED` results.
   uint64_t malformed;
-  // Other failures (buffer too small, bad arguments).
+  // Other failures of the open itself (buffer too small, too many streams). Calls
+  // refused for their arguments (NULL, overlap, media type) are not counted.
   uint64_t other;
   // Epoch of the last frame opened.
   uint64_t epoch;
@@ -269,7 +270,7 @@ typedef void (*mlsframe_key_frame_callback)(void *user_data,
                                             uint64_t context,
                                             uint64_t epoch);
 
-// Counters an app can show. Read with `mlsframe_encryptor_stats`.
+// Counters an app can show. Read with `mlsframe_encryptor_get_stats`.
 typedef struct {
   // Frames sealed.
   uint64_t frames_out;
@@ -277,11 +278,12 @@ typedef struct {
   uint64_t bytes_in;
   // Sealed bytes written.
   uint64_t bytes_out;
-  // Calls that failed because we are not a member.
+  // Calls that failed because we are not a member (or must rekey after a restore).
   uint64_t failed_not_member;
   // Calls that failed because the output buffer was too small.
   uint64_t failed_buffer;
-  // Other failures (bad arguments, counter exhaustion).
+  // Other failures of the seal itself (counter exhausted, context too large). Calls
+  // refused for their arguments (NULL, overlap, media type) are not counted.
   uint64_t failed_other;
   // Epoch the next frame is sealed in (0 when none).
   uint64_t epoch;
@@ -313,7 +315,8 @@ typedef struct {
   // How long encryptors keep sealing in the old epoch after a merge, in ms, unless
   // `mlsframe_session_receivers_ready` is called first (0: switch at once).
   uint32_t send_switch_delay_ms;
-  // Replay window per sender stream, in frames (0: 128).
+  // Replay window per sender stream, in frames (0: 128; at most 65536, else
+  // `MLSFRAME_INVALID_ARGUMENT`).
   uint32_t replay_window;
   // Admission policy (NULL: admit everyone).
   mlsframe_admission_callback admission;
@@ -358,7 +361,8 @@ size_t mlsframe_decryptor_max_plaintext_size(const mlsframe_decryptor *dec,
 
 // Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
 // and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-// plaintext starts at `out`); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap is
+// `MLSFRAME_INVALID_ARGUMENT`.
 // WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 //
 // # Safety
@@ -378,8 +382,8 @@ mlsframe_result mlsframe_decryptor_decrypt(const mlsframe_decryptor *dec,
 //
 // # Safety
 // `dec` is a live decryptor; `out` writable.
-mlsframe_result mlsframe_decryptor_stats(const mlsframe_decryptor *dec,
-                                         mlsframe_decryptor_stats *out);
+mlsframe_result mlsframe_decryptor_get_stats(const mlsframe_decryptor *dec,
+                                             mlsframe_decryptor_stats *out);
 
 // Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
 // bounded few) and open once it does. Call this after processing MLS messages, repeatedly
@@ -440,8 +444,8 @@ mlsframe_result mlsframe_encryptor_encrypt(const mlsframe_encryptor *enc,
 //
 // # Safety
 // `enc` is a live encryptor; `out` writable.
-mlsframe_result mlsframe_encryptor_stats(const mlsframe_encryptor *enc,
-                                         mlsframe_encryptor_stats *out);
+mlsframe_result mlsframe_encryptor_get_stats(const mlsframe_encryptor *enc,
+                                             mlsframe_encryptor_stats *out);
 
 // Installs (or, with a NULL callback, removes) the process-wide log callback; messages
 // above `max_level` (1 error … 4 debug) are not delivered.
@@ -453,7 +457,8 @@ void mlsframe_set_log_callback(mlsframe_log_callback callback,
 // "unknown result code"). The string names the failure only: no key material, no input.
 const char *mlsframe_result_message(uint32_t code);
 
-// Creates a session for the member `(user_id, device_id)` (opaque bytes, 1..=255 each).
+// Creates a session for the member `(user_id, device_id)`: opaque bytes, the user id
+// 1..=1024 bytes, the device id 0..=1024 bytes.
 // `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
 // `config` may be NULL. Free with `mlsframe_session_free`.
 //
@@ -715,7 +720,8 @@ mlsframe_result mlsframe_sframe_context_encrypt(const mlsframe_sframe_context *c
                                                 size_t out_cap,
                                                 size_t *written);
 
-// Opens `frame` into `out` (or in place when `out == frame`); writes the plaintext
+// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
+// writes the plaintext
 // length to `written` and the frame's KID to `kid_out` (may be NULL).
 //
 // # Safety

@@ -42,3 +42,34 @@ fn header_matches_the_ffi_module() {
         env!("CARGO_PKG_VERSION")
     )));
 }
+
+/// The header compiles as strict C11 and as C++17 (a text comparison alone would not catch
+/// a name declared twice).
+#[test]
+fn header_compiles_as_c_and_cpp() {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    for (compiler, args) in [
+        ("cc", &["-std=c11", "-pedantic", "-x", "c"][..]),
+        ("c++", &["-std=c++17", "-x", "c++"][..]),
+    ] {
+        let mut child = std::process::Command::new(compiler)
+            .args(args)
+            .args(["-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+            .arg(&include)
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{compiler} must be installed (.ci/run does): {e}"));
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"#include \"mlsframe.h\"\nint main(void) { return MLSFRAME_OK; }\n")
+            .expect("source written");
+        assert!(
+            child.wait().expect("compiler ran").success(),
+            "{compiler} rejects the header"
+        );
+    }
+}

@@ -449,6 +449,7 @@ fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
     let alice_enc = m[0].media().encryptor(0).unwrap();
     let out = m[0].self_update().unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
+    let redelivered = out.commit.clone();
     assert_eq!(
         open(&m[1].media().decryptor(), &seal(&alice_enc, b"hi bob")).unwrap(),
         b"hi bob"
@@ -468,6 +469,20 @@ fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
         b"back"
     );
 
+    // A redelivered commit recreates an epoch the crashed instance may already have sealed
+    // in: a restored session seals nothing until its own self-update is merged.
+    let mut again = Session::restore(&snapshot, Arc::new(AdmitAll), config()).unwrap();
+    let again_enc = again.media().encryptor(5).unwrap();
+    again.process(&redelivered).unwrap();
+    assert_eq!(
+        again_enc.encrypt(b"", b"x", &mut [0u8; 64]),
+        Err(MediaError::RekeyRequired)
+    );
+    let own = again.self_update().unwrap();
+    again.confirm_own_commit().unwrap();
+    assert!(own.epoch > 0);
+    assert!(again_enc.encrypt(b"", b"x", &mut [0u8; 64]).is_ok());
+
     // Damaged snapshots are refused, never half-restored.
     for cut in [0, 10, snapshot.len() / 2, snapshot.len() - 1] {
         assert!(Session::restore(&snapshot[..cut], Arc::new(AdmitAll), config()).is_err());
@@ -478,4 +493,113 @@ fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
     // No snapshot while a commit of ours is pending.
     m[0].self_update().unwrap();
     assert!(m[0].snapshot().is_err());
+}
+
+#[test]
+fn a_member_removed_and_rejoining_seals_only_under_the_new_group() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    for _ in 0..4 {
+        let out = m[0].self_update().unwrap();
+        deliver(&mut m, 0, &out.commit, &[1]);
+    }
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let old_frame = seal(&bob_enc, b"old group");
+    let bob_leaf = m[1].own_leaf().unwrap();
+    let out = m[0].remove_members(&[bob_leaf]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+
+    // Bob joins a new, younger group (lower epoch numbers) with the same session.
+    let mut dave = member("dave", &clock);
+    dave.create_group(GroupParams::default()).unwrap();
+    let kp = m[1].key_package().unwrap();
+    let out = dave.add_members(&[&kp]).unwrap();
+    dave.confirm_own_commit().unwrap();
+    m[1].join(&out.welcome.unwrap()).unwrap();
+    let frame = seal(&bob_enc, b"new group only");
+    assert_eq!(
+        open(&dave.media().decryptor(), &frame).unwrap(),
+        b"new group only"
+    );
+    assert!(
+        open(&m[0].media().decryptor(), &frame).is_err(),
+        "old group cannot read it"
+    );
+    assert!(open(&dave.media().decryptor(), &old_frame).is_err());
+    // Dave's frames are not refused by stale state from the old group.
+    let dave_enc = dave.media().encryptor(0).unwrap();
+    assert_eq!(
+        open(&m[1].media().decryptor(), &seal(&dave_enc, b"hi")).unwrap(),
+        b"hi"
+    );
+}
+
+#[test]
+fn a_frame_refused_after_authentication_leaves_no_plaintext() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    let id = MemberIdentity::new(b"erin".to_vec(), b"dev".to_vec()).unwrap();
+    let config = MediaConfig {
+        clock: Arc::clone(&clock) as _,
+        max_streams_per_epoch: 1,
+        ..MediaConfig::default()
+    };
+    m.push(Session::new(Identity::generate(id).unwrap(), Arc::new(AdmitAll), config).unwrap());
+    let kp = m[3].key_package().unwrap();
+    let out = m[0].add_members(&[&kp]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1, 2]);
+    m[3].join(&out.welcome.unwrap()).unwrap();
+    let erin = m[3].media().decryptor();
+    let first = seal(&m[0].media().encryptor(0).unwrap(), b"first stream");
+    assert_eq!(open(&erin, &first).unwrap(), b"first stream");
+    let second = seal(&m[1].media().encryptor(0).unwrap(), b"TOP SECRET");
+    let mut out = vec![0u8; second.len()];
+    assert_eq!(
+        erin.decrypt(b"", &second, &mut out),
+        Err(MediaError::TooManyStreams)
+    );
+    assert!(out.iter().all(|&b| b == 0), "plaintext was wiped");
+    let mut buf = second.clone();
+    assert_eq!(
+        erin.decrypt_in_place(b"", &mut buf),
+        Err(MediaError::TooManyStreams)
+    );
+    assert!(
+        !buf.windows(10).any(|w| w == b"TOP SECRET"),
+        "plaintext was wiped in place"
+    );
+}
+
+#[test]
+fn every_sframe_suite_keys_from_mls_with_its_own_nk() {
+    for suite in 1..=5u16 {
+        let params = GroupParams {
+            sframe_suite: suite,
+            ..GroupParams::default()
+        };
+        // RFC 9605 §5.2: the exported base key is Nk bytes (48 for the CTR+HMAC suites).
+        let nk = mlsframe::sframe::CipherSuite::try_from(suite)
+            .unwrap()
+            .key_len();
+        assert_eq!(params.key_len(), nk);
+        let clock = Arc::new(ManualClock::default());
+        let mut a = member("a", &clock);
+        let mut b = member("b", &clock);
+        a.create_group(params).unwrap();
+        let kp = b.key_package().unwrap();
+        let out = a.add_members(&[&kp]).unwrap();
+        a.confirm_own_commit().unwrap();
+        b.join(&out.welcome.unwrap()).unwrap();
+        assert_eq!(
+            b.params(),
+            Some(params),
+            "joiner learns the suite from the welcome"
+        );
+        let frame = seal(&a.media().encryptor(0).unwrap(), b"any suite");
+        let tag = mlsframe::sframe::CipherSuite::try_from(suite)
+            .unwrap()
+            .tag_len();
+        assert_eq!(frame.len(), Header::decode(&frame).unwrap().1 + 9 + tag);
+        assert_eq!(open(&b.media().decryptor(), &frame).unwrap(), b"any suite");
+    }
 }

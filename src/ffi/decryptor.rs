@@ -25,7 +25,7 @@ pub struct mlsframe_sender {
     pub context: u64,
 }
 
-/// Counters an app can show. Read with `mlsframe_decryptor_stats`.
+/// Counters an app can show. Read with `mlsframe_decryptor_get_stats`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mlsframe_decryptor_stats {
@@ -43,7 +43,8 @@ pub struct mlsframe_decryptor_stats {
     pub replay: u64,
     /// `MLSFRAME_MALFORMED` results.
     pub malformed: u64,
-    /// Other failures (buffer too small, bad arguments).
+    /// Other failures of the open itself (buffer too small, too many streams). Calls
+    /// refused for their arguments (NULL, overlap, media type) are not counted.
     pub other: u64,
     /// Epoch of the last frame opened.
     pub epoch: u64,
@@ -108,7 +109,8 @@ pub extern "C" fn mlsframe_decryptor_max_plaintext_size(
 
 /// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
 /// and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-/// plaintext starts at `out`); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+/// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap is
+/// `MLSFRAME_INVALID_ARGUMENT`.
 /// WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 ///
 /// # Safety
@@ -140,6 +142,10 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
         let result = if in_place {
             if frame_len > isize::MAX as usize {
                 return MLSFRAME_INVALID_ARGUMENT;
+            }
+            // In place, the whole frame is the output: the caller must own it all.
+            if out_cap < frame_len {
+                return MLSFRAME_BUFFER_TOO_SMALL;
             }
             // SAFETY: `out == frame` is non-NULL and the caller gave us `frame_len` bytes
             // there, writable since it passed them as the output too.
@@ -199,7 +205,7 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
 /// # Safety
 /// `dec` is a live decryptor; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mlsframe_decryptor_stats(
+pub unsafe extern "C" fn mlsframe_decryptor_get_stats(
     dec: *const mlsframe_decryptor,
     out: *mut mlsframe_decryptor_stats,
 ) -> mlsframe_result {

@@ -31,7 +31,7 @@ pub(crate) fn valid_media_type(v: u32) -> bool {
 pub type mlsframe_key_frame_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, context: u64, epoch: u64)>;
 
-/// Counters an app can show. Read with `mlsframe_encryptor_stats`.
+/// Counters an app can show. Read with `mlsframe_encryptor_get_stats`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mlsframe_encryptor_stats {
@@ -41,11 +41,12 @@ pub struct mlsframe_encryptor_stats {
     pub bytes_in: u64,
     /// Sealed bytes written.
     pub bytes_out: u64,
-    /// Calls that failed because we are not a member.
+    /// Calls that failed because we are not a member (or must rekey after a restore).
     pub failed_not_member: u64,
     /// Calls that failed because the output buffer was too small.
     pub failed_buffer: u64,
-    /// Other failures (bad arguments, counter exhaustion).
+    /// Other failures of the seal itself (counter exhausted, context too large). Calls
+    /// refused for their arguments (NULL, overlap, media type) are not counted.
     pub failed_other: u64,
     /// Epoch the next frame is sealed in (0 when none).
     pub epoch: u64,
@@ -197,7 +198,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
             Err(e) => {
                 let code = mlsframe_result::from(e);
                 let counter = match code {
-                    MLSFRAME_NOT_MEMBER => &s.failed_not_member,
+                    MLSFRAME_NOT_MEMBER | MLSFRAME_REKEY_REQUIRED => &s.failed_not_member,
                     MLSFRAME_BUFFER_TOO_SMALL => &s.failed_buffer,
                     _ => &s.failed_other,
                 };
@@ -213,7 +214,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
 /// # Safety
 /// `enc` is a live encryptor; `out` writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mlsframe_encryptor_stats(
+pub unsafe extern "C" fn mlsframe_encryptor_get_stats(
     enc: *const mlsframe_encryptor,
     out: *mut mlsframe_encryptor_stats,
 ) -> mlsframe_result {

@@ -54,7 +54,8 @@ pub struct mlsframe_session_config {
     /// How long encryptors keep sealing in the old epoch after a merge, in ms, unless
     /// `mlsframe_session_receivers_ready` is called first (0: switch at once).
     pub send_switch_delay_ms: u32,
-    /// Replay window per sender stream, in frames (0: 128).
+    /// Replay window per sender stream, in frames (0: 128; at most 65536, else
+    /// `MLSFRAME_INVALID_ARGUMENT`).
     pub replay_window: u32,
     /// Admission policy (NULL: admit everyone).
     pub admission: mlsframe_admission_callback,
@@ -115,7 +116,7 @@ fn policy_of(cfg: Option<&mlsframe_session_config>) -> Arc<dyn AdmissionPolicy> 
     }
 }
 
-fn media_config(cfg: Option<&mlsframe_session_config>) -> MediaConfig {
+fn media_config(cfg: Option<&mlsframe_session_config>) -> Result<MediaConfig, mlsframe_result> {
     let mut media = MediaConfig::default();
     if let Some(cfg) = cfg {
         let ms = |v: u32, default: Duration| {
@@ -132,10 +133,14 @@ fn media_config(cfg: Option<&mlsframe_session_config>) -> MediaConfig {
             media.replay_window = u64::from(cfg.replay_window);
         }
     }
-    media
+    if crate::sframe::ReplayWindow::new(media.replay_window).is_err() {
+        return Err(MLSFRAME_INVALID_ARGUMENT);
+    }
+    Ok(media)
 }
 
-/// Creates a session for the member `(user_id, device_id)` (opaque bytes, 1..=255 each).
+/// Creates a session for the member `(user_id, device_id)`: opaque bytes, the user id
+/// 1..=1024 bytes, the device id 0..=1024 bytes.
 /// `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
 /// `config` may be NULL. Free with `mlsframe_session_free`.
 ///
@@ -180,11 +185,11 @@ pub unsafe extern "C" fn mlsframe_session_new(
             }
             _ => return MLSFRAME_INVALID_ARGUMENT,
         };
-        match Session::new(
-            identity,
-            policy_of(cfg.as_ref()),
-            media_config(cfg.as_ref()),
-        ) {
+        let media = match media_config(cfg.as_ref()) {
+            Ok(m) => m,
+            Err(code) => return code,
+        };
+        match Session::new(identity, policy_of(cfg.as_ref()), media) {
             Ok(session) => {
                 let handle = Box::new(mlsframe_session {
                     inner: Mutex::new(session),
@@ -222,11 +227,11 @@ pub unsafe extern "C" fn mlsframe_session_restore(
         } else {
             Some(*try_ref!(config))
         };
-        match Session::restore(
-            snapshot,
-            policy_of(cfg.as_ref()),
-            media_config(cfg.as_ref()),
-        ) {
+        let media = match media_config(cfg.as_ref()) {
+            Ok(m) => m,
+            Err(code) => return code,
+        };
+        match Session::restore(snapshot, policy_of(cfg.as_ref()), media) {
             Ok(session) => {
                 try_write!(
                     out,
@@ -710,6 +715,9 @@ pub unsafe extern "C" fn mlsframe_session_epoch(
     ffi_guard!({
         let session = try_ref!(session);
         let s = session.lock();
+        if s.epoch().is_some() && !s.is_active() {
+            return MLSFRAME_MLS_NOT_MEMBER;
+        }
         let (Some(epoch), Some(leaf)) = (s.epoch(), s.own_leaf()) else {
             return MLSFRAME_MLS_NO_GROUP;
         };

@@ -197,7 +197,8 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
     })
 }
 
-/// Opens `frame` into `out` (or in place when `out == frame`); writes the plaintext
+/// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
+/// writes the plaintext
 /// length to `written` and the frame's KID to `kid_out` (may be NULL).
 ///
 /// # Safety
@@ -230,6 +231,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
         let ad = try_slice!(additional_data, additional_data_len);
         let receiver = read(&ctx.receive);
         let result = if !out.is_null() && std::ptr::eq(out.cast_const(), frame) {
+            // In place, the whole frame is the output: the caller must own it all.
+            if out_cap < frame_len {
+                return MLSFRAME_BUFFER_TOO_SMALL;
+            }
             // SAFETY: `out == frame`, non-NULL, `frame_len` bytes readable and writable.
             let buf = unsafe { std::slice::from_raw_parts_mut(out, frame_len) };
             receiver.decrypt_in_place(ad, buf)

@@ -76,7 +76,9 @@ pub struct MediaConfig {
     pub max_streams_per_epoch: usize,
     /// Most frames held back while their epoch is not yet installed (default 64).
     pub max_held_frames: usize,
-    /// Most bytes held back in total (default 4 MiB).
+    /// Most bytes held back in total (default 1 MiB). Held frames are not yet
+    /// authenticated (their key has not arrived), so this bounds what anyone on the media
+    /// path can make the decryptor keep.
     pub max_held_bytes: usize,
     /// The clock used for retention.
     pub clock: Arc<dyn Clock>,
@@ -91,7 +93,7 @@ impl Default for MediaConfig {
             replay_window: crate::sframe::DEFAULT_REPLAY_WINDOW,
             max_streams_per_epoch: 1024,
             max_held_frames: 64,
-            max_held_bytes: 4 << 20,
+            max_held_bytes: 1 << 20,
             clock: Arc::new(SystemClock::default()),
         }
     }
@@ -192,6 +194,8 @@ struct Stream {
 
 /// The keys of one MLS epoch.
 struct EpochKeys {
+    /// Which group this epoch belongs to: bumped whenever the session starts a new group.
+    incarnation: u64,
     epoch: u64,
     suite: CipherSuite,
     base_key: Zeroizing<Vec<u8>>,
@@ -210,8 +214,9 @@ struct EpochKeys {
 }
 
 impl EpochKeys {
-    fn new(s: EpochSecrets, suite: CipherSuite) -> EpochKeys {
+    fn new(s: EpochSecrets, suite: CipherSuite, incarnation: u64) -> EpochKeys {
         EpochKeys {
+            incarnation,
             epoch: s.epoch,
             suite,
             epoch_bits: u32::from(s.params.epoch_bits),
@@ -311,6 +316,8 @@ pub(crate) struct MediaShared {
     held: Mutex<HeldFrames>,
     /// Set by the app when receivers have the new epoch.
     receivers_ready: AtomicBool,
+    /// Counts the groups this ring has served (see [`EpochKeys::incarnation`]).
+    incarnation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -354,6 +361,7 @@ impl MediaKeys {
                 newest_by_leaf: Mutex::new(HashMap::new()),
                 held: Mutex::new(HeldFrames::default()),
                 receivers_ready: AtomicBool::new(false),
+                incarnation: AtomicU64::new(0),
             }),
         }
     }
@@ -454,7 +462,11 @@ impl EpochSink for MediaShared {
         let Some(suite) = Self::suite_of(&s) else {
             return;
         };
-        let keys = Arc::new(EpochKeys::new(s, suite));
+        let keys = Arc::new(EpochKeys::new(
+            s,
+            suite,
+            self.incarnation.load(Ordering::Acquire),
+        ));
         self.update_ring(|ring| Self::insert_epoch(ring, keys));
     }
 
@@ -488,9 +500,18 @@ impl EpochSink for MediaShared {
             }
             // Reuse the staged keys (and the streams they verified) when present.
             let keys = match ring.find_epoch(s.epoch) {
-                Some(k) => Arc::clone(k),
-                None => {
-                    let k = Arc::new(EpochKeys::new(s, suite));
+                Some(k) if k.may_send == s.may_send => Arc::clone(k),
+                // Absent, or staged before a restored session's own rekey was merged (then
+                // its verified streams and replay windows carry over).
+                staged => {
+                    let k = Arc::new(EpochKeys::new(
+                        s,
+                        suite,
+                        self.incarnation.load(Ordering::Acquire),
+                    ));
+                    if let Some(staged) = staged {
+                        *lock(&k.streams) = lock(&staged.streams).clone();
+                    }
                     Self::insert_epoch(ring, Arc::clone(&k));
                     k
                 }
@@ -515,6 +536,14 @@ impl EpochSink for MediaShared {
         });
     }
 
+    fn reset(&self) {
+        self.incarnation.fetch_add(1, Ordering::AcqRel);
+        self.update_ring(|ring| *ring = KeyRing::default());
+        lock(&self.newest_by_leaf).clear();
+        *lock(&self.held) = HeldFrames::default();
+        self.receivers_ready.store(false, Ordering::Release);
+    }
+
     fn removed(&self) {
         let now = self.now();
         let retention = self.config.retention_after_removal;
@@ -533,8 +562,17 @@ impl EpochSink for MediaShared {
 
 /// The send key of one epoch for one encryptor.
 struct EpochSendKey {
+    incarnation: u64,
     epoch: u64,
     key: Arc<SendKey>,
+}
+
+impl EpochSendKey {
+    /// Whether this key may stand in for `keys`: same group, and not older (the encryptor
+    /// never moves back to an older epoch).
+    fn covers(&self, keys: &EpochKeys) -> bool {
+        self.incarnation == keys.incarnation && self.epoch >= keys.epoch
+    }
 }
 
 /// Seals our own frames for one stream context. `Send + Sync`; never blocks on MLS work.
@@ -595,11 +633,12 @@ impl Encryptor {
         let epoch = self.send_epoch().ok_or(MediaError::NotMember)?;
         let cached = self.current.load_full();
         if let Some(k) = &cached
-            && k.epoch >= epoch.epoch
+            && k.covers(&epoch)
         {
             return Ok(Arc::clone(k));
         }
         let fresh = Arc::new(EpochSendKey {
+            incarnation: epoch.incarnation,
             epoch: epoch.epoch,
             key: epoch.send_key(self.context)?,
         });
@@ -614,7 +653,7 @@ impl Encryptor {
         }
         // Another thread moved the cache first; use whichever epoch is newer.
         match self.current.load_full() {
-            Some(k) if k.epoch >= fresh.epoch => Ok(k),
+            Some(k) if k.covers(&epoch) => Ok(k),
             _ => Ok(fresh),
         }
     }
@@ -767,10 +806,14 @@ impl Decryptor {
             ),
         };
         lock(&stream.replay).check(header.ctr)?;
-        let len = match target {
+        let plaintext: &mut [u8] = match target {
             Target::Separate(frame, out) => {
-                let mut input = FrameInput::Separate { frame, out };
-                stream.key.open(header, header_len, metadata, &mut input)?
+                let mut input = FrameInput::Separate {
+                    frame,
+                    out: &mut *out,
+                };
+                let len = stream.key.open(header, header_len, metadata, &mut input)?;
+                &mut out[..len]
             }
             Target::InPlace(buf) => {
                 let len = stream.key.open(
@@ -780,10 +823,35 @@ impl Decryptor {
                     &mut FrameInput::InPlace(&mut *buf),
                 )?;
                 buf.copy_within(header_len..header_len + len, 0);
-                len
+                &mut buf[..len]
             }
         };
-        // Authenticated: keep the stream (bounded), record the counter once.
+        // Authenticated: keep the stream (bounded) and record the counter once. A frame
+        // refused now has its plaintext wiped before the error is returned.
+        if let Err(e) = self.record(epoch, header, stream, fresh) {
+            zeroize::Zeroize::zeroize(plaintext);
+            return Err(e);
+        }
+        let len = plaintext.len();
+        let mut newest = lock(&self.shared.newest_by_leaf);
+        let entry = newest.entry(sender.leaf).or_insert(epoch.epoch);
+        *entry = (*entry).max(epoch.epoch);
+        Ok(DecryptedFrame {
+            len,
+            sender,
+            ctr: header.ctr,
+        })
+    }
+
+    /// Caches a newly verified stream (within the per-epoch cap) and accepts the counter
+    /// under the stream's replay lock, so concurrent duplicates are accepted once.
+    fn record(
+        &self,
+        epoch: &EpochKeys,
+        header: Header,
+        stream: Arc<Stream>,
+        fresh: bool,
+    ) -> Result<(), MediaError> {
         let stream = if fresh {
             let mut streams = lock(&epoch.streams);
             if let Some(existing) = streams.get(&header.kid) {
@@ -798,14 +866,7 @@ impl Decryptor {
             stream
         };
         lock(&stream.replay).accept(header.ctr)?;
-        let mut newest = lock(&self.shared.newest_by_leaf);
-        let entry = newest.entry(sender.leaf).or_insert(epoch.epoch);
-        *entry = (*entry).max(epoch.epoch);
-        Ok(DecryptedFrame {
-            len,
-            sender,
-            ctr: header.ctr,
-        })
+        Ok(())
     }
 
     /// Keeps a copy of a frame whose epoch may still arrive (bounded).
@@ -823,8 +884,11 @@ impl Decryptor {
             return;
         }
         let config = &self.shared.config;
-        let mut held = lock(&self.shared.held);
         let size = frame.len() + metadata.len();
+        if size > config.max_held_bytes || config.max_held_frames == 0 {
+            return;
+        }
+        let mut held = lock(&self.shared.held);
         while !held.frames.is_empty()
             && (held.frames.len() >= config.max_held_frames
                 || held.bytes + size > config.max_held_bytes)
@@ -833,10 +897,8 @@ impl Decryptor {
                 held.bytes -= f.len() + m.len();
             }
         }
-        if size <= config.max_held_bytes && config.max_held_frames > 0 {
-            held.bytes += size;
-            held.frames.push_back((frame.to_vec(), metadata.to_vec()));
-        }
+        held.bytes += size;
+        held.frames.push_back((frame.to_vec(), metadata.to_vec()));
     }
 
     /// Opens held frames whose epoch is now installed; frames still without a key stay

@@ -79,7 +79,8 @@ impl GroupParams {
 
     /// Nk: the SFrame suite's key length, which is also the base key length.
     pub fn key_len(&self) -> usize {
-        if self.sframe_suite == 0x0005 { 32 } else { 16 }
+        crate::sframe::CipherSuite::try_from(self.sframe_suite)
+            .map_or(16, crate::sframe::CipherSuite::key_len)
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -231,6 +232,8 @@ pub(crate) trait EpochSink: Send + Sync {
     fn activate(&self, s: EpochSecrets);
     /// We were removed from the group.
     fn removed(&self);
+    /// A new group starts (create or join): forget every epoch of any earlier group.
+    fn reset(&self) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +246,8 @@ enum Status {
 struct PendingOwn {
     commit: Vec<u8>,
     epoch: u64,
+    /// A self-update: merging it gives a restored session fresh send keys.
+    rekeys: bool,
 }
 
 struct Group {
@@ -262,6 +267,10 @@ pub struct Session {
     sink: Arc<dyn EpochSink>,
     media: Option<MediaKeys>,
     group: Option<Group>,
+    /// Set by [`Session::restore`]: send counters of the restored state are unknown, so no
+    /// epoch may be sealed in until our own self-update is merged (a redelivered commit
+    /// would otherwise recreate an epoch whose counters were already used).
+    rekey_required: bool,
 }
 
 impl fmt::Debug for Session {
@@ -417,6 +426,7 @@ impl Session {
             sink,
             media: None,
             group: None,
+            rekey_required: false,
         })
     }
 
@@ -481,6 +491,7 @@ impl Session {
             status: Status::Active,
             pending: None,
         });
+        self.sink.reset();
         self.sink.activate(secrets);
         Ok(())
     }
@@ -524,6 +535,7 @@ impl Session {
             status: Status::Active,
             pending: None,
         });
+        self.sink.reset();
         self.sink.activate(secrets);
         Ok(epoch)
     }
@@ -564,7 +576,7 @@ impl Session {
             own_leaf: Some(mls.own_leaf_index().u32()),
             removed_someone,
             params,
-            may_send: true,
+            may_send: !self.rekey_required,
         })
     }
 
@@ -597,7 +609,7 @@ impl Session {
             own_leaf: Some(mls.own_leaf_index().u32()),
             removed_someone: !removed.is_empty(),
             params,
-            may_send: true,
+            may_send: !self.rekey_required,
         })
     }
 
@@ -631,6 +643,7 @@ impl Session {
                 g.pending = Some(PendingOwn {
                     commit: output.commit.clone(),
                     epoch: output.epoch,
+                    rekeys: false,
                 });
                 self.sink.stage(secrets);
                 Ok(output)
@@ -732,7 +745,11 @@ impl Session {
             .self_update(&self.provider, &self.signer, LeafNodeParameters::default())
             .map_err(|_| MlsError::Internal("self update failed"))?
             .into_messages();
-        self.finish_own_commit(&commit, welcome.as_ref())
+        let out = self.finish_own_commit(&commit, welcome.as_ref())?;
+        if let Some(p) = self.group.as_mut().and_then(|g| g.pending.as_mut()) {
+            p.rekeys = true;
+        }
+        Ok(out)
     }
 
     /// Ask to leave: returns a Remove proposal (TLS-encoded `MLSMessage`) for the group.
@@ -783,7 +800,9 @@ impl Session {
         g.mls
             .merge_pending_commit(&self.provider)
             .map_err(|_| MlsError::Internal("merge failed"))?;
-        g.pending = None;
+        if g.pending.take().is_some_and(|p| p.rekeys) {
+            self.rekey_required = false;
+        }
         self.after_merge(removed, added_keys)
     }
 

@@ -2,8 +2,9 @@
 //!
 //! A snapshot holds the member's identity seed and the whole `openmls` key store: it is as
 //! secret as the session itself, so store it encrypted. Send counters are *not* saved, so a
-//! restored session refuses to seal ([`MediaError::RekeyRequired`]) until it self-updates
-//! and that commit is confirmed; reusing an old epoch's counters would reuse nonces.
+//! restored session refuses to seal ([`MediaError::RekeyRequired`]) in any epoch until its
+//! own self-update is merged: the restored epoch, or one re-entered through a redelivered
+//! commit, may already have used those counters, and reusing them would reuse nonces.
 //!
 //! [`MediaError::RekeyRequired`]: crate::mls::media::MediaError::RekeyRequired
 
@@ -66,19 +67,36 @@ impl Session {
         if g.pending.is_some() {
             return Err(MlsError::CommitPending);
         }
-        let mut out = Zeroizing::new(MAGIC.to_vec());
         let member = self.identity.member();
-        put(&mut out, &member.user_id)?;
-        put(&mut out, &member.device_id)?;
-        put(&mut out, &self.identity.seed()[..])?;
-        put(&mut out, &g.params.encode())?;
-        put(&mut out, g.mls.group_id().as_slice())?;
         let values = self
             .provider
             .storage()
             .values
             .read()
             .map_err(|_| MlsError::Internal("key store lock poisoned"))?;
+        // Reserve the exact size: growing would free unwiped copies of the secrets.
+        let seed = self.identity.seed();
+        let params = g.params.encode();
+        let group_id = g.mls.group_id().as_slice();
+        let fixed = [
+            &member.user_id[..],
+            &member.device_id,
+            &seed[..],
+            &params,
+            group_id,
+        ];
+        let size = MAGIC.len()
+            + fixed.iter().map(|f| 4 + f.len()).sum::<usize>()
+            + 4
+            + values
+                .iter()
+                .map(|(k, v)| 8 + k.len() + v.len())
+                .sum::<usize>();
+        let mut out = Zeroizing::new(Vec::with_capacity(size));
+        out.extend_from_slice(MAGIC);
+        for field in fixed {
+            put(&mut out, field)?;
+        }
         let mut entries: Vec<_> = values.iter().collect();
         entries.sort();
         let count =
@@ -88,6 +106,7 @@ impl Session {
             put(&mut out, k)?;
             put(&mut out, v)?;
         }
+        debug_assert_eq!(out.len(), size);
         Ok(out)
     }
 
@@ -142,14 +161,15 @@ impl Session {
         {
             return Err(MlsError::InvalidIdentity);
         }
-        let mut secrets = session.current_secrets(&mls, params, false)?;
-        secrets.may_send = false;
+        session.rekey_required = true;
+        let secrets = session.current_secrets(&mls, params, false)?;
         session.group = Some(Group {
             mls,
             params,
             status: Status::Active,
             pending: None,
         });
+        session.sink.reset();
         session.sink.activate(secrets);
         Ok(session)
     }

@@ -1,0 +1,1050 @@
+/*
+ * Every export of include/mlsframe.h driven with bad input: NULLs, zero lengths,
+ * undersized and overlapping buffers, garbage frames and garbage MLS bytes. Each check
+ * pins the exact result code. One line per check; the last line is "N passed, M failed";
+ * exits 1 on any failure. Run by tests/c_abi.rs (under ASan/UBSan and valgrind).
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlsframe.h"
+
+/* ---- checks ------------------------------------------------------------------------ */
+
+static unsigned g_pass, g_fail;
+
+static void check(const char *what, bool ok) {
+    if (ok) {
+        g_pass++;
+        printf("ok   %s\n", what);
+    } else {
+        g_fail++;
+        printf("FAIL %s\n", what);
+    }
+}
+
+static void check_code(const char *what, mlsframe_result got, mlsframe_result want) {
+    if (got == want) {
+        g_pass++;
+        printf("ok   %s -> %u\n", what, (unsigned)got);
+    } else {
+        g_fail++;
+        printf("FAIL %s -> %u (%s), want %u (%s)\n", what, (unsigned)got,
+               mlsframe_result_message(got), (unsigned)want, mlsframe_result_message(want));
+    }
+}
+
+/* A setup step that must succeed; without it later checks are meaningless. */
+static void must(const char *what, mlsframe_result got) {
+    if (got != MLSFRAME_OK) {
+        printf("FAIL setup: %s -> %u (%s)\n", what, (unsigned)got, mlsframe_result_message(got));
+        printf("%u passed, %u failed\n", g_pass, g_fail + 1);
+        exit(1);
+    }
+}
+
+#define CODE(want, label, call) check_code(label, (call), (want))
+
+static const uint8_t GARBAGE[] = "this is not an MLS message, nor a frame, at all...";
+#define GARBAGE_LEN (sizeof GARBAGE - 1)
+/* A valid pointer with a length no slice may have (never read: rejected first). */
+#define HUGE ((size_t)SIZE_MAX)
+
+static mlsframe_session *new_session(const char *user, const char *device) {
+    mlsframe_session *s = NULL;
+    must("session_new", mlsframe_session_new((const uint8_t *)user, strlen(user),
+                                             (const uint8_t *)device, strlen(device), NULL, 0,
+                                             NULL, &s));
+    return s;
+}
+
+/* ---- log callback ------------------------------------------------------------------ */
+
+static unsigned g_log_lines;
+static void on_log(void *user_data, uint32_t level, const char *message) {
+    unsigned *n = user_data;
+    (*n)++;
+    (void)level;
+    (void)message;
+}
+
+static void on_key_frame(void *user_data, uint64_t context, uint64_t epoch) {
+    (void)user_data;
+    (void)context;
+    (void)epoch;
+}
+
+/* ---- result messages, buffers, NULL handles ---------------------------------------- */
+
+static void test_result_messages(void) {
+    static const uint32_t codes[] = {
+        0,   100, 101, 102, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
+        304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
+        413, 414, 415, 416, 417, 418, 419, 900, 901,
+    };
+    const char *unknown = mlsframe_result_message(12345);
+    check("result_message(12345) is \"unknown result code\"",
+          unknown != NULL && strcmp(unknown, "unknown result code") == 0);
+    bool all_known = true;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *m = mlsframe_result_message(codes[i]);
+        if (m == NULL || m[0] == '\0' || strcmp(m, unknown) == 0) {
+            printf("     code %u has no message of its own\n", codes[i]);
+            all_known = false;
+        }
+    }
+    check("result_message(every defined code) is its own non-empty text", all_known);
+    static const uint32_t odd[] = {1, 99, 103, 207, 299, 307, 399, 420, 899, 902, UINT32_MAX};
+    bool all_unknown = true;
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        const char *m = mlsframe_result_message(odd[i]);
+        all_unknown = all_unknown && m != NULL && strcmp(m, unknown) == 0;
+    }
+    check("result_message(undefined codes incl. UINT32_MAX) non-NULL, unknown", all_unknown);
+}
+
+static void test_null_frees(void) {
+    mlsframe_buffer_free(NULL);
+    check("buffer_free(NULL) is a no-op", true);
+    mlsframe_buffer empty = {NULL, 0};
+    mlsframe_buffer_free(&empty);
+    check("buffer_free({NULL,0}) is a no-op", empty.data == NULL && empty.len == 0);
+    mlsframe_session_free(NULL);
+    mlsframe_encryptor_free(NULL);
+    mlsframe_decryptor_free(NULL);
+    mlsframe_sframe_context_free(NULL);
+    check("session/encryptor/decryptor/sframe_context_free(NULL) are no-ops", true);
+}
+
+/* ---- sessions ---------------------------------------------------------------------- */
+
+static void test_session_new(void) {
+    const uint8_t u[] = "user", d[] = "dev";
+    uint8_t seed[32];
+    memset(seed, 7, sizeof seed);
+    mlsframe_session *s = (mlsframe_session *)&s; /* must be overwritten with NULL */
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new(out NULL)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new(user NULL, len 4)",
+         mlsframe_session_new(NULL, 4, d, 3, NULL, 0, NULL, &s));
+    check("session_new failure sets *out to NULL", s == NULL);
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new(device NULL, len 3)",
+         mlsframe_session_new(u, 4, NULL, 3, NULL, 0, NULL, &s));
+    CODE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new(user NULL, len 0 = empty)",
+         mlsframe_session_new(NULL, 0, d, 3, NULL, 0, NULL, &s));
+    /* User ids are 1..=1024 bytes, device ids 0..=1024 bytes. */
+    uint8_t long_id[1025];
+    memset(long_id, 'x', sizeof long_id);
+    CODE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new(user 1025 bytes)",
+         mlsframe_session_new(long_id, 1025, d, 3, NULL, 0, NULL, &s));
+    CODE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new(device 1025 bytes)",
+         mlsframe_session_new(u, 4, long_id, 1025, NULL, 0, NULL, &s));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(user len SIZE_MAX)",
+         mlsframe_session_new(u, HUGE, d, 3, NULL, 0, NULL, &s));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(seed 31 bytes)",
+         mlsframe_session_new(u, 4, d, 3, seed, 31, NULL, &s));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(seed 33 bytes)",
+         mlsframe_session_new(u, 4, d, 3, seed, 33, NULL, &s));
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new(seed NULL, len 32)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 32, NULL, &s));
+    check("failed session_new leaves *out NULL", s == NULL);
+
+    CODE(MLSFRAME_OK, "session_new(empty device id)",
+         mlsframe_session_new(u, 4, NULL, 0, NULL, 0, NULL, &s));
+    mlsframe_session_free(s);
+    s = NULL;
+    CODE(MLSFRAME_OK, "session_new(1024-byte ids, 32-byte seed)",
+         mlsframe_session_new(long_id, 1024, long_id, 1024, seed, 32, NULL, &s));
+    check("session_new returned a handle", s != NULL);
+    mlsframe_session_free(s);
+    s = NULL;
+    mlsframe_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CODE(MLSFRAME_OK, "session_new(zeroed config)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
+    mlsframe_session_free(s);
+    s = NULL;
+    cfg.replay_window = 65537;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(replay window 65537)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
+    check("rejected config leaves *out NULL", s == NULL);
+    cfg.replay_window = 65536;
+    CODE(MLSFRAME_OK, "session_new(replay window 65536)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
+    mlsframe_session_free(s);
+}
+
+/* Calls on a session that is in no group. */
+static void test_no_group(void) {
+    mlsframe_session *s = new_session("lonely", "phone");
+    mlsframe_buffer b = {NULL, 0}, b2 = {NULL, 0};
+    mlsframe_outcome o;
+    uint64_t epoch = 99;
+    uint32_t leaf = 99;
+
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch(no group)", mlsframe_session_epoch(s, &epoch, &leaf));
+    CODE(MLSFRAME_MLS_NO_GROUP, "security_code(no group)", mlsframe_session_security_code(s, &b));
+    check("failed security_code leaves an empty buffer", b.data == NULL && b.len == 0);
+    CODE(MLSFRAME_MLS_NO_GROUP, "roster(no group)", mlsframe_session_roster(s, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "member_identity(no group)",
+         mlsframe_session_member_identity(s, 0, &b, &b2));
+    CODE(MLSFRAME_MLS_NO_GROUP, "remove_member(no group)",
+         mlsframe_session_remove_member(s, 1, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "remove_user(no group)",
+         mlsframe_session_remove_user(s, (const uint8_t *)"x", 1, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "self_update(no group)", mlsframe_session_self_update(s, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "commit_pending_proposals(no group)",
+         mlsframe_session_commit_pending_proposals(s, &b, &b2));
+    CODE(MLSFRAME_MLS_NO_GROUP, "leave(no group)", mlsframe_session_leave(s, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "confirm_commit(no group)", mlsframe_session_confirm_commit(s));
+    CODE(MLSFRAME_MLS_NO_GROUP, "discard_commit(no group)", mlsframe_session_discard_commit(s));
+    CODE(MLSFRAME_OK, "receivers_ready(no group)", mlsframe_session_receivers_ready(s));
+    CODE(MLSFRAME_MLS_NO_GROUP, "process(garbage, no group)",
+         mlsframe_session_process(s, GARBAGE, GARBAGE_LEN, &o));
+    check("no buffer was filled", b.data == NULL && b2.data == NULL);
+
+    /* A handle made before joining seals nothing. */
+    mlsframe_encryptor *enc = NULL;
+    CODE(MLSFRAME_OK, "encryptor_new(no group)", mlsframe_session_encryptor_new(s, 0, &enc));
+    uint8_t out[64];
+    size_t n = 77;
+    CODE(MLSFRAME_NOT_MEMBER, "encryptor_encrypt(no group)",
+         mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1, NULL, 0,
+                                    out, sizeof out, &n));
+    check("failed encrypt writes 0 to *written", n == 0);
+    mlsframe_encryptor_free(enc);
+
+    /* create_group parameter ranges (suite 1..=5, E 1..=16). */
+    CODE(MLSFRAME_NULL_ARGUMENT, "create_group(NULL session)",
+         mlsframe_session_create_group(NULL, 4, 4, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(suite 0)",
+         mlsframe_session_create_group(s, 0, 4, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(suite 6)",
+         mlsframe_session_create_group(s, 6, 4, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 0)",
+         mlsframe_session_create_group(s, 4, 0, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 17)",
+         mlsframe_session_create_group(s, 4, 17, false));
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after failed create_group)",
+         mlsframe_session_epoch(s, NULL, NULL));
+    mlsframe_session_free(s);
+}
+
+/* NULL session and NULL out-pointers for every session call. */
+static void test_session_nulls(mlsframe_session *s) {
+    mlsframe_buffer b = {NULL, 0}, b2 = {NULL, 0};
+    mlsframe_outcome o;
+    mlsframe_encryptor *enc = NULL;
+    mlsframe_decryptor *dec = NULL;
+    const uint8_t *kps[1] = {GARBAGE};
+    size_t lens[1] = {GARBAGE_LEN};
+
+    CODE(MLSFRAME_NULL_ARGUMENT, "key_package(NULL session)", mlsframe_session_key_package(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "key_package(out NULL)", mlsframe_session_key_package(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join(NULL session)",
+         mlsframe_session_join(NULL, GARBAGE, GARBAGE_LEN, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_members(NULL session)",
+         mlsframe_session_add_members(NULL, kps, lens, 1, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_member(NULL session)",
+         mlsframe_session_remove_member(NULL, 1, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_member(commit_out NULL)",
+         mlsframe_session_remove_member(s, 1, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_user(NULL session)",
+         mlsframe_session_remove_user(NULL, (const uint8_t *)"x", 1, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_user(user NULL, len 1)",
+         mlsframe_session_remove_user(s, NULL, 1, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_user(commit_out NULL)",
+         mlsframe_session_remove_user(s, (const uint8_t *)"x", 1, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "self_update(NULL session)", mlsframe_session_self_update(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "self_update(commit_out NULL)", mlsframe_session_self_update(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "commit_pending_proposals(NULL session)",
+         mlsframe_session_commit_pending_proposals(NULL, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "commit_pending_proposals(commit_out NULL)",
+         mlsframe_session_commit_pending_proposals(s, NULL, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "leave(NULL session)", mlsframe_session_leave(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "leave(proposal_out NULL)", mlsframe_session_leave(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "confirm_commit(NULL)", mlsframe_session_confirm_commit(NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "discard_commit(NULL)", mlsframe_session_discard_commit(NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "receivers_ready(NULL)", mlsframe_session_receivers_ready(NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "process(NULL session)",
+         mlsframe_session_process(NULL, GARBAGE, GARBAGE_LEN, &o));
+    CODE(MLSFRAME_NULL_ARGUMENT, "process(message NULL, len 5)",
+         mlsframe_session_process(s, NULL, 5, &o));
+    CODE(MLSFRAME_NULL_ARGUMENT, "process(out NULL)",
+         mlsframe_session_process(s, GARBAGE, GARBAGE_LEN, NULL));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "process(len SIZE_MAX)",
+         mlsframe_session_process(s, GARBAGE, HUGE, &o));
+    CODE(MLSFRAME_NULL_ARGUMENT, "epoch(NULL session)", mlsframe_session_epoch(NULL, NULL, NULL));
+    CODE(MLSFRAME_OK, "epoch(both outs NULL)", mlsframe_session_epoch(s, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "security_code(NULL session)",
+         mlsframe_session_security_code(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "security_code(out NULL)", mlsframe_session_security_code(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "roster(NULL session)", mlsframe_session_roster(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "roster(out NULL)", mlsframe_session_roster(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_identity(NULL session)",
+         mlsframe_session_member_identity(NULL, 0, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_identity(user_id_out NULL)",
+         mlsframe_session_member_identity(s, 0, NULL, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_identity(device_id_out NULL)",
+         mlsframe_session_member_identity(s, 0, &b, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encryptor_new(NULL session)",
+         mlsframe_session_encryptor_new(NULL, 0, &enc));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encryptor_new(out NULL)", mlsframe_session_encryptor_new(s, 0, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decryptor_new(NULL session)",
+         mlsframe_session_decryptor_new(NULL, &dec));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decryptor_new(out NULL)", mlsframe_session_decryptor_new(s, NULL));
+    check("no handle or buffer was produced",
+          enc == NULL && dec == NULL && b.data == NULL && b2.data == NULL);
+}
+
+/* ---- the group used by the MLS and media checks ------------------------------------ */
+
+typedef struct {
+    mlsframe_session *alice, *bob;
+    mlsframe_buffer bob_kp_spare; /* an unused key package of bob's */
+    mlsframe_buffer welcome;      /* the welcome bob joined with */
+    mlsframe_buffer add_commit;   /* the commit that added bob (already merged) */
+} group;
+
+static group make_group(void) {
+    group g;
+    memset(&g, 0, sizeof g);
+    g.alice = new_session("alice", "laptop");
+    g.bob = new_session("bob", "phone");
+    mlsframe_buffer kp = {NULL, 0};
+    must("key_package", mlsframe_session_key_package(g.bob, &kp));
+    must("key_package", mlsframe_session_key_package(g.bob, &g.bob_kp_spare));
+    must("create_group", mlsframe_session_create_group(g.alice, 4, 4, false));
+    const uint8_t *kps[1] = {kp.data};
+    size_t lens[1] = {kp.len};
+    must("add_members", mlsframe_session_add_members(g.alice, kps, lens, 1, &g.add_commit,
+                                                     &g.welcome));
+    must("confirm_commit", mlsframe_session_confirm_commit(g.alice));
+    must("join", mlsframe_session_join(g.bob, g.welcome.data, g.welcome.len, NULL));
+    mlsframe_buffer_free(&kp);
+    return g;
+}
+
+static void free_group(group *g) {
+    mlsframe_buffer_free(&g->bob_kp_spare);
+    mlsframe_buffer_free(&g->welcome);
+    mlsframe_buffer_free(&g->add_commit);
+    mlsframe_session_free(g->alice);
+    mlsframe_session_free(g->bob);
+}
+
+static void test_mls_garbage(group *g) {
+    mlsframe_buffer b = {NULL, 0}, b2 = {NULL, 0};
+    mlsframe_outcome o;
+    uint64_t epoch = 0;
+
+    /* join */
+    mlsframe_session *carol = new_session("carol", "tablet");
+    CODE(MLSFRAME_NULL_ARGUMENT, "join(welcome NULL, len 10)",
+         mlsframe_session_join(carol, NULL, 10, &epoch));
+    CODE(MLSFRAME_MLS_MALFORMED, "join(welcome NULL, len 0 = empty)",
+         mlsframe_session_join(carol, NULL, 0, &epoch));
+    CODE(MLSFRAME_MLS_MALFORMED, "join(garbage)",
+         mlsframe_session_join(carol, GARBAGE, GARBAGE_LEN, &epoch));
+    CODE(MLSFRAME_MLS_MALFORMED, "join(truncated welcome)",
+         mlsframe_session_join(carol, g->welcome.data, g->welcome.len - 1, &epoch));
+    CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "join(a key package)",
+         mlsframe_session_join(carol, g->bob_kp_spare.data, g->bob_kp_spare.len, &epoch));
+    CODE(MLSFRAME_MLS_INVALID_WELCOME, "join(someone else's welcome)",
+         mlsframe_session_join(carol, g->welcome.data, g->welcome.len, &epoch));
+    CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "join(already in a group)",
+         mlsframe_session_join(g->bob, g->welcome.data, g->welcome.len, &epoch));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join(len SIZE_MAX)",
+         mlsframe_session_join(carol, GARBAGE, HUGE, &epoch));
+    CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "create_group(already in a group)",
+         mlsframe_session_create_group(g->alice, 4, 4, false));
+
+    /* add_members */
+    mlsframe_buffer carol_kp = {NULL, 0};
+    must("key_package", mlsframe_session_key_package(carol, &carol_kp));
+    const uint8_t *kps[2] = {GARBAGE, carol_kp.data};
+    size_t lens[2] = {GARBAGE_LEN, carol_kp.len};
+    CODE(MLSFRAME_MLS_MALFORMED, "add_members(count 0, NULL arrays)",
+         mlsframe_session_add_members(g->alice, NULL, NULL, 0, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_members(key_packages NULL, count 1)",
+         mlsframe_session_add_members(g->alice, NULL, lens, 1, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_members(lens NULL, count 1)",
+         mlsframe_session_add_members(g->alice, kps, NULL, 1, &b, &b2));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_members(count SIZE_MAX)",
+         mlsframe_session_add_members(g->alice, kps, lens, HUGE, &b, &b2));
+    const uint8_t *null_kp[1] = {NULL};
+    size_t one[1] = {1};
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_members(entry NULL with len 1)",
+         mlsframe_session_add_members(g->alice, null_kp, one, 1, &b, &b2));
+    CODE(MLSFRAME_MLS_MALFORMED, "add_members(garbage key package)",
+         mlsframe_session_add_members(g->alice, kps, lens, 2, &b, &b2));
+    const uint8_t *wrong[1] = {g->welcome.data};
+    size_t wrong_len[1] = {g->welcome.len};
+    CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "add_members(a welcome as key package)",
+         mlsframe_session_add_members(g->alice, wrong, wrong_len, 1, &b, &b2));
+    const uint8_t *dup[1] = {g->bob_kp_spare.data};
+    size_t dup_len[1] = {g->bob_kp_spare.len};
+    CODE(MLSFRAME_MLS_DUPLICATE_MEMBER, "add_members(bob again)",
+         mlsframe_session_add_members(g->alice, dup, dup_len, 1, &b, &b2));
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_members(commit_out NULL)",
+         mlsframe_session_add_members(g->alice, &kps[1], &lens[1], 1, NULL, &b2));
+    CODE(MLSFRAME_MLS_NO_GROUP, "add_members(carol, not in a group)",
+         mlsframe_session_add_members(carol, &kps[1], &lens[1], 1, &b, &b2));
+    check("failed add_members filled no buffer", b.data == NULL && b2.data == NULL);
+
+    /* remove */
+    CODE(MLSFRAME_MLS_CANNOT_REMOVE_SELF, "remove_member(own leaf 0)",
+         mlsframe_session_remove_member(g->alice, 0, &b));
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "remove_member(leaf 7)",
+         mlsframe_session_remove_member(g->alice, 7, &b));
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "remove_member(leaf UINT32_MAX)",
+         mlsframe_session_remove_member(g->alice, UINT32_MAX, &b));
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "remove_user(unknown user)",
+         mlsframe_session_remove_user(g->alice, (const uint8_t *)"mallory", 7, &b));
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "remove_user(NULL, len 0 = empty)",
+         mlsframe_session_remove_user(g->alice, NULL, 0, &b));
+    CODE(MLSFRAME_MLS_CANNOT_REMOVE_SELF, "remove_user(own user)",
+         mlsframe_session_remove_user(g->alice, (const uint8_t *)"alice", 5, &b));
+    CODE(MLSFRAME_MLS_MALFORMED, "commit_pending_proposals(none pending)",
+         mlsframe_session_commit_pending_proposals(g->alice, &b, NULL));
+    check("failed commits filled no buffer", b.data == NULL && b2.data == NULL);
+
+    /* member_identity */
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "member_identity(leaf 7)",
+         mlsframe_session_member_identity(g->alice, 7, &b, &b2));
+
+    /* pending-commit state machine */
+    CODE(MLSFRAME_MLS_NO_PENDING_COMMIT, "confirm_commit(none pending)",
+         mlsframe_session_confirm_commit(g->alice));
+    CODE(MLSFRAME_MLS_NO_PENDING_COMMIT, "discard_commit(none pending)",
+         mlsframe_session_discard_commit(g->alice));
+    CODE(MLSFRAME_OK, "self_update", mlsframe_session_self_update(g->alice, &b));
+    CODE(MLSFRAME_MLS_COMMIT_PENDING, "self_update(commit pending)",
+         mlsframe_session_self_update(g->alice, &b2));
+    CODE(MLSFRAME_MLS_COMMIT_PENDING, "remove_member(commit pending)",
+         mlsframe_session_remove_member(g->alice, 1, &b2));
+    CODE(MLSFRAME_OK, "discard_commit", mlsframe_session_discard_commit(g->alice));
+    CODE(MLSFRAME_MLS_NO_PENDING_COMMIT, "discard_commit(again)",
+         mlsframe_session_discard_commit(g->alice));
+    mlsframe_buffer_free(&b);
+    mlsframe_buffer_free(&b2);
+    check("buffer_free resets to {NULL,0}", b.data == NULL && b.len == 0);
+    mlsframe_buffer_free(&b);
+    check("buffer_free twice is a no-op", b.data == NULL && b.len == 0);
+
+    /* process */
+    CODE(MLSFRAME_MLS_MALFORMED, "process(NULL, len 0 = empty)",
+         mlsframe_session_process(g->bob, NULL, 0, &o));
+    CODE(MLSFRAME_MLS_MALFORMED, "process(garbage)",
+         mlsframe_session_process(g->bob, GARBAGE, GARBAGE_LEN, &o));
+    CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "process(a welcome)",
+         mlsframe_session_process(g->bob, g->welcome.data, g->welcome.len, &o));
+    CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "process(a key package)",
+         mlsframe_session_process(g->bob, g->bob_kp_spare.data, g->bob_kp_spare.len, &o));
+    CODE(MLSFRAME_MLS_WRONG_EPOCH, "process(an old commit)",
+         mlsframe_session_process(g->alice, g->add_commit.data, g->add_commit.len, &o));
+    /* a commit with one byte flipped in its ciphertext */
+    mlsframe_buffer upd = {NULL, 0};
+    must("self_update", mlsframe_session_self_update(g->alice, &upd));
+    uint8_t *bad = malloc(upd.len);
+    memcpy(bad, upd.data, upd.len);
+    bad[upd.len - 5] ^= 0x40;
+    CODE(MLSFRAME_MLS_REJECTED, "process(commit with a flipped byte)",
+         mlsframe_session_process(g->bob, bad, upd.len, &o));
+    CODE(MLSFRAME_MLS_MALFORMED, "process(truncated commit)",
+         mlsframe_session_process(g->bob, upd.data, upd.len - 1, &o));
+    free(bad);
+    uint64_t e = 0;
+    must("epoch", mlsframe_session_epoch(g->bob, &e, NULL));
+    check("bob's epoch unchanged by failed process", e == 1);
+    must("discard_commit", mlsframe_session_discard_commit(g->alice));
+    mlsframe_buffer_free(&upd);
+
+    /* leave: a proposal; bob commits it? keep the group: only check the proposal path */
+    mlsframe_buffer_free(&carol_kp);
+    mlsframe_session_free(carol);
+}
+
+/* ---- snapshot and restore ---------------------------------------------------------- */
+
+static void test_snapshot_restore(group *g) {
+    mlsframe_buffer snap = {NULL, 0};
+    mlsframe_session *r = (mlsframe_session *)&r;
+    CODE(MLSFRAME_NULL_ARGUMENT, "snapshot(NULL session)", mlsframe_session_snapshot(NULL, &snap));
+    CODE(MLSFRAME_NULL_ARGUMENT, "snapshot(out NULL)", mlsframe_session_snapshot(g->bob, NULL));
+    mlsframe_session *lonely = new_session("lonely", "phone");
+    CODE(MLSFRAME_MLS_NO_GROUP, "snapshot(no group)", mlsframe_session_snapshot(lonely, &snap));
+    mlsframe_session_free(lonely);
+    CODE(MLSFRAME_NULL_ARGUMENT, "restore(out NULL)",
+         mlsframe_session_restore(GARBAGE, GARBAGE_LEN, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "restore(snapshot NULL, len 8)",
+         mlsframe_session_restore(NULL, 8, NULL, &r));
+    check("failed restore sets *out NULL", r == NULL);
+    CODE(MLSFRAME_MLS_MALFORMED, "restore(NULL, len 0 = empty)",
+         mlsframe_session_restore(NULL, 0, NULL, &r));
+    CODE(MLSFRAME_MLS_MALFORMED, "restore(garbage)",
+         mlsframe_session_restore(GARBAGE, GARBAGE_LEN, NULL, &r));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "restore(len SIZE_MAX)",
+         mlsframe_session_restore(GARBAGE, HUGE, NULL, &r));
+    CODE(MLSFRAME_MLS_MALFORMED, "restore(a welcome)",
+         mlsframe_session_restore(g->welcome.data, g->welcome.len, NULL, &r));
+
+    mlsframe_buffer pending = {NULL, 0};
+    must("self_update", mlsframe_session_self_update(g->alice, &pending));
+    CODE(MLSFRAME_MLS_COMMIT_PENDING, "snapshot(commit pending)",
+         mlsframe_session_snapshot(g->alice, &snap));
+    must("discard_commit", mlsframe_session_discard_commit(g->alice));
+    mlsframe_buffer_free(&pending);
+
+    CODE(MLSFRAME_OK, "snapshot(bob)", mlsframe_session_snapshot(g->bob, &snap));
+    CODE(MLSFRAME_MLS_MALFORMED, "restore(truncated snapshot)",
+         mlsframe_session_restore(snap.data, snap.len - 1, NULL, &r));
+    mlsframe_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CODE(MLSFRAME_OK, "restore(snapshot, zeroed config)",
+         mlsframe_session_restore(snap.data, snap.len, &cfg, &r));
+    mlsframe_buffer_free(&snap);
+    uint64_t epoch = 0;
+    uint32_t leaf = 0;
+    CODE(MLSFRAME_OK, "epoch(restored)", mlsframe_session_epoch(r, &epoch, &leaf));
+    check("restored bob: epoch 1, leaf 1", epoch == 1 && leaf == 1);
+    mlsframe_encryptor *enc = NULL;
+    must("encryptor_new", mlsframe_session_encryptor_new(r, 5, &enc));
+    uint8_t out[64];
+    size_t n = 1;
+    CODE(MLSFRAME_REKEY_REQUIRED, "encrypt(restored, before a new epoch)",
+         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+                                    &n));
+    mlsframe_encryptor_free(enc);
+    mlsframe_session_free(r);
+}
+
+/* ---- encryptor and decryptor ------------------------------------------------------- */
+
+static void test_media(group *g) {
+    mlsframe_encryptor *enc = NULL, *enc2 = NULL, *bob_enc = NULL;
+    mlsframe_decryptor *dec = NULL, *alice_dec = NULL;
+    must("encryptor_new", mlsframe_session_encryptor_new(g->alice, 0, &enc));
+    must("decryptor_new", mlsframe_session_decryptor_new(g->bob, &dec));
+    must("decryptor_new", mlsframe_session_decryptor_new(g->alice, &alice_dec));
+    must("encryptor_new", mlsframe_session_encryptor_new(g->bob, 0, &bob_enc));
+    CODE(MLSFRAME_CONTEXT_IN_USE, "encryptor_new(context 0 again)",
+         mlsframe_session_encryptor_new(g->alice, 0, &enc2));
+    check("failed encryptor_new sets *out NULL", enc2 == NULL);
+    CODE(MLSFRAME_OK, "encryptor_new(context UINT64_MAX: checked when sealing)",
+         mlsframe_session_encryptor_new(g->alice, UINT64_MAX, &enc2));
+    {
+        uint8_t o[64];
+        size_t w = 1;
+        CODE(MLSFRAME_CONTEXT_TOO_LARGE, "encrypt(context UINT64_MAX)",
+             mlsframe_encryptor_encrypt(enc2, 0, (const uint8_t *)"x", 1, NULL, 0, o, sizeof o,
+                                        &w));
+        check("failed encrypt writes 0 to *written", w == 0);
+        mlsframe_encryptor_free(enc2);
+        enc2 = NULL;
+    }
+
+    const uint8_t pt[] = "sixteen byte msg";
+    const size_t pt_len = 16;
+    uint8_t out[128], buf[128], plain[128];
+    size_t n = 0;
+
+    /* max sizes */
+    check("encryptor_max_ciphertext_size(NULL, 0) == 33",
+          mlsframe_encryptor_max_ciphertext_size(NULL, MLSFRAME_MEDIA_AUDIO, 0) == 33);
+    check("encryptor_max_ciphertext_size(16) == 49",
+          mlsframe_encryptor_max_ciphertext_size(enc, MLSFRAME_MEDIA_VIDEO, 16) == 49);
+    check("encryptor_max_ciphertext_size(SIZE_MAX) == SIZE_MAX",
+          mlsframe_encryptor_max_ciphertext_size(enc, MLSFRAME_MEDIA_AUDIO, SIZE_MAX) ==
+              SIZE_MAX);
+    check("encryptor_max_ciphertext_size(SIZE_MAX - 32) == SIZE_MAX",
+          mlsframe_encryptor_max_ciphertext_size(enc, 7, SIZE_MAX - 32) == SIZE_MAX);
+    static const size_t sizes[] = {0, 1, 16, 33, 1200, SIZE_MAX / 2, SIZE_MAX - 1, SIZE_MAX};
+    bool le = true;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        le = le && mlsframe_decryptor_max_plaintext_size(dec, MLSFRAME_MEDIA_AUDIO, sizes[i]) <=
+                       sizes[i];
+        le = le && mlsframe_decryptor_max_plaintext_size(NULL, 7, sizes[i]) <= sizes[i];
+    }
+    check("decryptor_max_plaintext_size(n) <= n for n in {0,1,16,33,1200,..,SIZE_MAX}", le);
+
+    /* encrypt: arguments */
+    CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(NULL encryptor)",
+         mlsframe_encryptor_encrypt(NULL, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(written NULL)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, sizeof out, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(out NULL, cap 64)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, NULL, 64, &n));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(frame NULL, len 16)",
+         mlsframe_encryptor_encrypt(enc, 0, NULL, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(additional data NULL, len 4)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 4, out, sizeof out, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(media type 7)",
+         mlsframe_encryptor_encrypt(enc, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out_cap SIZE_MAX)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, HUGE, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(frame len SIZE_MAX)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, HUGE, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out NULL, cap 0)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, NULL, 0, &n));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out cap 16 < needed)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, pt_len, &n));
+    memcpy(buf, pt, pt_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out = frame + 1, overlapping)",
+         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf + 1, 64, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(frame = out + 8, overlapping)",
+         mlsframe_encryptor_encrypt(enc, 0, buf + 8, pt_len, NULL, 0, buf, 64, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, out_cap < frame_len)",
+         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(in place, no room for header and tag)",
+         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len + 4, &n));
+    check("encrypt failures wrote 0 to *written", n == 0);
+    mlsframe_encryptor_stats es;
+    CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(NULL)", mlsframe_encryptor_get_stats(NULL, &es));
+    CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(out NULL)", mlsframe_encryptor_get_stats(enc, NULL));
+    CODE(MLSFRAME_OK, "encryptor_stats", mlsframe_encryptor_get_stats(enc, &es));
+    printf("     alice's encryptor: out %" PRIu64 ", not_member %" PRIu64 ", buffer %" PRIu64
+           ", other %" PRIu64 ", epoch %" PRIu64 "\n",
+           es.frames_out, es.failed_not_member, es.failed_buffer, es.failed_other, es.epoch);
+    /* "in place, out_cap < frame_len" is an argument error: returned before counting. */
+    check("encryptor stats: 0 sealed, 3 buffer failures, epoch 1",
+          es.frames_out == 0 && es.failed_buffer == 3 && es.failed_not_member == 0 &&
+              es.epoch == 1);
+    CODE(MLSFRAME_NULL_ARGUMENT, "set_key_frame_callback(NULL encryptor)",
+         mlsframe_encryptor_set_key_frame_callback(NULL, on_key_frame, NULL));
+    CODE(MLSFRAME_OK, "set_key_frame_callback(callback)",
+         mlsframe_encryptor_set_key_frame_callback(enc, on_key_frame, NULL));
+    CODE(MLSFRAME_OK, "set_key_frame_callback(NULL callback clears)",
+         mlsframe_encryptor_set_key_frame_callback(enc, NULL, NULL));
+
+    /* encrypt: valid edge cases */
+    size_t empty_len = 0;
+    uint8_t empty_frame[64];
+    CODE(MLSFRAME_OK, "encrypt(frame NULL, len 0 = empty frame)",
+         mlsframe_encryptor_encrypt(enc, 0, NULL, 0, NULL, 0, empty_frame, sizeof empty_frame,
+                                    &empty_len));
+    check("empty frame seals to header + tag", empty_len > 16 && empty_len <= 33);
+    uint8_t ip[64];
+    memcpy(ip, pt, pt_len);
+    size_t ip_len = 0;
+    CODE(MLSFRAME_OK, "encrypt(in place)",
+         mlsframe_encryptor_encrypt(enc, 0, ip, pt_len, NULL, 0, ip, sizeof ip, &ip_len));
+    size_t sealed_len = 0;
+    CODE(MLSFRAME_OK, "encrypt(with additional data)",
+         mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_DATA, pt, pt_len,
+                                    (const uint8_t *)"ad", 2, out, sizeof out, &sealed_len));
+
+    /* decrypt: arguments */
+    mlsframe_sender who;
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(NULL decryptor)",
+         mlsframe_decryptor_decrypt(NULL, 0, out, sealed_len, NULL, 0, plain, sizeof plain, &n,
+                                    &who));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(written NULL)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, plain, sizeof plain, NULL,
+                                    &who));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(out NULL, cap 64)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, NULL, 64, &n, &who));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(frame NULL, len 40)",
+         mlsframe_decryptor_decrypt(dec, 0, NULL, 40, NULL, 0, plain, sizeof plain, &n, &who));
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(additional data NULL, len 2)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 2, plain, sizeof plain, &n,
+                                    &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(media type 7)",
+         mlsframe_decryptor_decrypt(dec, 7, out, sealed_len, NULL, 0, plain, sizeof plain, &n,
+                                    &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out_cap SIZE_MAX)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, plain, HUGE, &n, &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(frame len SIZE_MAX)",
+         mlsframe_decryptor_decrypt(dec, 0, out, HUGE, NULL, 0, plain, sizeof plain, &n, &who));
+    memcpy(buf, out, sealed_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out = frame + 1, overlapping)",
+         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, (const uint8_t *)"ad", 2, buf + 1,
+                                    64, &n, &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(frame = out + 1, overlapping)",
+         mlsframe_decryptor_decrypt(dec, 0, buf + 1, sealed_len - 1, (const uint8_t *)"ad", 2,
+                                    buf, 64, &n, &who));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(out cap 15 < plaintext 16)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+                                    pt_len - 1, &n, &who));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(out NULL, cap 0)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, NULL, 0,
+                                    &n, &who));
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt(wrong additional data)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"AD", 2, plain,
+                                    sizeof plain, &n, &who));
+    CODE(MLSFRAME_OK, "decrypt(valid, exact plaintext size cap)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+                                    pt_len, &n, &who));
+    check("decrypt wrote the plaintext and sender leaf 0",
+          n == pt_len && memcmp(plain, pt, pt_len) == 0 && who.leaf == 0 && who.epoch == 1);
+    CODE(MLSFRAME_REPLAY, "decrypt(same frame again)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+                                    sizeof plain, &n, NULL));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(in place, out_cap < frame_len)",
+         mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len - 1, &n, NULL));
+    CODE(MLSFRAME_OK, "decrypt(in place, sender NULL)",
+         mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len, &n, NULL));
+    check("in-place plaintext at the start of the buffer",
+          n == pt_len && memcmp(ip, pt, pt_len) == 0);
+    CODE(MLSFRAME_OK, "decrypt(empty frame)",
+         mlsframe_decryptor_decrypt(dec, 0, empty_frame, empty_len, NULL, 0, NULL, 0, &n, NULL));
+    check("empty frame opens to 0 bytes", n == 0);
+    CODE(MLSFRAME_UNKNOWN_SENDER, "decrypt(own frame at alice)",
+         mlsframe_decryptor_decrypt(alice_dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+                                    plain, sizeof plain, &n, NULL));
+
+    /* decrypt: garbage frames */
+    size_t fresh_len = 0;
+    uint8_t fresh[64];
+    must("encrypt", mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, fresh, sizeof fresh,
+                                               &fresh_len));
+    CODE(MLSFRAME_MALFORMED, "decrypt(NULL, len 0 = empty frame)",
+         mlsframe_decryptor_decrypt(dec, 0, NULL, 0, NULL, 0, plain, sizeof plain, &n, NULL));
+    const uint8_t all_ff[1] = {0xFF};
+    CODE(MLSFRAME_MALFORMED, "decrypt(0xFF: header wants 17 bytes)",
+         mlsframe_decryptor_decrypt(dec, 0, all_ff, 1, NULL, 0, plain, sizeof plain, &n, NULL));
+    CODE(MLSFRAME_MALFORMED, "decrypt(header only)",
+         mlsframe_decryptor_decrypt(dec, 0, fresh, 2, NULL, 0, plain, sizeof plain, &n, NULL));
+    CODE(MLSFRAME_MALFORMED, "decrypt(shorter than its tag)",
+         mlsframe_decryptor_decrypt(dec, 0, fresh, 10, NULL, 0, plain, sizeof plain, &n, NULL));
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt(last byte dropped)",
+         mlsframe_decryptor_decrypt(dec, 0, fresh, fresh_len - 1, NULL, 0, plain, sizeof plain,
+                                    &n, NULL));
+    memcpy(buf, fresh, fresh_len);
+    buf[fresh_len - 1] ^= 1;
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt(tag bit flipped)",
+         mlsframe_decryptor_decrypt(dec, 0, buf, fresh_len, NULL, 0, plain, sizeof plain, &n,
+                                    NULL));
+    CODE(MLSFRAME_NO_KEY, "decrypt(garbage text: KID 7, epoch 7 unknown)",
+         mlsframe_decryptor_decrypt(dec, 0, GARBAGE, GARBAGE_LEN, NULL, 0, plain, sizeof plain,
+                                    &n, NULL));
+    uint8_t kid0[40];
+    memset(kid0, 0, sizeof kid0); /* KID 0: epoch 0, which bob never had */
+    CODE(MLSFRAME_NO_KEY, "decrypt(zeros: KID of unknown epoch 0)",
+         mlsframe_decryptor_decrypt(dec, 0, kid0, sizeof kid0, NULL, 0, plain, sizeof plain, &n,
+                                    NULL));
+    uint8_t kid_leaf9[40];
+    memset(kid_leaf9, 0, sizeof kid_leaf9);
+    kid_leaf9[0] = 0x10; /* X=0, K=1: KID 1 (epoch 1, leaf 0) with CTR in 1 byte */
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt(zeros with KID of alice, epoch 1)",
+         mlsframe_decryptor_decrypt(dec, 0, kid_leaf9, sizeof kid_leaf9, NULL, 0, plain,
+                                    sizeof plain, &n, NULL));
+    CODE(MLSFRAME_OK, "decrypt(the untouched frame still opens)",
+         mlsframe_decryptor_decrypt(dec, 0, fresh, fresh_len, NULL, 0, plain, sizeof plain, &n,
+                                    NULL));
+
+    mlsframe_decryptor_stats ds;
+    CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_decryptor_get_stats(NULL)", mlsframe_decryptor_get_stats(NULL, &ds));
+    CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_decryptor_get_stats(out NULL)", mlsframe_decryptor_get_stats(dec, NULL));
+    CODE(MLSFRAME_OK, "decryptor_stats", mlsframe_decryptor_get_stats(dec, &ds));
+    printf("     bob's decryptor: in %" PRIu64 ", no_key %" PRIu64 ", auth %" PRIu64
+           ", replay %" PRIu64 ", malformed %" PRIu64 ", other %" PRIu64 "\n",
+           ds.frames_in, ds.no_key, ds.auth_failed, ds.replay, ds.malformed, ds.other);
+    /* Argument errors (NULL, overlap, media type) return before counting; only failures
+     * of a well-formed call are counted (buffer too small -> other). */
+    check("decryptor stats: 4 opened, 2 no-key, 4 auth, 1 replay, 4 malformed, 2 other",
+          ds.frames_in == 4 && ds.no_key == 2 && ds.auth_failed == 4 && ds.replay == 1 &&
+              ds.malformed == 4 && ds.other == 2 && ds.epoch == 1);
+
+    /* take_released */
+    bool released = true;
+    CODE(MLSFRAME_NULL_ARGUMENT, "take_released(NULL decryptor)",
+         mlsframe_decryptor_take_released(NULL, plain, sizeof plain, &n, NULL, &released));
+    CODE(MLSFRAME_NULL_ARGUMENT, "take_released(written NULL)",
+         mlsframe_decryptor_take_released(dec, plain, sizeof plain, NULL, NULL, &released));
+    CODE(MLSFRAME_NULL_ARGUMENT, "take_released(released NULL)",
+         mlsframe_decryptor_take_released(dec, plain, sizeof plain, &n, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "take_released(out NULL, cap 8)",
+         mlsframe_decryptor_take_released(dec, NULL, 8, &n, NULL, &released));
+    CODE(MLSFRAME_OK, "take_released(nothing held)",
+         mlsframe_decryptor_take_released(dec, NULL, 0, &n, NULL, &released));
+    check("nothing released", !released && n == 0);
+
+    /* A frame from the next epoch is held, then released once bob has that epoch. */
+    mlsframe_buffer commit = {NULL, 0};
+    mlsframe_outcome o;
+    must("self_update", mlsframe_session_self_update(g->alice, &commit));
+    must("confirm_commit", mlsframe_session_confirm_commit(g->alice));
+    size_t next_len = 0;
+    uint8_t next[64];
+    must("encrypt", mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, next, sizeof next,
+                                               &next_len));
+    CODE(MLSFRAME_NO_KEY, "decrypt(frame of the next epoch, before its commit)",
+         mlsframe_decryptor_decrypt(dec, 0, next, next_len, NULL, 0, plain, sizeof plain, &n,
+                                    NULL));
+    must("process", mlsframe_session_process(g->bob, commit.data, commit.len, &o));
+    check("process(commit) -> EPOCH_CHANGED, epoch 2",
+          o.kind == MLSFRAME_OUTCOME_EPOCH_CHANGED && o.epoch == 2);
+    CODE(MLSFRAME_MLS_WRONG_EPOCH, "process(the same commit again)",
+         mlsframe_session_process(g->bob, commit.data, commit.len, &o));
+    mlsframe_buffer_free(&commit);
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "take_released(cap 15 < 16)",
+         mlsframe_decryptor_take_released(dec, plain, pt_len - 1, &n, NULL, &released));
+    check("undersized take_released releases nothing", !released && n == 0);
+    memset(&who, 0, sizeof who);
+    CODE(MLSFRAME_OK, "take_released(held frame)",
+         mlsframe_decryptor_take_released(dec, plain, pt_len, &n, &who, &released));
+    check("held frame released with its sender",
+          released && n == pt_len && memcmp(plain, pt, pt_len) == 0 && who.leaf == 0 &&
+              who.epoch == 2);
+    CODE(MLSFRAME_OK, "take_released(drained)",
+         mlsframe_decryptor_take_released(dec, plain, sizeof plain, &n, NULL, &released));
+    check("queue drained", !released);
+
+    /* bob's own encryptor, now in epoch 2, still works; alice opens it */
+    must("encrypt", mlsframe_encryptor_encrypt(bob_enc, 0, pt, pt_len, NULL, 0, out, sizeof out,
+                                               &sealed_len));
+    CODE(MLSFRAME_OK, "alice opens bob's frame",
+         mlsframe_decryptor_decrypt(alice_dec, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                    &n, &who));
+    check("sender is bob (leaf 1), epoch 2", who.leaf == 1 && who.epoch == 2);
+
+    mlsframe_encryptor_free(enc);
+    mlsframe_encryptor_free(bob_enc);
+    mlsframe_decryptor_free(dec);
+    mlsframe_decryptor_free(alice_dec);
+}
+
+/* ---- the app-keyed SFrame context -------------------------------------------------- */
+
+static void test_sframe_context(void) {
+    mlsframe_sframe_context *tx = (mlsframe_sframe_context *)&tx, *rx = NULL;
+    const uint8_t key[16] = "0123456789abcdef", other[16] = "fedcba9876543210";
+    const uint8_t pt[] = "app keyed frame";
+    const size_t pt_len = sizeof pt - 1;
+    uint8_t out[128], buf[128], plain[128];
+    size_t n = 0, sealed_len = 0;
+    uint64_t kid = 0;
+
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe_context_new(out NULL)",
+         mlsframe_sframe_context_new(0, NULL));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe_context_new(replay window 65537)",
+         mlsframe_sframe_context_new(65537, &tx));
+    check("failed sframe_context_new sets *out NULL", tx == NULL);
+    CODE(MLSFRAME_OK, "sframe_context_new(replay window 65536)",
+         mlsframe_sframe_context_new(65536, &tx));
+    mlsframe_sframe_context_free(tx);
+    must("sframe_context_new", mlsframe_sframe_context_new(0, &tx));
+    must("sframe_context_new", mlsframe_sframe_context_new(0, &rx));
+
+    check("sframe_max_ciphertext_size(0) == 33", mlsframe_sframe_max_ciphertext_size(0) == 33);
+    check("sframe_max_ciphertext_size(SIZE_MAX) == SIZE_MAX",
+          mlsframe_sframe_max_ciphertext_size(SIZE_MAX) == SIZE_MAX);
+
+    CODE(MLSFRAME_NULL_ARGUMENT, "set_send_key(NULL context)",
+         mlsframe_sframe_context_set_send_key(NULL, 4, 1, key, 16));
+    CODE(MLSFRAME_NULL_ARGUMENT, "set_send_key(key NULL, len 16)",
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 16));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(key NULL, len 0 = empty)",
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 0));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(key len SIZE_MAX)",
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, HUGE));
+    CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 0)",
+         mlsframe_sframe_context_set_send_key(tx, 0, 1, key, 16));
+    CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 6)",
+         mlsframe_sframe_context_set_send_key(tx, 6, 1, key, 16));
+    CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 0xFFFF)",
+         mlsframe_sframe_context_set_send_key(tx, 0xFFFF, 1, key, 16));
+    CODE(MLSFRAME_NULL_ARGUMENT, "add_receive_key(NULL context)",
+         mlsframe_sframe_context_add_receive_key(NULL, 4, 1, key, 16));
+    CODE(MLSFRAME_UNKNOWN_SUITE, "add_receive_key(suite 9)",
+         mlsframe_sframe_context_add_receive_key(rx, 9, 1, key, 16));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_receive_key(empty key)",
+         mlsframe_sframe_context_add_receive_key(rx, 4, 1, key, 0));
+    CODE(MLSFRAME_NULL_ARGUMENT, "remove_receive_key(NULL context)",
+         mlsframe_sframe_context_remove_receive_key(NULL, 1));
+    CODE(MLSFRAME_NO_KEY, "remove_receive_key(never installed)",
+         mlsframe_sframe_context_remove_receive_key(rx, 1));
+
+    CODE(MLSFRAME_NOT_MEMBER, "sframe encrypt(no send key)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_OK, "set_send_key(suite 4, KID 1)",
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, sizeof key));
+    CODE(MLSFRAME_OK, "add_receive_key(suite 4, KID 1)",
+         mlsframe_sframe_context_add_receive_key(rx, 4, 1, key, sizeof key));
+    CODE(MLSFRAME_DUPLICATE_KEY, "add_receive_key(KID 1 again)",
+         mlsframe_sframe_context_add_receive_key(rx, 4, 1, other, sizeof other));
+    CODE(MLSFRAME_DUPLICATE_KEY, "add_receive_key(KID 1 again, other suite)",
+         mlsframe_sframe_context_add_receive_key(rx, 1, 1, other, sizeof other));
+
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(NULL context)",
+         mlsframe_sframe_context_encrypt(NULL, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(written NULL)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, sizeof out, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(out NULL, cap 9)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, NULL, 9, &n));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(frame NULL, len 3)",
+         mlsframe_sframe_context_encrypt(tx, 0, NULL, 3, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(media type 7)",
+         mlsframe_sframe_context_encrypt(tx, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe encrypt(cap 16)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, 16, &n));
+    memcpy(buf, pt, pt_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out == frame: not supported)",
+         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, sizeof buf, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out = frame + 3, overlapping)",
+         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf + 3, 64, &n));
+    CODE(MLSFRAME_OK, "sframe encrypt",
+         mlsframe_sframe_context_encrypt(tx, MLSFRAME_MEDIA_VIDEO, pt, pt_len, NULL, 0, out,
+                                         mlsframe_sframe_max_ciphertext_size(pt_len),
+                                         &sealed_len));
+
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(NULL context)",
+         mlsframe_sframe_context_decrypt(NULL, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, &kid));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(written NULL)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         NULL, &kid));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(frame NULL, len 5)",
+         mlsframe_sframe_context_decrypt(rx, 0, NULL, 5, NULL, 0, plain, sizeof plain, &n, &kid));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(media type 7)",
+         mlsframe_sframe_context_decrypt(rx, 7, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, &kid));
+    CODE(MLSFRAME_MALFORMED, "sframe decrypt(empty frame)",
+         mlsframe_sframe_context_decrypt(rx, 0, NULL, 0, NULL, 0, plain, sizeof plain, &n, &kid));
+    CODE(MLSFRAME_MALFORMED, "sframe decrypt(0xFF)",
+         mlsframe_sframe_context_decrypt(rx, 0, (const uint8_t *)"\xff", 1, NULL, 0, plain,
+                                         sizeof plain, &n, &kid));
+    CODE(MLSFRAME_NO_KEY, "sframe decrypt(garbage: unknown KID)",
+         mlsframe_sframe_context_decrypt(rx, 0, GARBAGE, GARBAGE_LEN, NULL, 0, plain,
+                                         sizeof plain, &n, &kid));
+    CODE(MLSFRAME_NO_KEY, "sframe decrypt(at the sender: no receive keys)",
+         mlsframe_sframe_context_decrypt(tx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, &kid));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe decrypt(cap 14 < 15)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, pt_len - 1, &n,
+                                         &kid));
+    CODE(MLSFRAME_AUTH_FAILED, "sframe decrypt(additional data added)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, (const uint8_t *)"x", 1, plain,
+                                         sizeof plain, &n, &kid));
+    memcpy(buf, out, sealed_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(out = frame + 2, overlapping)",
+         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf + 2, 64, &n,
+                                         &kid));
+    kid = 0;
+    CODE(MLSFRAME_OK, "sframe decrypt(round trip)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, &kid));
+    check("round trip: exact plaintext, KID 1",
+          n == pt_len && memcmp(plain, pt, pt_len) == 0 && kid == 1);
+    CODE(MLSFRAME_REPLAY, "sframe decrypt(replayed)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, NULL));
+
+    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, buf,
+                                                           sizeof buf, &sealed_len));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe decrypt(in place, out_cap < frame_len)",
+         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len - 1,
+                                         &n, NULL));
+    CODE(MLSFRAME_OK, "sframe decrypt(in place, kid_out NULL)",
+         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len, &n,
+                                         NULL));
+    check("in place: plaintext at the start", n == pt_len && memcmp(buf, pt, pt_len) == 0);
+
+    CODE(MLSFRAME_OK, "remove_receive_key(KID 1)",
+         mlsframe_sframe_context_remove_receive_key(rx, 1));
+    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out,
+                                                           sizeof out, &sealed_len));
+    CODE(MLSFRAME_NO_KEY, "sframe decrypt(after its key was removed)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, NULL));
+    CODE(MLSFRAME_OK, "add_receive_key(KID 1, wrong key)",
+         mlsframe_sframe_context_add_receive_key(rx, 4, 1, other, sizeof other));
+    CODE(MLSFRAME_AUTH_FAILED, "sframe decrypt(wrong key)",
+         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+                                         &n, NULL));
+
+    mlsframe_sframe_context_free(tx);
+    mlsframe_sframe_context_free(rx);
+}
+
+/* ---- leave and removal ------------------------------------------------------------- */
+
+static void test_leave_and_removed(group *g) {
+    mlsframe_buffer proposal = {NULL, 0}, commit = {NULL, 0}, welcome = {NULL, 0}, b = {NULL, 0};
+    mlsframe_outcome o;
+    mlsframe_encryptor *enc = NULL;
+    mlsframe_decryptor *dec = NULL;
+    must("encryptor_new", mlsframe_session_encryptor_new(g->bob, 1, &enc));
+    must("decryptor_new", mlsframe_session_decryptor_new(g->bob, &dec));
+
+    CODE(MLSFRAME_OK, "leave(bob)", mlsframe_session_leave(g->bob, &proposal));
+    CODE(MLSFRAME_OK, "process(bob's leave proposal at alice)",
+         mlsframe_session_process(g->alice, proposal.data, proposal.len, &o));
+    check("-> PROPOSALS_PENDING", o.kind == MLSFRAME_OUTCOME_PROPOSALS_PENDING);
+    CODE(MLSFRAME_OK, "commit_pending_proposals(welcome_out NULL)",
+         mlsframe_session_commit_pending_proposals(g->alice, &commit, NULL));
+    must("confirm_commit", mlsframe_session_confirm_commit(g->alice));
+    CODE(MLSFRAME_OK, "process(commit removing bob) at bob",
+         mlsframe_session_process(g->bob, commit.data, commit.len, &o));
+    check("-> REMOVED", o.kind == MLSFRAME_OUTCOME_REMOVED);
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "process(after removal)",
+         mlsframe_session_process(g->bob, commit.data, commit.len, &o));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "security_code(after removal)",
+         mlsframe_session_security_code(g->bob, &b));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "self_update(after removal)",
+         mlsframe_session_self_update(g->bob, &b));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "leave(after removal)", mlsframe_session_leave(g->bob, &b));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "epoch(after removal)", mlsframe_session_epoch(g->bob, NULL, NULL));
+    uint8_t out[64];
+    size_t n = 0;
+    CODE(MLSFRAME_NOT_MEMBER, "encrypt(after removal)",
+         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+                                    &n));
+    check("no buffer filled after removal", b.data == NULL && welcome.data == NULL);
+
+    /* freeing the session first leaves the handles usable */
+    mlsframe_session_free(g->bob);
+    g->bob = NULL;
+    CODE(MLSFRAME_NOT_MEMBER, "encrypt(after session_free)",
+         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+                                    &n));
+    CODE(MLSFRAME_NO_KEY, "decrypt(after session_free, frame of unknown epoch)",
+         mlsframe_decryptor_decrypt(dec, 0, (const uint8_t[40]){0}, 40, NULL, 0, out,
+                                    sizeof out, &n, NULL));
+    mlsframe_encryptor_free(enc);
+    mlsframe_decryptor_free(dec);
+    mlsframe_buffer_free(&proposal);
+    mlsframe_buffer_free(&commit);
+}
+
+/* ---- config ------------------------------------------------------------------------ */
+
+static void test_log_callback(void) {
+    mlsframe_set_log_callback(on_log, &g_log_lines, MLSFRAME_LOG_INFO);
+    mlsframe_session *s = new_session("logged", "dev");
+    mlsframe_set_log_callback(NULL, NULL, 0);
+    check("log callback received 'session created' at INFO", g_log_lines >= 1);
+    unsigned before = g_log_lines;
+    mlsframe_session_free(s);
+    s = new_session("quiet", "dev");
+    check("cleared log callback receives nothing", g_log_lines == before);
+    mlsframe_session_free(s);
+    mlsframe_set_log_callback(on_log, &g_log_lines, 0); /* level 0: nothing delivered */
+    s = new_session("quiet", "dev");
+    mlsframe_set_log_callback(NULL, NULL, 0);
+    check("max_level 0 delivers nothing", g_log_lines == before);
+    mlsframe_session_free(s);
+}
+
+int main(void) {
+    test_result_messages();
+    test_null_frees();
+    test_log_callback();
+    test_session_new();
+    test_no_group();
+    group g = make_group();
+    test_session_nulls(g.alice);
+    test_mls_garbage(&g);
+    test_snapshot_restore(&g);
+    test_media(&g);
+    test_leave_and_removed(&g);
+    free_group(&g);
+    test_sframe_context();
+    printf("%u passed, %u failed\n", g_pass, g_fail);
+    return g_fail == 0 ? 0 : 1;
+}
