@@ -705,8 +705,8 @@ mlsframe_result mlsframe_sframe_context_remove_receive_key(const mlsframe_sframe
 // Upper bound on the sealed size of a `frame_len`-byte frame; `SIZE_MAX` on overflow.
 size_t mlsframe_sframe_max_ciphertext_size(size_t frame_len);
 
-// Seals `frame` with the send key into `out` (not overlapping `frame`); writes the
-// sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
+// Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
+// then has room for header and tag); writes the sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -721,8 +721,7 @@ mlsframe_result mlsframe_sframe_context_encrypt(const mlsframe_sframe_context *c
                                                 size_t *written);
 
 // Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
-// writes the plaintext
-// length to `written` and the frame's KID to `kid_out` (may be NULL).
+// writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.

@@ -6,8 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::encryptor::valid_media_type;
-use super::{ffi_guard, mlsframe_result, overlaps, try_ref, try_slice, try_write};
+use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
 use crate::mls::media::{Decryptor, ReleasedFrame};
 use mlsframe_result::*;
 
@@ -130,39 +129,15 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let dec = try_ref!(dec);
-        if written.is_null() || (out.is_null() && out_cap != 0) {
-            return MLSFRAME_NULL_ARGUMENT;
-        }
-        try_write!(written, 0);
-        if !valid_media_type(media_type) || out_cap > isize::MAX as usize {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
+        // SAFETY: the caller's guarantees for these pointers are this export's contract.
+        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
+            Ok(io) => io,
+            Err(code) => return code,
+        };
         let ad = try_slice!(additional_data, additional_data_len);
-        let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
-        let result = if in_place {
-            if frame_len > isize::MAX as usize {
-                return MLSFRAME_INVALID_ARGUMENT;
-            }
-            // In place, the whole frame is the output: the caller must own it all.
-            if out_cap < frame_len {
-                return MLSFRAME_BUFFER_TOO_SMALL;
-            }
-            // SAFETY: `out == frame` is non-NULL and the caller gave us `frame_len` bytes
-            // there, writable since it passed them as the output too.
-            let buf = unsafe { std::slice::from_raw_parts_mut(out, frame_len) };
-            dec.inner.decrypt_in_place(ad, buf)
-        } else {
-            let input = try_slice!(frame, frame_len);
-            if overlaps(input.as_ptr(), input.len(), out, out_cap) {
-                return MLSFRAME_INVALID_ARGUMENT;
-            }
-            let output: &mut [u8] = if out.is_null() {
-                &mut []
-            } else {
-                // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
-                unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
-            };
-            dec.inner.decrypt(ad, input, output)
+        let result = match io {
+            FrameIo::InPlace { buf, len } => dec.inner.decrypt_in_place(ad, &mut buf[..len]),
+            FrameIo::Separate { input, output } => dec.inner.decrypt(ad, input, output),
         };
         let s = &dec.stats;
         match result {

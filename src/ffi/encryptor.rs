@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{ffi_guard, mlsframe_result, overlaps, try_ref, try_slice, try_write};
+use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
 use crate::mls::media::Encryptor;
 use crate::sframe::{CipherSuite, max_frame_len};
 use mlsframe_result::*;
@@ -148,35 +148,15 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let enc = try_ref!(enc);
-        if written.is_null() || (out.is_null() && out_cap != 0) {
-            return MLSFRAME_NULL_ARGUMENT;
-        }
-        try_write!(written, 0);
-        if !valid_media_type(media_type) || out_cap > isize::MAX as usize {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
+        // SAFETY: the caller's guarantees for these pointers are this export's contract.
+        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
+            Ok(io) => io,
+            Err(code) => return code,
+        };
         let ad = try_slice!(additional_data, additional_data_len);
-        let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
-        let result = if in_place {
-            if frame_len > out_cap {
-                return MLSFRAME_INVALID_ARGUMENT;
-            }
-            // SAFETY: `out` is non-NULL and writable for `out_cap` bytes; the frame is its
-            // first `frame_len` bytes, read and written only through this slice.
-            let buf = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
-            enc.inner.encrypt_in_place(ad, buf, frame_len)
-        } else {
-            let input = try_slice!(frame, frame_len);
-            if overlaps(input.as_ptr(), input.len(), out, out_cap) {
-                return MLSFRAME_INVALID_ARGUMENT;
-            }
-            let output: &mut [u8] = if out.is_null() {
-                &mut []
-            } else {
-                // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
-                unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
-            };
-            enc.inner.encrypt(ad, input, output)
+        let result = match io {
+            FrameIo::InPlace { buf, len } => enc.inner.encrypt_in_place(ad, buf, len),
+            FrameIo::Separate { input, output } => enc.inner.encrypt(ad, input, output),
         };
         let s = &enc.stats;
         match result {

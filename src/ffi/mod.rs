@@ -88,7 +88,75 @@ macro_rules! try_write {
 pub(crate) use try_write;
 
 /// Whether the byte ranges `[a, a+a_len)` and `[b, b+b_len)` intersect.
-pub(crate) fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
+fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
     let (a, b) = (a as usize, b as usize);
     a_len != 0 && b_len != 0 && a < b.saturating_add(b_len) && b < a.saturating_add(a_len)
+}
+
+/// The buffers of one frame call (encrypt or decrypt), checked.
+pub(crate) enum FrameIo<'a> {
+    /// `out == frame`: the frame is `buf[..len]` and the result is written over it.
+    InPlace { buf: &'a mut [u8], len: usize },
+    /// Disjoint input and output.
+    Separate {
+        input: &'a [u8],
+        output: &'a mut [u8],
+    },
+}
+
+/// The argument checks every frame call shares, in one place: `written` is required (and
+/// zeroed first), the media type known, sizes within `isize::MAX`; `out == frame` means in
+/// place (then `out_cap >= frame_len`), any other overlap is an error.
+///
+/// # Safety
+/// `frame` is NULL or readable for `frame_len` bytes; `out` is NULL or writable for
+/// `out_cap` bytes; `written` is NULL or writable. Both buffers stay valid, and are not
+/// used elsewhere, for the returned lifetime.
+pub(crate) unsafe fn frame_io<'a>(
+    media_type: u32,
+    frame: *const u8,
+    frame_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+) -> Result<FrameIo<'a>, mlsframe_result> {
+    use mlsframe_result::*;
+    if written.is_null() || (out.is_null() && out_cap != 0) || (frame.is_null() && frame_len != 0) {
+        return Err(MLSFRAME_NULL_ARGUMENT);
+    }
+    // SAFETY: non-NULL, and the caller guarantees it is writable.
+    unsafe { written.write(0) };
+    let limit = isize::MAX as usize;
+    if !encryptor::valid_media_type(media_type) || out_cap > limit || frame_len > limit {
+        return Err(MLSFRAME_INVALID_ARGUMENT);
+    }
+    if !out.is_null() && std::ptr::eq(out.cast_const(), frame) {
+        if out_cap < frame_len {
+            // The output is the frame's own buffer, so it must hold the whole frame.
+            return Err(MLSFRAME_INVALID_ARGUMENT);
+        }
+        // SAFETY: `out` is non-NULL and writable for `out_cap` bytes; the frame is its
+        // first `frame_len` bytes and is accessed only through this slice.
+        let buf = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
+        return Ok(FrameIo::InPlace {
+            buf,
+            len: frame_len,
+        });
+    }
+    if overlaps(frame, frame_len, out, out_cap) {
+        return Err(MLSFRAME_INVALID_ARGUMENT);
+    }
+    let input: &[u8] = if frame.is_null() {
+        &[]
+    } else {
+        // SAFETY: non-NULL and readable for `frame_len` bytes (caller's guarantee).
+        unsafe { std::slice::from_raw_parts(frame, frame_len) }
+    };
+    let output: &mut [u8] = if out.is_null() {
+        &mut []
+    } else {
+        // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
+        unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
+    };
+    Ok(FrameIo::Separate { input, output })
 }

@@ -4,8 +4,7 @@
 
 use std::sync::RwLock;
 
-use super::encryptor::valid_media_type;
-use super::{ffi_guard, mlsframe_result, overlaps, try_ref, try_slice, try_write};
+use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
 use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
 
@@ -146,8 +145,8 @@ pub extern "C" fn mlsframe_sframe_max_ciphertext_size(frame_len: usize) -> usize
     max_frame_len(CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
 }
 
-/// Seals `frame` with the send key into `out` (not overlapping `frame`); writes the
-/// sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
+/// Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
+/// then has room for header and tag); writes the sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -165,29 +164,21 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
-        if written.is_null() || (out.is_null() && out_cap != 0) {
-            return MLSFRAME_NULL_ARGUMENT;
-        }
-        try_write!(written, 0);
-        if !valid_media_type(media_type) || out_cap > isize::MAX as usize {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
-        let input = try_slice!(frame, frame_len);
-        let ad = try_slice!(additional_data, additional_data_len);
-        if overlaps(input.as_ptr(), input.len(), out, out_cap) {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
-        let output: &mut [u8] = if out.is_null() {
-            &mut []
-        } else {
-            // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
-            unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
+        // SAFETY: the caller's guarantees for these pointers are this export's contract.
+        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
+            Ok(io) => io,
+            Err(code) => return code,
         };
+        let ad = try_slice!(additional_data, additional_data_len);
         let send = read(&ctx.send);
         let Some(key) = send.as_ref() else {
             return MLSFRAME_NOT_MEMBER;
         };
-        match key.encrypt(ad, input, output) {
+        let result = match io {
+            FrameIo::InPlace { buf, len } => key.encrypt_in_place(ad, buf, len),
+            FrameIo::Separate { input, output } => key.encrypt(ad, input, output),
+        };
+        match result {
             Ok(n) => {
                 try_write!(written, n);
                 MLSFRAME_OK
@@ -198,8 +189,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
 }
 
 /// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
-/// writes the plaintext
-/// length to `written` and the frame's KID to `kid_out` (may be NULL).
+/// writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -218,38 +208,16 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
-        if written.is_null() || (out.is_null() && out_cap != 0) {
-            return MLSFRAME_NULL_ARGUMENT;
-        }
-        try_write!(written, 0);
-        if !valid_media_type(media_type)
-            || out_cap > isize::MAX as usize
-            || frame_len > isize::MAX as usize
-        {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
+        // SAFETY: the caller's guarantees for these pointers are this export's contract.
+        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
+            Ok(io) => io,
+            Err(code) => return code,
+        };
         let ad = try_slice!(additional_data, additional_data_len);
         let receiver = read(&ctx.receive);
-        let result = if !out.is_null() && std::ptr::eq(out.cast_const(), frame) {
-            // In place, the whole frame is the output: the caller must own it all.
-            if out_cap < frame_len {
-                return MLSFRAME_BUFFER_TOO_SMALL;
-            }
-            // SAFETY: `out == frame`, non-NULL, `frame_len` bytes readable and writable.
-            let buf = unsafe { std::slice::from_raw_parts_mut(out, frame_len) };
-            receiver.decrypt_in_place(ad, buf)
-        } else {
-            let input = try_slice!(frame, frame_len);
-            if overlaps(input.as_ptr(), input.len(), out, out_cap) {
-                return MLSFRAME_INVALID_ARGUMENT;
-            }
-            let output: &mut [u8] = if out.is_null() {
-                &mut []
-            } else {
-                // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
-                unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
-            };
-            receiver.decrypt(ad, input, output)
+        let result = match io {
+            FrameIo::InPlace { buf, len } => receiver.decrypt_in_place(ad, &mut buf[..len]),
+            FrameIo::Separate { input, output } => receiver.decrypt(ad, input, output),
         };
         match result {
             Ok(opened) => {

@@ -684,7 +684,7 @@ static void test_media(group *g) {
     CODE(MLSFRAME_REPLAY, "decrypt(same frame again)",
          mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     sizeof plain, &n, NULL));
-    CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(in place, out_cap < frame_len)",
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, out_cap < frame_len)",
          mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len - 1, &n, NULL));
     CODE(MLSFRAME_OK, "decrypt(in place, sender NULL)",
          mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len, &n, NULL));
@@ -884,8 +884,14 @@ static void test_sframe_context(void) {
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe encrypt(cap 16)",
          mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, 16, &n));
     memcpy(buf, pt, pt_len);
-    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out == frame: not supported)",
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, out_cap < frame_len)",
+         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe encrypt(in place, no room for header and tag)",
+         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, pt_len, &n));
+    CODE(MLSFRAME_OK, "sframe encrypt(in place: out == frame)",
          mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, sizeof buf, &n));
+    check("in-place seal added header and tag", n > pt_len && n <= sizeof buf);
+    memcpy(buf, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out = frame + 3, overlapping)",
          mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf + 3, 64, &n));
     CODE(MLSFRAME_OK, "sframe encrypt",
@@ -937,7 +943,7 @@ static void test_sframe_context(void) {
 
     must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, buf,
                                                            sizeof buf, &sealed_len));
-    CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe decrypt(in place, out_cap < frame_len)",
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, out_cap < frame_len)",
          mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len - 1,
                                          &n, NULL));
     CODE(MLSFRAME_OK, "sframe decrypt(in place, kid_out NULL)",
