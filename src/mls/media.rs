@@ -203,9 +203,12 @@ struct EpochKeys {
     leaf_bits: u32,
     occupied: HashSet<u32>,
     own_leaf: Option<u32>,
-    may_send: bool,
-    /// Set once a newer epoch replaced this one.
-    expires_at: Mutex<Option<Duration>>,
+    /// False while a restored session has not rekeyed (see `EpochSecrets::may_send`);
+    /// raised when its own self-update is merged.
+    may_send: AtomicBool,
+    /// When retention ends, in nanoseconds of the ring's clock (`u64::MAX`: not yet
+    /// superseded). Atomic, so MLS work never takes a lock the media path needs.
+    expires_at: AtomicU64,
     /// Streams whose tag verified, by KID.
     streams: Mutex<HashMap<u64, Arc<Stream>>>,
     /// Our send keys by stream context: one per (epoch, context) for the ring's whole life,
@@ -223,9 +226,9 @@ impl EpochKeys {
             leaf_bits: leaf_bits(&s.occupied_leaves),
             occupied: s.occupied_leaves.into_iter().collect(),
             own_leaf: s.own_leaf,
-            may_send: s.may_send,
+            may_send: AtomicBool::new(s.may_send),
             base_key: s.base_key,
-            expires_at: Mutex::new(None),
+            expires_at: AtomicU64::new(u64::MAX),
             streams: Mutex::new(HashMap::new()),
             send_keys: Mutex::new(HashMap::new()),
         }
@@ -234,7 +237,7 @@ impl EpochKeys {
     /// The send key for our stream `context` in this epoch, derived on first use.
     fn send_key(&self, context: u64) -> Result<Arc<SendKey>, MediaError> {
         let leaf = self.own_leaf.ok_or(MediaError::NotMember)?;
-        if !self.may_send {
+        if !self.may_send.load(Ordering::Acquire) {
             return Err(MediaError::RekeyRequired);
         }
         let kid = self.kid(leaf, context)?;
@@ -268,8 +271,17 @@ impl EpochKeys {
     }
 
     fn expired(&self, now: Duration) -> bool {
-        lock(&self.expires_at).is_some_and(|t| now >= t)
+        nanos(now) >= self.expires_at.load(Ordering::Acquire)
     }
+
+    /// Ends retention at `until` at the latest.
+    fn expire_by(&self, until: Duration) {
+        self.expires_at.fetch_min(nanos(until), Ordering::AcqRel);
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -290,6 +302,9 @@ struct KeyRing {
     send_next: Option<(Arc<EpochKeys>, Duration)>,
     /// We were removed: nothing more is sealed.
     removed: bool,
+    /// Highest epoch in which each leaf's frame authenticated (this group only: a reset
+    /// starts a new map instead of clearing this one, so MLS work never locks it).
+    newest_by_leaf: Arc<Mutex<HashMap<u32, u64>>>,
 }
 
 impl KeyRing {
@@ -310,8 +325,6 @@ pub(crate) struct MediaShared {
     update: Mutex<()>,
     /// Stream contexts owned by live encryptors.
     contexts: Mutex<HashSet<u64>>,
-    /// Highest epoch in which each leaf's frame authenticated.
-    newest_by_leaf: Mutex<HashMap<u32, u64>>,
     /// Frames waiting for their epoch.
     held: Mutex<HeldFrames>,
     /// Set by the app when receivers have the new epoch.
@@ -358,7 +371,6 @@ impl MediaKeys {
                 ring: ArcSwap::from_pointee(KeyRing::default()),
                 update: Mutex::new(()),
                 contexts: Mutex::new(HashSet::new()),
-                newest_by_leaf: Mutex::new(HashMap::new()),
                 held: Mutex::new(HeldFrames::default()),
                 receivers_ready: AtomicBool::new(false),
                 incarnation: AtomicU64::new(0),
@@ -431,6 +443,7 @@ impl MediaShared {
             send: old.send.clone(),
             send_next: old.send_next.clone(),
             removed: old.removed,
+            newest_by_leaf: Arc::clone(&old.newest_by_leaf),
         };
         change(&mut next);
         let now = self.now();
@@ -498,30 +511,27 @@ impl EpochSink for MediaShared {
             {
                 ring.send = Some(next);
             }
-            // Reuse the staged keys (and the streams they verified) when present.
+            // Reuse the staged keys (and the streams they verified) when present; merging a
+            // restored session's own self-update lets it send again.
             let keys = match ring.find_epoch(s.epoch) {
-                Some(k) if k.may_send == s.may_send => Arc::clone(k),
-                // Absent, or staged before a restored session's own rekey was merged (then
-                // its verified streams and replay windows carry over).
-                staged => {
+                Some(k) => {
+                    if s.may_send {
+                        k.may_send.store(true, Ordering::Release);
+                    }
+                    Arc::clone(k)
+                }
+                None => {
                     let k = Arc::new(EpochKeys::new(
                         s,
                         suite,
                         self.incarnation.load(Ordering::Acquire),
                     ));
-                    if let Some(staged) = staged {
-                        *lock(&k.streams) = lock(&staged.streams).clone();
-                    }
                     Self::insert_epoch(ring, Arc::clone(&k));
                     k
                 }
             };
-            for e in &ring.epochs {
-                if e.epoch < keys.epoch {
-                    let mut at = lock(&e.expires_at);
-                    let until = now + retention;
-                    *at = Some(at.map_or(until, |t| t.min(until)));
-                }
+            for e in ring.epochs.iter().filter(|e| e.epoch < keys.epoch) {
+                e.expire_by(now + retention);
             }
             ring.epochs.retain(|e| e.epoch <= keys.epoch);
             ring.current = Some(keys.epoch);
@@ -539,7 +549,6 @@ impl EpochSink for MediaShared {
     fn reset(&self) {
         self.incarnation.fetch_add(1, Ordering::AcqRel);
         self.update_ring(|ring| *ring = KeyRing::default());
-        lock(&self.newest_by_leaf).clear();
         *lock(&self.held) = HeldFrames::default();
         self.receivers_ready.store(false, Ordering::Release);
     }
@@ -549,9 +558,7 @@ impl EpochSink for MediaShared {
         let retention = self.config.retention_after_removal;
         self.update_ring(|ring| {
             for e in &ring.epochs {
-                let mut at = lock(&e.expires_at);
-                let until = now + retention;
-                *at = Some(at.map_or(until, |t| t.min(until)));
+                e.expire_by(now + retention);
             }
             ring.removed = true;
             ring.send = None;
@@ -788,7 +795,7 @@ impl Decryptor {
         {
             return Err(MediaError::UnknownSender);
         }
-        if lock(&self.shared.newest_by_leaf)
+        if lock(&ring.newest_by_leaf)
             .get(&sender.leaf)
             .is_some_and(|&newest| newest > epoch.epoch)
         {
@@ -833,7 +840,7 @@ impl Decryptor {
             return Err(e);
         }
         let len = plaintext.len();
-        let mut newest = lock(&self.shared.newest_by_leaf);
+        let mut newest = lock(&ring.newest_by_leaf);
         let entry = newest.entry(sender.leaf).or_insert(epoch.epoch);
         *entry = (*entry).max(epoch.epoch);
         Ok(DecryptedFrame {
