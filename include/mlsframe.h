@@ -58,6 +58,8 @@ enum mlsframe_result
   MLSFRAME_INVALID_ARGUMENT = 101,
   // The output buffer is too small.
   MLSFRAME_BUFFER_TOO_SMALL = 102,
+  // A session configuration value is out of range (replay window, switch delay).
+  MLSFRAME_INVALID_CONFIG = 103,
   // No key for this frame (yet). Recoverable: WebRTC `kRecoverable`.
   MLSFRAME_NO_KEY = 200,
   // The frame's tag did not verify.
@@ -313,10 +315,12 @@ typedef struct {
   // The same after a commit that removed someone, in ms (0: 1000).
   uint32_t removal_retention_ms;
   // How long encryptors keep sealing in the old epoch after a merge, in ms, unless
-  // `mlsframe_session_receivers_ready` is called first (0: switch at once).
+  // `mlsframe_session_receivers_ready` is called first (0: switch at once; at most
+  // 5000, else `MLSFRAME_INVALID_CONFIG`). Never applied after a commit that removed
+  // someone: senders switch at once.
   uint32_t send_switch_delay_ms;
   // Replay window per sender stream, in frames (0: 128; at most 65536, else
-  // `MLSFRAME_INVALID_ARGUMENT`).
+  // `MLSFRAME_INVALID_CONFIG`).
   uint32_t replay_window;
   // Admission policy (NULL: admit everyone).
   mlsframe_admission_callback admission;

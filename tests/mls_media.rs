@@ -231,6 +231,50 @@ fn sender_waits_for_receivers_when_configured() {
 }
 
 #[test]
+fn a_removal_switches_senders_at_once_whatever_the_delay() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call_with(&["alice", "bob", "carol"], &clock, Duration::from_secs(2));
+    let carol_leaf = m[2].own_leaf().unwrap();
+    let carol_dec = m[2].media().decryptor();
+    // Alice and bob self-update first so both encryptors have a switch behind them.
+    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let e1 = alice_enc.epoch().unwrap();
+
+    // A plain self-update still waits out the delay...
+    let out = m[1].self_update().unwrap();
+    deliver(&mut m, 1, &out.commit, &[0, 2]);
+    assert_eq!(bob_enc.epoch(), Some(e1), "self-update waits for receivers");
+    // ...but a removal switches everyone at once, overtaking the waiting switch.
+    let out = m[0].remove_members(&[carol_leaf]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    assert_eq!(alice_enc.epoch(), Some(e1 + 2));
+    assert_eq!(bob_enc.epoch(), Some(e1 + 2));
+    let after = [seal(&alice_enc, b"after"), seal(&bob_enc, b"after")];
+    assert_eq!(m[2].process(&out.commit).unwrap(), Outcome::Removed);
+    for frame in &after {
+        assert_eq!(open(&carol_dec, frame), Err(MediaError::NoKey));
+    }
+    let bob_dec = m[1].media().decryptor();
+    assert_eq!(open(&bob_dec, &after[0]).unwrap(), b"after");
+}
+
+#[test]
+fn a_send_switch_delay_above_the_cap_is_refused() {
+    use mlsframe::mls::error::MlsError;
+    use mlsframe::mls::media::MAX_SEND_SWITCH_DELAY;
+    let id = MemberIdentity::new(b"x".to_vec(), b"dev".to_vec()).unwrap();
+    let config = MediaConfig {
+        send_switch_delay: MAX_SEND_SWITCH_DELAY + Duration::from_millis(1),
+        ..MediaConfig::default()
+    };
+    assert!(matches!(
+        Session::new(Identity::generate(id).unwrap(), Arc::new(AdmitAll), config),
+        Err(MlsError::InvalidConfig(_))
+    ));
+}
+
+#[test]
 fn no_two_senders_share_a_kid_after_removals_leave_gaps() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["a", "b", "c", "d", "e", "f"], &clock);
@@ -263,7 +307,7 @@ fn media_threads_run_while_commits_land() {
     let clock = Arc::new(ManualClock::default());
     // Members wait for "receivers ready" before sealing in a new epoch, as a real app
     // would once its delivery service confirms the commit reached everyone.
-    let mut m = call_with(&["alice", "bob"], &clock, Duration::from_secs(3600));
+    let mut m = call_with(&["alice", "bob"], &clock, Duration::from_secs(5));
     let enc = Arc::new(m[0].media().encryptor(0).unwrap());
     let dec = m[1].media().decryptor();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();

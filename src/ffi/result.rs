@@ -21,6 +21,8 @@ pub enum mlsframe_result {
     MLSFRAME_INVALID_ARGUMENT = 101,
     /// The output buffer is too small.
     MLSFRAME_BUFFER_TOO_SMALL = 102,
+    /// A session configuration value is out of range (replay window, switch delay).
+    MLSFRAME_INVALID_CONFIG = 103,
     /// No key for this frame (yet). Recoverable: WebRTC `kRecoverable`.
     MLSFRAME_NO_KEY = 200,
     /// The frame's tag did not verify.
@@ -126,6 +128,7 @@ impl From<MediaError> for mlsframe_result {
             MediaError::ContextInUse => MLSFRAME_CONTEXT_IN_USE,
             MediaError::ContextTooLarge => MLSFRAME_CONTEXT_TOO_LARGE,
             MediaError::RekeyRequired => MLSFRAME_REKEY_REQUIRED,
+            MediaError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MediaError::Sframe(e) => e.into(),
         }
     }
@@ -154,6 +157,7 @@ impl From<MlsError> for mlsframe_result {
             MlsError::UnknownMember => MLSFRAME_MLS_UNKNOWN_MEMBER,
             MlsError::DuplicateMember => MLSFRAME_MLS_DUPLICATE_MEMBER,
             MlsError::CannotRemoveSelf => MLSFRAME_MLS_CANNOT_REMOVE_SELF,
+            MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
     }
@@ -177,6 +181,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         100 => c"a required pointer was NULL",
         101 => c"invalid argument",
         102 => c"output buffer too small",
+        103 => c"session configuration value out of range",
         200 => c"no key for this frame yet (recoverable)",
         201 => c"frame authentication failed",
         202 => c"frame replayed or too old",

@@ -52,10 +52,12 @@ pub struct mlsframe_session_config {
     /// The same after a commit that removed someone, in ms (0: 1000).
     pub removal_retention_ms: u32,
     /// How long encryptors keep sealing in the old epoch after a merge, in ms, unless
-    /// `mlsframe_session_receivers_ready` is called first (0: switch at once).
+    /// `mlsframe_session_receivers_ready` is called first (0: switch at once; at most
+    /// 5000, else `MLSFRAME_INVALID_CONFIG`). Never applied after a commit that removed
+    /// someone: senders switch at once.
     pub send_switch_delay_ms: u32,
     /// Replay window per sender stream, in frames (0: 128; at most 65536, else
-    /// `MLSFRAME_INVALID_ARGUMENT`).
+    /// `MLSFRAME_INVALID_CONFIG`).
     pub replay_window: u32,
     /// Admission policy (NULL: admit everyone).
     pub admission: mlsframe_admission_callback,
@@ -133,9 +135,7 @@ fn media_config(cfg: Option<&mlsframe_session_config>) -> Result<MediaConfig, ml
             media.replay_window = u64::from(cfg.replay_window);
         }
     }
-    if crate::sframe::ReplayWindow::new(media.replay_window).is_err() {
-        return Err(MLSFRAME_INVALID_ARGUMENT);
-    }
+    media.validate()?;
     Ok(media)
 }
 

@@ -75,6 +75,9 @@ pub enum MlsError {
     /// The operation needs input (e.g. at least one key package) and got none.
     #[error("empty input")]
     EmptyInput,
+    /// A [`MediaConfig`](crate::mls::media::MediaConfig) value is out of range.
+    #[error("invalid media configuration: {0}")]
+    InvalidConfig(&'static str),
     /// An internal failure (crypto or storage); not caused by the input.
     #[error("internal MLS failure: {0}")]
     Internal(&'static str),

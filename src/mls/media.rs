@@ -67,8 +67,10 @@ pub struct MediaConfig {
     /// Retention after a commit that removed someone (default 1 s).
     pub retention_after_removal: Duration,
     /// How long the sender keeps sealing with the old epoch after a merge, so receivers
-    /// can install the new one (default 0: switch at once). [`Encryptor`] switches earlier
-    /// when the app calls [`MediaKeys::receivers_ready`].
+    /// can install the new one (default 0: switch at once; at most
+    /// [`MAX_SEND_SWITCH_DELAY`]). [`Encryptor`] switches earlier when the app calls
+    /// [`MediaKeys::receivers_ready`], and never waits after a commit that removed
+    /// someone: a removed member must not open anything sealed after its removal.
     pub send_switch_delay: Duration,
     /// Replay window per KID (default 128 counters).
     pub replay_window: u64,
@@ -96,6 +98,28 @@ impl Default for MediaConfig {
             max_held_bytes: 1 << 20,
             clock: Arc::new(SystemClock::default()),
         }
+    }
+}
+
+/// The longest [`MediaConfig::send_switch_delay`] accepted: the old epoch's key stays in
+/// use for at most this long after a commit (and not at all after a removal).
+pub const MAX_SEND_SWITCH_DELAY: Duration = Duration::from_secs(5);
+
+impl MediaConfig {
+    /// Checks every value is in range.
+    ///
+    /// # Errors
+    /// [`MediaError::InvalidConfig`] naming the first value out of range.
+    pub fn validate(&self) -> Result<(), MediaError> {
+        if self.send_switch_delay > MAX_SEND_SWITCH_DELAY {
+            return Err(MediaError::InvalidConfig(
+                "send_switch_delay exceeds MAX_SEND_SWITCH_DELAY",
+            ));
+        }
+        if ReplayWindow::new(self.replay_window).is_err() {
+            return Err(MediaError::InvalidConfig("replay_window must be 1..=65536"));
+        }
+        Ok(())
     }
 }
 
@@ -141,6 +165,9 @@ pub enum MediaError {
     /// self-update (and have that commit confirmed) before it seals anything.
     #[error("self-update required before sending")]
     RekeyRequired,
+    /// A [`MediaConfig`] value is out of range.
+    #[error("invalid media configuration: {0}")]
+    InvalidConfig(&'static str),
     /// An SFrame-level failure (authentication, replay, malformed, buffer size, counter).
     #[error(transparent)]
     Sframe(#[from] SframeError),
@@ -363,8 +390,8 @@ impl std::fmt::Debug for MediaKeys {
 }
 
 impl MediaKeys {
-    /// A ring with no epoch yet.
-    pub fn new(config: MediaConfig) -> MediaKeys {
+    /// A ring with no epoch yet; `config` was checked by [`MediaConfig::validate`].
+    pub(crate) fn new(config: MediaConfig) -> MediaKeys {
         MediaKeys {
             shared: Arc::new(MediaShared {
                 config,
@@ -501,7 +528,12 @@ impl EpochSink for MediaShared {
         } else {
             self.config.retention
         };
-        let delay = self.config.send_switch_delay;
+        // After a removal nobody waits: the removed member holds the old epoch's key.
+        let delay = if s.removed_someone {
+            Duration::ZERO
+        } else {
+            self.config.send_switch_delay.min(MAX_SEND_SWITCH_DELAY)
+        };
         let ready = self.receivers_ready.swap(false, Ordering::AcqRel);
         self.update_ring(|ring| {
             // A switch still waiting is overtaken: its epoch becomes the one we send in

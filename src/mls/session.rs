@@ -375,12 +375,17 @@ impl Session {
     /// member; `media` configures the key ring behind [`media`](Self::media).
     ///
     /// # Errors
+    /// [`MlsError::InvalidConfig`] when `media` fails [`MediaConfig::validate`];
     /// [`MlsError::Internal`] if the key store cannot take the signature key.
     pub fn new(
         identity: Identity,
         policy: Arc<dyn AdmissionPolicy>,
         media: MediaConfig,
     ) -> Result<Self> {
+        media.validate().map_err(|e| match e {
+            super::media::MediaError::InvalidConfig(why) => MlsError::InvalidConfig(why),
+            _ => MlsError::InvalidConfig("media configuration rejected"),
+        })?;
         let keys = MediaKeys::new(media);
         let mut session = Self::with_sink(identity, policy, keys.sink())?;
         session.media = Some(keys);

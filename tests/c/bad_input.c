@@ -82,7 +82,7 @@ static void on_key_frame(void *user_data, uint64_t context, uint64_t epoch) {
 
 static void test_result_messages(void) {
     static const uint32_t codes[] = {
-        0,   100, 101, 102, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
+        0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
         413, 414, 415, 416, 417, 418, 419, 900, 901,
     };
@@ -98,7 +98,7 @@ static void test_result_messages(void) {
         }
     }
     check("result_message(every defined code) is its own non-empty text", all_known);
-    static const uint32_t odd[] = {1, 99, 103, 207, 299, 307, 399, 420, 899, 902, UINT32_MAX};
+    static const uint32_t odd[] = {1, 99, 199, 299, 399, 499, 899, 902, UINT32_MAX};
     bool all_unknown = true;
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         const char *m = mlsframe_result_message(odd[i]);
@@ -169,11 +169,20 @@ static void test_session_new(void) {
     mlsframe_session_free(s);
     s = NULL;
     cfg.replay_window = 65537;
-    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(replay window 65537)",
+    CODE(MLSFRAME_INVALID_CONFIG, "session_new(replay window 65537)",
          mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
     check("rejected config leaves *out NULL", s == NULL);
     cfg.replay_window = 65536;
     CODE(MLSFRAME_OK, "session_new(replay window 65536)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
+    mlsframe_session_free(s);
+    s = NULL;
+    cfg.send_switch_delay_ms = 5001;
+    CODE(MLSFRAME_INVALID_CONFIG, "session_new(switch delay 5001 ms)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
+    check("rejected switch delay leaves *out NULL", s == NULL);
+    cfg.send_switch_delay_ms = 5000;
+    CODE(MLSFRAME_OK, "session_new(switch delay 5000 ms)",
          mlsframe_session_new(u, 4, d, 3, NULL, 0, &cfg, &s));
     mlsframe_session_free(s);
 }
