@@ -260,6 +260,66 @@ fn a_removal_switches_senders_at_once_whatever_the_delay() {
 }
 
 #[test]
+fn a_policy_violation_stops_media_like_a_removal() {
+    use mlsframe::mls::policy::{Candidate, Refusal};
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    // Bob's policy refuses mallory; alice commits a removal of carol plus mallory's add.
+    let id = MemberIdentity::new(b"bob".to_vec(), b"dev2".to_vec()).unwrap();
+    let strict = Session::new(
+        Identity::generate(id).unwrap(),
+        Arc::new(|c: &Candidate<'_>| {
+            if c.identity.user_id == b"mallory" {
+                Err(Refusal("banned".into()))
+            } else {
+                Ok(())
+            }
+        }),
+        MediaConfig {
+            clock: Arc::clone(&clock) as _,
+            ..MediaConfig::default()
+        },
+    )
+    .unwrap();
+    let kp = strict.key_package().unwrap();
+    let out = m[0].add_members(&[&kp]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1, 2]);
+    m.push(strict);
+    m[3].join(&out.welcome.unwrap()).unwrap();
+
+    let victim_enc = m[3].media().encryptor(0).unwrap();
+    let victim_dec = m[3].media().decryptor();
+    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let before = [seal(&alice_enc, b"before 1"), seal(&alice_enc, b"before 2")];
+    assert!(victim_enc.epoch().is_some());
+
+    // alice commits mallory's add, which bob/dev2's policy refuses: terminal for him.
+    let mallory = member("mallory", &clock);
+    let out = m[0]
+        .add_members(&[&mallory.key_package().unwrap()])
+        .unwrap();
+    deliver(&mut m, 0, &out.commit, &[1, 2]);
+    assert!(matches!(
+        m[3].process(&out.commit).unwrap(),
+        Outcome::PolicyViolation { .. }
+    ));
+    // Sealing stops at once.
+    assert_eq!(
+        victim_enc.encrypt(b"", b"x", &mut [0u8; 64]),
+        Err(MediaError::NotMember)
+    );
+    assert_eq!(victim_enc.epoch(), None);
+    // Retained epochs open in-flight frames for the post-removal retention only.
+    assert_eq!(open(&victim_dec, &before[0]).unwrap(), b"before 1");
+    let late = seal(&alice_enc, b"late");
+    assert_eq!(open(&victim_dec, &late), Err(MediaError::NoKey));
+    clock.advance(Duration::from_millis(1001));
+    m[3].media().purge_expired();
+    assert_eq!(m[3].media().installed_epochs(), Vec::<u64>::new());
+    assert_eq!(open(&victim_dec, &before[1]), Err(MediaError::NoKey));
+}
+
+#[test]
 fn a_send_switch_delay_above_the_cap_is_refused() {
     use mlsframe::mls::error::MlsError;
     use mlsframe::mls::media::MAX_SEND_SWITCH_DELAY;

@@ -969,6 +969,9 @@ impl Session {
             if let Some(epoch) = lost_pending {
                 self.sink.unstage(epoch);
             }
+            // Terminal: we cannot follow the group any more, so media stops as hard as
+            // after a removal (no sealing, short retention for receiving).
+            self.sink.removed();
             return Ok(Outcome::PolicyViolation { reason });
         }
         let secrets = self.staged_secrets(&g.mls, g.params, &sc)?;
