@@ -52,6 +52,18 @@ impl ReplayWindow {
         })
     }
 
+    /// A window that refuses every counter up to and including `floor`, as if all of them
+    /// had been accepted (a restored receiver that saw counters up to `floor` before).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn starting_after(size: u64, floor: u64) -> Result<Self, SframeError> {
+        let mut w = Self::new(size)?;
+        w.bits.fill(u64::MAX);
+        w.highest = Some(floor);
+        Ok(w)
+    }
+
     /// Counters covered by the window.
     pub fn size(&self) -> u64 {
         self.size
@@ -119,6 +131,18 @@ impl ReplayWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_starting_after_a_floor_refuses_it_and_below() {
+        let mut w = ReplayWindow::starting_after(64, 100).unwrap();
+        for c in [0, 36, 37, 99, 100] {
+            assert_eq!(w.check(c), Err(SframeError::Replay), "{c}");
+        }
+        w.accept(101).unwrap();
+        assert_eq!(w.accept(100), Err(SframeError::Replay));
+        w.accept(103).unwrap();
+        w.accept(102).unwrap();
+    }
 
     #[test]
     fn window_slides_and_forgets() {

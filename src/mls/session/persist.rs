@@ -15,12 +15,17 @@ use openmls_traits::OpenMlsProvider as _;
 use zeroize::Zeroizing;
 
 use super::{Group, GroupParams, Session, Status};
+use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
 use crate::mls::identity::{Identity, MemberIdentity};
 use crate::mls::media::MediaConfig;
 use crate::mls::policy::AdmissionPolicy;
 
-const MAGIC: &[u8] = b"mlsframe-snapshot-v1";
+/// Version 1: identity, parameters, group id, key store.
+const MAGIC_V1: &[u8] = b"mlsframe-snapshot-v1";
+/// Version 2: version 1, then the highest accepted frame counter per KID of the current
+/// epoch, so the restored member refuses frames it had already accepted.
+const MAGIC: &[u8] = b"mlsframe-snapshot-v2";
 
 fn put(out: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
     let len = u32::try_from(bytes.len()).map_err(|_| MlsError::Internal("state too large"))?;
@@ -45,6 +50,13 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Result<u32> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        let mut v = [0u8; 8];
+        v.copy_from_slice(b);
+        Ok(u64::from_be_bytes(v))
     }
 
     fn bytes(&mut self) -> Result<&'a [u8]> {
@@ -85,13 +97,20 @@ impl Session {
             &params,
             group_id,
         ];
+        let floors = self
+            .media
+            .as_ref()
+            .map(|m| m.replay_highs())
+            .unwrap_or_default();
         let size = MAGIC.len()
             + fixed.iter().map(|f| 4 + f.len()).sum::<usize>()
             + 4
             + values
                 .iter()
                 .map(|(k, v)| 8 + k.len() + v.len())
-                .sum::<usize>();
+                .sum::<usize>()
+            + 4
+            + 16 * floors.len();
         let mut out = Zeroizing::new(Vec::with_capacity(size));
         out.extend_from_slice(MAGIC);
         for field in fixed {
@@ -105,6 +124,13 @@ impl Session {
         for (k, v) in entries {
             put(&mut out, k)?;
             put(&mut out, v)?;
+        }
+        let count =
+            u32::try_from(floors.len()).map_err(|_| MlsError::Internal("state too large"))?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for (kid, ctr) in floors {
+            out.extend_from_slice(&kid.to_be_bytes());
+            out.extend_from_slice(&ctr.to_be_bytes());
         }
         debug_assert_eq!(out.len(), size);
         Ok(out)
@@ -124,9 +150,11 @@ impl Session {
         media: MediaConfig,
     ) -> Result<Session> {
         let mut r = Reader(snapshot);
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(MlsError::Malformed);
-        }
+        let version = match r.take(MAGIC.len())? {
+            m if m == MAGIC => 2,
+            m if m == MAGIC_V1 => 1,
+            _ => return Err(MlsError::Malformed),
+        };
         let member = MemberIdentity::new(r.bytes()?.to_vec(), r.bytes()?.to_vec())?;
         let mut seed = Zeroizing::new([0u8; 32]);
         let seed_bytes = r.bytes()?;
@@ -142,6 +170,13 @@ impl Session {
             let k = r.bytes()?.to_vec();
             let v = r.bytes()?.to_vec();
             values.insert(k, v);
+        }
+        let mut replay_floors = std::collections::HashMap::new();
+        if version >= 2 {
+            for _ in 0..r.u32()? {
+                let kid = r.u64()?;
+                replay_floors.insert(kid, r.u64()?);
+            }
         }
         if !r.0.is_empty() {
             return Err(MlsError::Malformed);
@@ -169,8 +204,10 @@ impl Session {
             status: Status::Active,
             pending: None,
         });
-        session.sink.reset();
-        session.sink.activate(secrets);
+        session.sink.apply(EpochEvent::Restored {
+            secrets,
+            replay_floors,
+        });
         Ok(session)
     }
 }

@@ -1,0 +1,282 @@
+//! [`Decryptor`]: opens other members' frames in whichever installed epoch their KID
+//! names, attributes each to the member who held the sender's leaf in that epoch, refuses
+//! a sender's older-epoch frames once it moved on (RFC 9605 §6.2, per stream context),
+//! and holds frames whose epoch has not arrived yet.
+
+use std::sync::{Arc, Mutex};
+
+use super::held::{HeldFrame, HeldFrames};
+use super::ring::{EpochKeys, KeyRing, MediaShared, SenderEpoch, Stream};
+use super::{DecryptedFrame, MediaError, ReleasedFrame, lock};
+use crate::sframe::{FrameInput, Header};
+
+/// Opens other members' frames. `Send + Sync`; never blocks on MLS work.
+///
+/// Clones share one queue of held frames; decryptors made separately by
+/// [`MediaKeys::decryptor`](super::MediaKeys::decryptor) each hold their own.
+#[derive(Clone)]
+pub struct Decryptor {
+    shared: Arc<MediaShared>,
+    held: Arc<Mutex<HeldFrames>>,
+}
+
+impl std::fmt::Debug for Decryptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decryptor").finish_non_exhaustive()
+    }
+}
+
+/// Where a frame's plaintext goes.
+enum Target<'a> {
+    Separate(&'a [u8], &'a mut [u8]),
+    InPlace(&'a mut [u8]),
+}
+
+impl Decryptor {
+    pub(super) fn new(shared: &Arc<MediaShared>) -> Decryptor {
+        Decryptor {
+            shared: Arc::clone(shared),
+            held: Arc::new(Mutex::new(HeldFrames::default())),
+        }
+    }
+
+    /// Opens `frame` into `out` (at least `frame.len()` bytes suffice).
+    ///
+    /// # Errors
+    /// [`MediaError::NoKey`] (recoverable; the frame is held if its epoch may still
+    /// arrive, see [`release_held`](Self::release_held)), [`MediaError::UnknownSender`],
+    /// [`MediaError::Superseded`], and SFrame errors: authentication failed, replay,
+    /// malformed, buffer too small.
+    pub fn decrypt(
+        &self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<DecryptedFrame, MediaError> {
+        let result = self.open(metadata, Target::Separate(frame, out));
+        if result == Err(MediaError::NoKey) {
+            self.hold(metadata, frame);
+        }
+        result
+    }
+
+    /// Opens the frame in `buf` in place; the plaintext is moved to the start of `buf`.
+    ///
+    /// # Errors
+    /// As [`decrypt`](Self::decrypt).
+    pub fn decrypt_in_place(
+        &self,
+        metadata: &[u8],
+        buf: &mut [u8],
+    ) -> Result<DecryptedFrame, MediaError> {
+        let result = self.open(metadata, Target::InPlace(&mut *buf));
+        // NO_KEY is decided before any byte of `buf` is touched, so it is still the frame.
+        if result == Err(MediaError::NoKey) {
+            self.hold(metadata, buf);
+        }
+        result
+    }
+
+    fn open(&self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
+        let frame: &[u8] = match &target {
+            Target::Separate(f, _) => f,
+            Target::InPlace(b) => b,
+        };
+        let (header, header_len) = Header::decode(frame)?;
+        let ring = self.shared.ring.load();
+        let Some(any) = ring.epochs.first() else {
+            return Err(MediaError::NoKey);
+        };
+        let low = header.kid & ((1u64 << any.epoch_bits) - 1);
+        let epoch = ring.find(low).ok_or(MediaError::NoKey)?;
+        let now = self.shared.now();
+        if epoch.expired(now) {
+            return Err(MediaError::NoKey);
+        }
+        let (sender, identity) = epoch.sender_of(header.kid)?;
+        let cached = lock(&epoch.streams).get(&header.kid).cloned();
+        self.check_cut_off(
+            &ring,
+            epoch,
+            (sender.leaf, sender.context),
+            &header,
+            &cached,
+        )?;
+        let (stream, fresh) = match cached {
+            Some(s) => (s, false),
+            None => (
+                Arc::new(epoch.new_stream(header.kid, self.shared.config.replay_window)?),
+                true,
+            ),
+        };
+        lock(&stream.replay).check(header.ctr)?;
+        let plaintext: &mut [u8] = match target {
+            Target::Separate(frame, out) => {
+                let mut input = FrameInput::Separate {
+                    frame,
+                    out: &mut *out,
+                };
+                let len = stream.key.open(header, header_len, metadata, &mut input)?;
+                &mut out[..len]
+            }
+            Target::InPlace(buf) => {
+                let len = stream.key.open(
+                    header,
+                    header_len,
+                    metadata,
+                    &mut FrameInput::InPlace(&mut *buf),
+                )?;
+                buf.copy_within(header_len..header_len + len, 0);
+                &mut buf[..len]
+            }
+        };
+        // Authenticated: keep the stream (bounded) and record the counter once. A frame
+        // refused now has its plaintext wiped before the error is returned.
+        if let Err(e) = self.record(epoch, header, stream, fresh) {
+            zeroize::Zeroize::zeroize(plaintext);
+            return Err(e);
+        }
+        let len = plaintext.len();
+        let mut senders = lock(&ring.senders);
+        let seen = senders
+            .entry((sender.leaf, sender.context))
+            .or_insert(SenderEpoch {
+                epoch: epoch.epoch,
+                since: now,
+            });
+        if seen.epoch < epoch.epoch {
+            *seen = SenderEpoch {
+                epoch: epoch.epoch,
+                since: now,
+            };
+        }
+        Ok(DecryptedFrame {
+            len,
+            sender,
+            ctr: header.ctr,
+            identity,
+        })
+    }
+
+    /// The per-sender cut-off (RFC 9605 §6.2): once a frame of stream `slot` authenticated
+    /// in a newer epoch, its frames of older epochs are refused, except a frame that was
+    /// merely late: within [`MediaConfig::late_frame_grace`](super::MediaConfig) of the
+    /// switch, with a counter below the highest already accepted on its stream (so sealed
+    /// before the switch), and never across a commit that removed anyone.
+    fn check_cut_off(
+        &self,
+        ring: &KeyRing,
+        epoch: &EpochKeys,
+        slot: (u32, u64),
+        header: &Header,
+        stream: &Option<Arc<Stream>>,
+    ) -> Result<(), MediaError> {
+        let Some(newer) = lock(&ring.senders)
+            .get(&slot)
+            .copied()
+            .filter(|n| n.epoch > epoch.epoch)
+        else {
+            return Ok(());
+        };
+        let late = !ring.late_frames_barred(epoch.epoch, newer.epoch)
+            && self.shared.now().saturating_sub(newer.since) <= self.shared.config.late_frame_grace
+            && stream
+                .as_ref()
+                .and_then(|s| lock(&s.replay).highest())
+                .is_some_and(|highest| header.ctr < highest);
+        if late {
+            Ok(())
+        } else {
+            Err(MediaError::Superseded)
+        }
+    }
+
+    /// Caches a newly verified stream (within the per-epoch cap) and accepts the counter
+    /// under the stream's replay lock, so concurrent duplicates are accepted once.
+    fn record(
+        &self,
+        epoch: &EpochKeys,
+        header: Header,
+        stream: Arc<Stream>,
+        fresh: bool,
+    ) -> Result<(), MediaError> {
+        let stream = if fresh {
+            let mut streams = lock(&epoch.streams);
+            if let Some(existing) = streams.get(&header.kid) {
+                Arc::clone(existing)
+            } else if streams.len() >= self.shared.config.max_streams_per_epoch {
+                return Err(MediaError::TooManyStreams);
+            } else {
+                streams.insert(header.kid, Arc::clone(&stream));
+                stream
+            }
+        } else {
+            stream
+        };
+        lock(&stream.replay).accept(header.ctr)?;
+        Ok(())
+    }
+
+    /// Keeps a copy of a frame whose epoch may still arrive (the next one or two).
+    fn hold(&self, metadata: &[u8], frame: &[u8]) {
+        let ring = self.shared.ring.load();
+        let Some(current) = ring.current.and_then(|c| ring.find_epoch(c)) else {
+            return;
+        };
+        let Ok((header, _)) = Header::decode(frame) else {
+            return;
+        };
+        let mask = (1u64 << current.epoch_bits) - 1;
+        let ahead = header.kid.wrapping_sub(current.epoch) & mask;
+        if !(1..=2).contains(&ahead) {
+            return;
+        }
+        let config = &self.shared.config;
+        lock(&self.held).push(
+            HeldFrame {
+                frame: frame.to_vec(),
+                metadata: metadata.to_vec(),
+                incarnation: current.incarnation,
+            },
+            config.max_held_frames,
+            config.max_held_bytes,
+        );
+    }
+
+    /// Opens this decryptor's held frames whose epoch is now installed; frames still
+    /// without a key stay held (bounded), frames that fail otherwise, or belong to an
+    /// earlier group, are dropped. Call after processing MLS messages.
+    pub fn release_held(&self) -> Vec<ReleasedFrame> {
+        let pending = lock(&self.held).take_all();
+        let incarnation = {
+            let ring = self.shared.ring.load();
+            ring.epochs.last().map(|e| e.incarnation)
+        };
+        let mut released = Vec::new();
+        for held in pending {
+            if Some(held.incarnation) != incarnation {
+                continue;
+            }
+            let mut out = vec![0u8; held.frame.len()];
+            match self.open(&held.metadata, Target::Separate(&held.frame, &mut out)) {
+                Ok(opened) => {
+                    out.truncate(opened.len);
+                    released.push(ReleasedFrame {
+                        plaintext: out,
+                        sender: opened.sender,
+                        ctr: opened.ctr,
+                        identity: opened.identity,
+                    });
+                }
+                Err(MediaError::NoKey) => self.hold(&held.metadata, &held.frame),
+                Err(_) => {}
+            }
+        }
+        released
+    }
+
+    /// Number of frames this decryptor currently holds for a future epoch.
+    pub fn held_frames(&self) -> usize {
+        lock(&self.held).len()
+    }
+}

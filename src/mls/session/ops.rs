@@ -1,0 +1,453 @@
+//! Group operations this member starts: key packages, creating and joining a group, and
+//! our own commits (add, remove, update, leave, pending proposals) with their
+//! confirmation or discard.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use openmls::prelude::*;
+use zeroize::Zeroizing;
+
+use super::incoming::commit_changes;
+use super::{
+    BASE_KEY_LABEL, CIPHERSUITE, CommitOutput, Group, GroupParams, MemberInfo, Outcome,
+    PARAMS_EXTENSION_TYPE, PendingOwn, Session, Status, capabilities, identity_of, member_info,
+    operational, parse, serialize,
+};
+use crate::mls::epoch_event::{EpochEvent, EpochSecrets};
+use crate::mls::error::{MlsError, Result};
+use crate::mls::identity::MemberIdentity;
+
+/// The roster after removing `removed` and adding `added` members in order, following
+/// RFC 9420 §12.1.1 (each add takes the leftmost blank leaf, else extends the tree).
+pub(super) fn predict_roster(
+    current: &EpochRoster,
+    removed: &BTreeSet<u32>,
+    added: impl IntoIterator<Item = Option<Arc<MemberIdentity>>>,
+) -> EpochRoster {
+    let mut occupied: BTreeSet<u32> = current
+        .leaves
+        .iter()
+        .copied()
+        .filter(|l| !removed.contains(l))
+        .collect();
+    let mut identities = current.identities.clone();
+    identities.retain(|l, _| occupied.contains(l));
+    let mut next = 0u32;
+    for identity in added {
+        while occupied.contains(&next) {
+            next += 1;
+        }
+        occupied.insert(next);
+        if let Some(id) = identity {
+            identities.insert(next, id);
+        }
+    }
+    EpochRoster {
+        leaves: occupied.into_iter().collect(),
+        identities,
+    }
+}
+
+/// Who holds which leaf in one epoch.
+pub(super) struct EpochRoster {
+    pub(super) leaves: Vec<u32>,
+    pub(super) identities: HashMap<u32, Arc<MemberIdentity>>,
+}
+
+impl EpochRoster {
+    fn of(mls: &MlsGroup) -> EpochRoster {
+        let mut leaves = Vec::new();
+        let mut identities = HashMap::new();
+        for m in mls.members() {
+            let leaf = m.index.u32();
+            leaves.push(leaf);
+            if let Ok(id) = identity_of(&m.credential) {
+                identities.insert(leaf, Arc::new(id));
+            }
+        }
+        EpochRoster { leaves, identities }
+    }
+}
+
+impl Session {
+    fn ensure_no_active_group(&self) -> Result<()> {
+        match &self.group {
+            Some(g) if g.status == Status::Active => Err(MlsError::AlreadyInGroup),
+            _ => Ok(()),
+        }
+    }
+
+    /// Create a new group with this device as its only member (epoch 0).
+    pub fn create_group(&mut self, params: GroupParams) -> Result<()> {
+        self.ensure_no_active_group()?;
+        params.validate()?;
+        let gce = Extensions::<GroupContext>::from_vec(vec![
+            Extension::Unknown(PARAMS_EXTENSION_TYPE, UnknownExtension(params.encode())),
+            Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
+                &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
+                &[],
+                &[CredentialType::Basic],
+            )),
+        ])
+        .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
+        let config = MlsGroupCreateConfig::builder()
+            .ciphersuite(CIPHERSUITE)
+            .use_ratchet_tree_extension(true)
+            .wire_format_policy(params.wire_policy())
+            .capabilities(capabilities())
+            .with_group_context_extensions(gce)
+            .build();
+        let mls = MlsGroup::new(
+            &self.provider,
+            &self.signer,
+            &config,
+            self.credential.clone(),
+        )
+        .map_err(|_| MlsError::Internal("group creation failed"))?;
+        let secrets = self.current_secrets(&mls, params, false)?;
+        self.group = Some(Group {
+            mls,
+            params,
+            status: Status::Active,
+            pending: None,
+        });
+        self.sink.apply(EpochEvent::Started(secrets));
+        Ok(())
+    }
+
+    /// Join a group from a welcome (TLS-encoded `MLSMessage`). The group parameters
+    /// come from the group context; every existing member is vetted by the admission
+    /// policy. Returns the epoch joined.
+    pub fn join(&mut self, welcome: &[u8]) -> Result<u64> {
+        self.ensure_no_active_group()?;
+        let MlsMessageBodyIn::Welcome(welcome) = parse(welcome)?.extract() else {
+            return Err(MlsError::UnexpectedMessageType);
+        };
+        let staged = StagedWelcome::new_from_welcome(
+            &self.provider,
+            &GroupParams::default().join_config(),
+            welcome,
+            None,
+        )
+        .map_err(|_| MlsError::InvalidWelcome)?;
+        let params = staged
+            .group_context()
+            .extensions()
+            .unknown(PARAMS_EXTENSION_TYPE)
+            .ok_or(MlsError::InvalidWelcome)
+            .and_then(|ext| GroupParams::decode(&ext.0))?;
+        let own = staged.own_leaf_index();
+        for m in staged.members().filter(|m| m.index != own) {
+            let identity = identity_of(&m.credential)?;
+            self.admit(&identity, &m.signature_key)?;
+        }
+        let mut mls = staged
+            .into_group(&self.provider)
+            .map_err(|_| MlsError::InvalidWelcome)?;
+        mls.set_configuration(self.provider.storage(), &params.join_config())
+            .map_err(|_| MlsError::Internal("storage failed"))?;
+        let secrets = self.current_secrets(&mls, params, false)?;
+        let epoch = secrets.epoch;
+        self.group = Some(Group {
+            mls,
+            params,
+            status: Status::Active,
+            pending: None,
+        });
+        self.sink.apply(EpochEvent::Started(secrets));
+        Ok(epoch)
+    }
+
+    pub(super) fn current_secrets(
+        &self,
+        mls: &MlsGroup,
+        params: GroupParams,
+        removed_someone: bool,
+    ) -> Result<EpochSecrets> {
+        let base_key = mls
+            .export_secret(
+                self.provider.crypto(),
+                BASE_KEY_LABEL,
+                b"",
+                params.key_len(),
+            )
+            .map_err(|_| MlsError::Internal("exporter failed"))?;
+        let roster = EpochRoster::of(mls);
+        Ok(EpochSecrets {
+            epoch: mls.epoch().as_u64(),
+            base_key: Zeroizing::new(base_key),
+            occupied_leaves: roster.leaves,
+            identities: roster.identities,
+            own_leaf: mls.own_leaf_index().u32(),
+            removed_someone,
+            layout: params.layout(),
+            may_send: !self.rekey_required,
+        })
+    }
+
+    pub(super) fn staged_secrets(
+        &self,
+        mls: &MlsGroup,
+        params: GroupParams,
+        sc: &StagedCommit,
+    ) -> Result<EpochSecrets> {
+        let base_key = sc
+            .export_secret(
+                self.provider.crypto(),
+                BASE_KEY_LABEL,
+                b"",
+                params.key_len(),
+            )
+            .map_err(|_| MlsError::Internal("exporter failed"))?;
+        let removed: BTreeSet<u32> = sc
+            .remove_proposals()
+            .map(|r| r.remove_proposal().removed().u32())
+            .collect();
+        let added = sc.add_proposals().map(|a| {
+            identity_of(a.add_proposal().key_package().leaf_node().credential())
+                .ok()
+                .map(Arc::new)
+        });
+        let roster = predict_roster(&EpochRoster::of(mls), &removed, added);
+        Ok(EpochSecrets {
+            epoch: sc.epoch().as_u64(),
+            base_key: Zeroizing::new(base_key),
+            occupied_leaves: roster.leaves,
+            identities: roster.identities,
+            own_leaf: mls.own_leaf_index().u32(),
+            removed_someone: !removed.is_empty(),
+            layout: params.layout(),
+            may_send: !self.rekey_required,
+        })
+    }
+
+    /// Stage the commit `openmls` just created: remember it and tell the sink.
+    fn finish_own_commit(
+        &mut self,
+        commit: &MlsMessageOut,
+        welcome: Option<&MlsMessageOut>,
+    ) -> Result<CommitOutput> {
+        let out = (|| {
+            let g = self.group()?;
+            let sc = g
+                .mls
+                .pending_commit()
+                .ok_or(MlsError::Internal("commit not staged"))?;
+            let secrets = self.staged_secrets(&g.mls, g.params, sc)?;
+            let commit = serialize(commit)?;
+            let welcome = welcome.map(serialize).transpose()?;
+            Ok((
+                secrets,
+                CommitOutput {
+                    commit,
+                    welcome,
+                    epoch: sc.epoch().as_u64(),
+                },
+            ))
+        })();
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        match out {
+            Ok((secrets, output)) => {
+                g.pending = Some(PendingOwn {
+                    commit: output.commit.clone(),
+                    epoch: output.epoch,
+                    rekeys: false,
+                });
+                self.sink.apply(EpochEvent::Staged(secrets));
+                Ok(output)
+            }
+            Err(e) => {
+                g.mls
+                    .clear_pending_commit(self.provider.storage())
+                    .map_err(|_| MlsError::Internal("storage failed"))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Add devices by their key packages (TLS-encoded `MLSMessage`s), all in one commit.
+    /// Every credential is vetted by the admission policy first; a refusal is an error
+    /// and changes nothing.
+    pub fn add_members(&mut self, key_packages: &[&[u8]]) -> Result<CommitOutput> {
+        if key_packages.is_empty() {
+            return Err(MlsError::EmptyInput);
+        }
+        operational(&mut self.group)?;
+        let mut kps = Vec::with_capacity(key_packages.len());
+        let mut seen: BTreeSet<MemberIdentity> =
+            self.members()?.into_iter().map(|m| m.identity).collect();
+        for bytes in key_packages {
+            let MlsMessageBodyIn::KeyPackage(kp) = parse(bytes)?.extract() else {
+                return Err(MlsError::UnexpectedMessageType);
+            };
+            let kp = kp
+                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+                .map_err(|_| MlsError::InvalidKeyPackage)?;
+            if kp.ciphersuite() != CIPHERSUITE {
+                return Err(MlsError::InvalidKeyPackage);
+            }
+            let leaf = kp.leaf_node();
+            let identity = identity_of(leaf.credential())?;
+            if !seen.insert(identity.clone()) {
+                return Err(MlsError::DuplicateMember);
+            }
+            self.admit(&identity, leaf.signature_key().as_slice())?;
+            kps.push(kp);
+        }
+        let g = operational(&mut self.group)?;
+        let (commit, welcome, _) = g
+            .mls
+            .add_members(&self.provider, &self.signer, &kps)
+            .map_err(|e| match e {
+                AddMembersError::CreateCommitError(_) => MlsError::InvalidKeyPackage,
+                AddMembersError::GroupStateError(_) => MlsError::CommitPending,
+                _ => MlsError::Internal("add failed"),
+            })?;
+        self.finish_own_commit(&commit, Some(&welcome))
+    }
+
+    /// Remove the members at the given leaf indices, in one commit.
+    pub fn remove_members(&mut self, leaves: &[u32]) -> Result<CommitOutput> {
+        if leaves.is_empty() {
+            return Err(MlsError::EmptyInput);
+        }
+        let g = operational(&mut self.group)?;
+        let own = g.mls.own_leaf_index().u32();
+        let occupied: BTreeSet<u32> = g.mls.members().map(|m| m.index.u32()).collect();
+        let targets: BTreeSet<u32> = leaves.iter().copied().collect();
+        if targets.contains(&own) {
+            return Err(MlsError::CannotRemoveSelf);
+        }
+        if !targets.is_subset(&occupied) {
+            return Err(MlsError::UnknownMember);
+        }
+        let targets: Vec<LeafNodeIndex> = targets.into_iter().map(LeafNodeIndex::new).collect();
+        let (commit, welcome, _) = g
+            .mls
+            .remove_members(&self.provider, &self.signer, &targets)
+            .map_err(|_| MlsError::Internal("remove failed"))?;
+        self.finish_own_commit(&commit, welcome.as_ref())
+    }
+
+    /// Remove every device of `user_id`, in one commit.
+    pub fn remove_user(&mut self, user_id: &[u8]) -> Result<CommitOutput> {
+        operational(&mut self.group)?;
+        let leaves: Vec<u32> = self
+            .members()?
+            .into_iter()
+            .filter(|m| m.identity.user_id == user_id)
+            .map(|m| m.leaf)
+            .collect();
+        if leaves.is_empty() {
+            return Err(MlsError::UnknownMember);
+        }
+        self.remove_members(&leaves)
+    }
+
+    /// Commit a fresh leaf key for this device (post-compromise security; also required
+    /// after restoring a session before sending media). Covers pending proposals.
+    pub fn self_update(&mut self) -> Result<CommitOutput> {
+        let g = operational(&mut self.group)?;
+        let (commit, welcome, _) = g
+            .mls
+            .self_update(&self.provider, &self.signer, LeafNodeParameters::default())
+            .map_err(|_| MlsError::Internal("self update failed"))?
+            .into_messages();
+        let out = self.finish_own_commit(&commit, welcome.as_ref())?;
+        if let Some(p) = self.group.as_mut().and_then(|g| g.pending.as_mut()) {
+            p.rekeys = true;
+        }
+        Ok(out)
+    }
+
+    /// Ask to leave: returns a Remove proposal (TLS-encoded `MLSMessage`) for the group.
+    /// Another member commits it; we learn of it as [`Outcome::Removed`].
+    pub fn leave(&mut self) -> Result<Vec<u8>> {
+        let g = operational(&mut self.group)?;
+        let proposal = g
+            .mls
+            .leave_group(&self.provider, &self.signer)
+            .map_err(|_| MlsError::Internal("leave failed"))?;
+        serialize(&proposal)
+    }
+
+    /// Commit all stored proposals (e.g. another member's leave).
+    pub fn commit_pending_proposals(&mut self) -> Result<CommitOutput> {
+        let g = operational(&mut self.group)?;
+        if !g.mls.has_pending_proposals() {
+            return Err(MlsError::EmptyInput);
+        }
+        let own = g.mls.own_leaf_index();
+        let removes_self = g
+            .mls
+            .pending_proposals()
+            .any(|p| matches!(p.proposal(), Proposal::Remove(r) if r.removed() == own));
+        if removes_self {
+            return Err(MlsError::CannotRemoveSelf);
+        }
+        let (commit, welcome, _) = g
+            .mls
+            .commit_to_pending_proposals(&self.provider, &self.signer)
+            .map_err(|_| MlsError::Internal("commit failed"))?;
+        self.finish_own_commit(&commit, welcome.as_ref())
+    }
+
+    /// Whether a commit of ours awaits confirmation.
+    pub fn has_pending_commit(&self) -> bool {
+        self.group.as_ref().is_some_and(|g| g.pending.is_some())
+    }
+
+    /// The delivery service accepted our pending commit: merge it and activate its epoch.
+    pub fn confirm_own_commit(&mut self) -> Result<Outcome> {
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        if g.pending.is_none() {
+            return Err(MlsError::NoPendingCommit);
+        }
+        let sc = g.mls.pending_commit().ok_or(MlsError::NoPendingCommit)?;
+        let (removed, added_keys) = commit_changes(&g.mls, sc);
+        g.mls
+            .merge_pending_commit(&self.provider)
+            .map_err(|_| MlsError::Internal("merge failed"))?;
+        if g.pending.take().is_some_and(|p| p.rekeys) {
+            self.rekey_required = false;
+        }
+        self.after_merge(removed, added_keys)
+    }
+
+    /// Our pending commit lost (another commit was sequenced first and we will process
+    /// it) or was refused: drop it and its staged keys.
+    pub fn discard_pending_commit(&mut self) -> Result<()> {
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        let pending = g.pending.take().ok_or(MlsError::NoPendingCommit)?;
+        g.mls
+            .clear_pending_commit(self.provider.storage())
+            .map_err(|_| MlsError::Internal("storage failed"))?;
+        self.sink.apply(EpochEvent::Discarded {
+            epoch: pending.epoch,
+        });
+        Ok(())
+    }
+
+    pub(super) fn after_merge(
+        &mut self,
+        removed: Vec<MemberInfo>,
+        added_keys: Vec<Vec<u8>>,
+    ) -> Result<Outcome> {
+        let g = self.group()?;
+        let secrets = self.current_secrets(&g.mls, g.params, !removed.is_empty())?;
+        let epoch = secrets.epoch;
+        let added = g
+            .mls
+            .members()
+            .filter(|m| added_keys.contains(&m.signature_key))
+            .filter_map(|m| member_info(&m))
+            .collect();
+        self.sink.apply(EpochEvent::Merged(secrets));
+        Ok(Outcome::EpochChanged {
+            epoch,
+            added,
+            removed,
+        })
+    }
+}

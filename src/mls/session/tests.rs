@@ -1,0 +1,450 @@
+//! Unit tests of the session: key agreement, commit races, policy, parameters.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use super::*;
+use crate::mls::epoch_event::EpochEvent;
+use crate::mls::policy::{AdmitAll, Refusal};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ev {
+    Stage(u64, Vec<u32>, Vec<u8>),
+    Unstage(u64),
+    Activate(u64, Vec<u32>, Vec<u8>, bool),
+    Removed,
+    Terminated,
+    Dropped,
+}
+
+#[derive(Default)]
+struct Rec(Mutex<Vec<Ev>>);
+
+impl Rec {
+    fn events(&self) -> Vec<Ev> {
+        self.0.lock().expect("lock").clone()
+    }
+    fn take(&self) -> Vec<Ev> {
+        std::mem::take(&mut *self.0.lock().expect("lock"))
+    }
+}
+
+impl EpochSink for Rec {
+    fn apply(&self, event: EpochEvent) {
+        let ev = match event {
+            EpochEvent::Staged(s) => Ev::Stage(s.epoch, s.occupied_leaves, s.base_key.to_vec()),
+            EpochEvent::Discarded { epoch } => Ev::Unstage(epoch),
+            EpochEvent::Started(s)
+            | EpochEvent::Merged(s)
+            | EpochEvent::Restored { secrets: s, .. } => Ev::Activate(
+                s.epoch,
+                s.occupied_leaves,
+                s.base_key.to_vec(),
+                s.removed_someone,
+            ),
+            EpochEvent::Removed => Ev::Removed,
+            EpochEvent::Terminated => Ev::Terminated,
+            EpochEvent::Dropped => Ev::Dropped,
+        };
+        self.0.lock().expect("lock").push(ev);
+    }
+}
+
+fn session_with(user: &str, device: &str, policy: Arc<dyn AdmissionPolicy>) -> (Session, Arc<Rec>) {
+    let id = MemberIdentity::new(user.as_bytes().to_vec(), device.as_bytes().to_vec())
+        .expect("valid id");
+    let rec = Arc::new(Rec::default());
+    let s = Session::with_sink(Identity::generate(id).expect("rng"), policy, rec.clone())
+        .expect("session");
+    (s, rec)
+}
+
+fn session(user: &str, device: &str) -> (Session, Arc<Rec>) {
+    session_with(user, device, Arc::new(AdmitAll))
+}
+
+/// alice creates; bob/laptop, carol/desk, bob/phone join in one commit.
+fn group_of_four(params: GroupParams) -> Vec<(Session, Arc<Rec>)> {
+    let mut a = session("alice", "phone");
+    let others = vec![
+        session("bob", "laptop"),
+        session("carol", "desk"),
+        session("bob", "phone"),
+    ];
+    a.0.create_group(params).expect("create");
+    let kps: Vec<Vec<u8>> = others
+        .iter()
+        .map(|(s, _)| s.key_package().expect("kp"))
+        .collect();
+    let refs: Vec<&[u8]> = kps.iter().map(Vec::as_slice).collect();
+    let out = a.0.add_members(&refs).expect("add");
+    assert_eq!(out.epoch, 1);
+    // The delivery service echoes the commit back to its sender.
+    match a.0.process(&out.commit).expect("echo") {
+        Outcome::EpochChanged {
+            epoch,
+            added,
+            removed,
+        } => {
+            assert_eq!(epoch, 1);
+            assert_eq!(added.len(), 3);
+            assert!(removed.is_empty());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let welcome = out.welcome.expect("welcome");
+    let mut all = vec![a];
+    for mut m in others {
+        assert_eq!(m.0.join(&welcome).expect("join"), 1);
+        assert_eq!(m.0.params(), Some(params));
+        all.push(m);
+    }
+    all
+}
+
+fn assert_same_keys(members: &[&(Session, Arc<Rec>)]) {
+    let key = members[0].0.base_key().expect("key");
+    let code = members[0].0.security_code().expect("code");
+    let epoch = members[0].0.epoch();
+    for (s, _) in members {
+        assert_eq!(s.epoch(), epoch);
+        assert_eq!(s.base_key().expect("key"), key);
+        assert_eq!(s.security_code().expect("code"), code);
+    }
+}
+
+fn snapshot(s: &Session) -> (Option<u64>, Vec<MemberInfo>, Option<Vec<u8>>, String) {
+    (
+        s.epoch(),
+        s.members().expect("members"),
+        s.base_key(),
+        s.security_code().expect("code"),
+    )
+}
+
+#[test]
+fn members_share_keys_and_codes_per_epoch() {
+    let mut g = group_of_four(GroupParams::default());
+    assert_same_keys(&g.iter().collect::<Vec<_>>());
+    let code1 = g[0].0.security_code().expect("code");
+    let groups: Vec<&str> = code1.split(' ').collect();
+    assert_eq!(groups.len(), 6);
+    assert!(
+        groups
+            .iter()
+            .all(|d| d.len() == 5 && d.bytes().all(|b| b.is_ascii_digit()))
+    );
+    // Creator's sink: activate 0, stage 1 with the same key and leaves as activate 1.
+    let ev = g[0].1.events();
+    let Ev::Stage(1, staged_leaves, staged_key) = &ev[1] else {
+        panic!("{ev:?}")
+    };
+    let Ev::Activate(1, leaves, key, false) = &ev[2] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((staged_leaves, staged_key), (leaves, key));
+    assert_eq!(leaves, &vec![0, 1, 2, 3]);
+    assert_eq!(key.len(), 16);
+    // A joiner's sink activates the same epoch key.
+    assert_eq!(
+        g[1].1.events(),
+        vec![Ev::Activate(1, vec![0, 1, 2, 3], key.clone(), false)]
+    );
+
+    // bob/laptop self-updates; everyone moves to epoch 2 with a new key and code.
+    let out = g[1].0.self_update().expect("update");
+    for i in [1, 0, 2, 3] {
+        assert!(matches!(
+            g[i].0.process(&out.commit).expect("process"),
+            Outcome::EpochChanged { epoch: 2, .. }
+        ));
+    }
+    assert_same_keys(&g.iter().collect::<Vec<_>>());
+    assert_ne!(g[0].0.security_code().expect("code"), code1);
+    assert_ne!(g[0].0.base_key(), Some(key.clone()));
+
+    // Roster groups bob's two devices.
+    let roster = g[2].0.roster().expect("roster");
+    assert_eq!(roster.len(), 3);
+    assert_eq!(roster[1].user_id, b"bob");
+    assert_eq!(
+        roster[1].devices.iter().map(|d| d.leaf).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+    assert_eq!(
+        roster[1].devices[0].fingerprint,
+        g[1].0.identity().fingerprint()
+    );
+}
+
+#[test]
+fn suite_5_exports_32_byte_keys_and_plaintext_handshakes_work() {
+    let params = GroupParams {
+        sframe_suite: 5,
+        epoch_bits: 3,
+        handshake: HandshakeFormat::Plaintext,
+    };
+    let mut g = group_of_four(params);
+    assert_eq!(g[3].0.base_key().expect("key").len(), 32);
+    let out = g[2].0.self_update().expect("update");
+    for i in [2, 0, 1, 3] {
+        assert!(matches!(
+            g[i].0.process(&out.commit).expect("process"),
+            Outcome::EpochChanged { epoch: 2, .. }
+        ));
+    }
+    assert_same_keys(&g.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn invalid_input_is_an_error_and_changes_nothing() {
+    let mut g = group_of_four(GroupParams::default());
+    let out = g[1].0.self_update().expect("update");
+    for i in [1, 0, 2, 3] {
+        g[i].0.process(&out.commit).expect("process");
+    }
+    let before = snapshot(&g[0].0);
+
+    let mut other = session("mallory", "x");
+    other
+        .0
+        .create_group(GroupParams::default())
+        .expect("create");
+    let foreign = other.0.self_update().expect("update").commit;
+    let kp = g[2].0.key_package().expect("kp");
+    let truncated = &out.commit[..out.commit.len() / 2];
+
+    assert_eq!(g[0].0.process(&[]), Err(MlsError::Malformed));
+    assert_eq!(
+        g[0].0.process(&[0xde, 0xad, 0xbe, 0xef]),
+        Err(MlsError::Malformed)
+    );
+    assert_eq!(g[0].0.process(truncated), Err(MlsError::Malformed));
+    assert_eq!(g[0].0.process(&out.commit), Err(MlsError::WrongEpoch)); // replay
+    assert_eq!(g[0].0.process(&foreign), Err(MlsError::WrongGroup));
+    assert_eq!(g[0].0.process(&kp), Err(MlsError::UnexpectedMessageType));
+    assert!(g[0].0.join(&out.commit).is_err());
+    assert!(g[0].0.add_members(&[&[1, 2, 3]]).is_err());
+    assert_eq!(g[0].0.remove_members(&[9]), Err(MlsError::UnknownMember));
+    assert_eq!(g[0].0.remove_members(&[0]), Err(MlsError::CannotRemoveSelf));
+    assert_eq!(g[0].0.remove_user(b"nobody"), Err(MlsError::UnknownMember));
+    assert!(!g[0].0.has_pending_commit());
+    assert_eq!(snapshot(&g[0].0), before);
+
+    // A tampered commit for the current epoch is rejected too, and the group still works.
+    let next = g[2].0.self_update().expect("update");
+    let mut bad = next.commit.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    assert!(g[0].0.process(&bad).is_err());
+    assert_eq!(snapshot(&g[0].0), before);
+    assert!(matches!(
+        g[0].0.process(&next.commit),
+        Ok(Outcome::EpochChanged { epoch: 3, .. })
+    ));
+}
+
+#[test]
+fn competing_commits_resolve_by_delivery_order() {
+    let mut g = group_of_four(GroupParams::default());
+    for (_, r) in &g {
+        r.take();
+    }
+    let from_bob = g[1].0.self_update().expect("bob update");
+    let from_carol = g[2]
+        .0
+        .add_members(&[&session("dave", "d").0.key_package().expect("kp")])
+        .expect("carol add");
+    assert!(g[2].0.has_pending_commit());
+    // The delivery service sequenced bob's commit first.
+    for i in [0, 1, 2, 3] {
+        assert!(matches!(
+            g[i].0.process(&from_bob.commit).expect("winner"),
+            Outcome::EpochChanged { epoch: 2, .. }
+        ));
+    }
+    assert!(!g[2].0.has_pending_commit());
+    let ev = g[2].1.events();
+    assert_eq!(ev[0], Ev::Stage(2, vec![0, 1, 2, 3, 4], ev_key(&ev[0])));
+    assert_eq!(ev[1], Ev::Unstage(2));
+    assert!(matches!(ev[3], Ev::Activate(2, _, _, false)));
+    // The loser's commit arrives late and is refused by everyone.
+    for i in [0, 1, 3] {
+        assert_eq!(
+            g[i].0.process(&from_carol.commit),
+            Err(MlsError::WrongEpoch)
+        );
+    }
+    assert_same_keys(&g.iter().collect::<Vec<_>>());
+    // Discarding a pending commit explicitly also works.
+    let out = g[3].0.self_update().expect("update");
+    g[3].0.discard_pending_commit().expect("discard");
+    assert_eq!(g[3].1.events().last(), Some(&Ev::Unstage(out.epoch)));
+    assert_eq!(g[3].0.confirm_own_commit(), Err(MlsError::NoPendingCommit));
+}
+
+fn ev_key(e: &Ev) -> Vec<u8> {
+    match e {
+        Ev::Stage(_, _, k) | Ev::Activate(_, _, k, _) => k.clone(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn remove_user_removes_all_devices() {
+    let mut g = group_of_four(GroupParams::default());
+    let out = g[0].0.remove_user(b"bob").expect("remove bob");
+    g[0].0.confirm_own_commit().expect("confirm");
+    match g[2].0.process(&out.commit).expect("carol") {
+        Outcome::EpochChanged {
+            epoch: 2,
+            added,
+            removed,
+        } => {
+            assert!(added.is_empty());
+            assert_eq!(
+                removed.iter().map(|m| m.leaf).collect::<Vec<_>>(),
+                vec![1, 3]
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    for i in [1, 3] {
+        assert_eq!(g[i].0.process(&out.commit), Ok(Outcome::Removed));
+        assert_eq!(g[i].1.events().last(), Some(&Ev::Removed));
+        assert!(!g[i].0.is_active());
+        assert_eq!(g[i].0.self_update(), Err(MlsError::NotMember));
+    }
+    assert!(
+        matches!(g[0].1.events().last(), Some(Ev::Activate(2, leaves, _, true)) if leaves == &vec![0, 2])
+    );
+    assert_same_keys(&[&g[0], &g[2]]);
+    assert_eq!(g[0].0.roster().expect("roster").len(), 2);
+}
+
+#[test]
+fn leave_flow() {
+    let mut g = group_of_four(GroupParams::default());
+    let proposal = g[2].0.leave().expect("leave");
+    assert_eq!(g[2].0.process(&proposal), Ok(Outcome::OwnMessageIgnored));
+    for i in [0, 1, 3] {
+        assert_eq!(g[i].0.process(&proposal), Ok(Outcome::ProposalsPending));
+    }
+    let out = g[1].0.commit_pending_proposals().expect("commit leave");
+    g[1].0.process(&out.commit).expect("echo");
+    for i in [0, 3] {
+        assert!(matches!(
+            g[i].0.process(&out.commit).expect("process"),
+            Outcome::EpochChanged { epoch: 2, ref removed, .. } if removed.len() == 1 && removed[0].identity.user_id == b"carol"
+        ));
+    }
+    assert_eq!(g[2].0.process(&out.commit), Ok(Outcome::Removed));
+    assert_eq!(g[2].0.process(&out.commit), Err(MlsError::NotMember));
+    assert_same_keys(&[&g[0], &g[1], &g[3]]);
+}
+
+#[test]
+fn admission_policy_refuses_own_adds_and_flags_incoming() {
+    let no_mallory: Arc<dyn AdmissionPolicy> = Arc::new(|c: &Candidate<'_>| {
+        if c.identity.user_id == b"mallory" {
+            Err(Refusal("mallory is banned".into()))
+        } else {
+            Ok(())
+        }
+    });
+    let (mut alice, _) = session_with("alice", "a", no_mallory.clone());
+    let (mut bob, _) = session_with("bob", "b", no_mallory);
+    let (mut carol, _) = session("carol", "c");
+    let (mallory, _) = session("mallory", "m");
+    carol.create_group(GroupParams::default()).expect("create");
+    let kps = [
+        alice.key_package().expect("kp"),
+        bob.key_package().expect("kp"),
+    ];
+    let out = carol.add_members(&[&kps[0], &kps[1]]).expect("add");
+    carol.confirm_own_commit().expect("confirm");
+    let w = out.welcome.expect("welcome");
+    alice.join(&w).expect("join");
+    bob.join(&w).expect("join");
+    // Own commit: refused, nothing changes.
+    let before = snapshot(&alice);
+    let mkp = mallory.key_package().expect("kp");
+    assert_eq!(
+        alice.add_members(&[&mkp]),
+        Err(MlsError::AdmissionRefused {
+            reason: "mallory is banned".into()
+        })
+    );
+    assert!(!alice.has_pending_commit());
+    assert_eq!(snapshot(&alice), before);
+    // Duplicate device refused.
+    assert_eq!(
+        alice.add_members(&[&kps[1]]),
+        Err(MlsError::DuplicateMember)
+    );
+    // Incoming sequenced commit adding mallory: terminal violation for bob.
+    let out = carol.add_members(&[&mkp]).expect("carol adds mallory");
+    assert_eq!(
+        bob.process(&out.commit),
+        Ok(Outcome::PolicyViolation {
+            reason: "mallory is banned".into()
+        })
+    );
+    assert_eq!(bob.process(&out.commit), Err(MlsError::Terminated));
+    assert_eq!(bob.self_update(), Err(MlsError::Terminated));
+    // A joiner whose policy refuses an existing member refuses the welcome.
+    let (mut dave, _) = session_with(
+        "dave",
+        "d",
+        Arc::new(|c: &Candidate<'_>| {
+            if c.identity.user_id == b"carol" {
+                Err(Refusal("no".into()))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    carol.discard_pending_commit().expect("discard");
+    let out = carol
+        .add_members(&[&dave.key_package().expect("kp")])
+        .expect("add dave");
+    assert!(matches!(
+        dave.join(&out.welcome.expect("welcome")),
+        Err(MlsError::AdmissionRefused { .. })
+    ));
+    assert_eq!(dave.epoch(), None);
+}
+
+#[test]
+fn params_validation_and_codec() {
+    let p = GroupParams::default();
+    assert_eq!(GroupParams::decode(&p.encode()), Ok(p));
+    assert!(GroupParams::decode(&[0, 6, 4, 1]).is_err());
+    assert!(GroupParams::decode(&[0, 1, 0, 1]).is_err());
+    assert!(GroupParams::decode(&[0, 1, 4, 2]).is_err());
+    assert!(GroupParams::decode(&[0, 1, 4]).is_err());
+    let (mut s, _) = session("a", "b");
+    assert_eq!(
+        s.create_group(GroupParams {
+            sframe_suite: 0,
+            ..p
+        }),
+        Err(MlsError::InvalidParams)
+    );
+    assert_eq!(s.epoch(), None);
+    let id = |u: &str| Arc::new(MemberIdentity::new(u.as_bytes().to_vec(), b"d".to_vec()).unwrap());
+    let current = ops::EpochRoster {
+        leaves: vec![0, 2, 5],
+        identities: HashMap::from([(0, id("a")), (2, id("b")), (5, id("c"))]),
+    };
+    let next = ops::predict_roster(
+        &current,
+        &BTreeSet::from([2]),
+        [Some(id("x")), None, Some(id("z"))],
+    );
+    assert_eq!(next.leaves, vec![0, 1, 2, 3, 5]);
+    assert_eq!(
+        next.identities,
+        HashMap::from([(0, id("a")), (1, id("x")), (3, id("z")), (5, id("c"))])
+    );
+}
