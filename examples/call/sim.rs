@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::{
-    Decryptor, Encryptor, FrameSender, ManualClock, MediaConfig, MediaError,
+    DecryptedFrame, Decryptor, Encryptor, FrameSender, ManualClock, MediaConfig, MediaError,
 };
 use mlsframe::mls::policy::AdmitAll;
 use mlsframe::mls::session::{CommitOutput, GroupParams, Outcome, Session};
@@ -978,14 +978,12 @@ impl World<'_> {
         }
         // New keys may have arrived: open the frames that waited for them.
         for released in self.people[to].decryptor.release_held() {
-            self.opened(
-                to,
-                released.sender,
-                released.ctr,
-                &released.plaintext,
-                None,
-                true,
-            );
+            let from = Opened {
+                sender: released.sender,
+                ctr: released.ctr,
+                identity: released.identity.clone(),
+            };
+            self.opened(to, &from, &released.plaintext, None, true);
         }
         Ok(())
     }
@@ -1193,7 +1191,8 @@ impl World<'_> {
                 self.tracks[packet.id.track.index()]
                     .decrypt_ns
                     .push(nanos(elapsed));
-                self.opened(to, d.sender, d.ctr, &out[..d.len], Some(packet.id), false);
+                let len = d.len;
+                self.opened(to, &d.into(), &out[..len], Some(packet.id), false);
             }
             Err(e) => {
                 let fate = self.fates.entry((to, packet.id)).or_default();
@@ -1211,13 +1210,13 @@ impl World<'_> {
     fn opened(
         &mut self,
         to: usize,
-        sender: FrameSender,
-        ctr: u64,
+        from: &Opened,
         plaintext: &[u8],
         carried_as: Option<FrameId>,
         released: bool,
     ) {
-        let key = (sender.epoch, sender.leaf, sender.context, ctr);
+        let sender = from.sender;
+        let key = (sender.epoch, sender.leaf, sender.context, from.ctr);
         let Some(&id) = self.by_key.get(&key) else {
             self.problems.push(format!(
                 "{} opened a frame nobody sealed: {key:?}",
@@ -1233,6 +1232,17 @@ impl World<'_> {
         }
         if plaintext != self.plaintext(id) {
             self.mismatches += 1;
+        }
+        // The decryptor names who held the leaf in the frame's epoch: the sealer.
+        let sealer = self.people[id.sender].name.as_bytes();
+        if from.identity.as_deref().map(|i| i.user_id.as_slice()) != Some(sealer) {
+            self.problems.push(format!(
+                "{} credited {id:?} to {:?}",
+                self.people[to].name,
+                from.identity
+                    .as_deref()
+                    .map(|i| String::from_utf8_lossy(&i.user_id))
+            ));
         }
         let fate = self.fates.entry((to, id)).or_default();
         fate.opened += 1;
@@ -1710,4 +1720,21 @@ fn write_dumps(w: &World<'_>, dir: &std::path::Path) -> std::io::Result<DumpInfo
         ciphertext,
         receivers,
     })
+}
+
+/// What a receiver learned about a frame it opened.
+struct Opened {
+    sender: FrameSender,
+    ctr: u64,
+    identity: Option<Arc<MemberIdentity>>,
+}
+
+impl From<DecryptedFrame> for Opened {
+    fn from(d: DecryptedFrame) -> Self {
+        Opened {
+            sender: d.sender,
+            ctr: d.ctr,
+            identity: d.identity,
+        }
+    }
 }
