@@ -233,8 +233,8 @@ typedef struct {
 } mlsframe_buffer;
 
 // Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
-// holds the epoch key, RFC 9605 §7.2). Resolve `leaf` with
-// `mlsframe_session_member_identity`.
+// holds the epoch key, RFC 9605 §7.2). Resolve it to a user and device with
+// `mlsframe_decryptor_sender_identity`, which looks `leaf` up in the frame's own epoch.
 typedef struct {
   // MLS epoch of the frame's key.
   uint64_t epoch;
@@ -403,6 +403,20 @@ mlsframe_result mlsframe_decryptor_take_released(const mlsframe_decryptor *dec,
                                                  size_t *written,
                                                  mlsframe_sender *sender,
                                                  bool *released);
+
+// The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
+// decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
+// the current roster (a leaf may since belong to someone else) and never waiting for MLS
+// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
+// leaf's credential is not an mlsframe identity. Free both buffers with
+// `mlsframe_buffer_free`.
+//
+// # Safety
+// `dec` is a live decryptor; `sender` readable; out-pointers writable.
+mlsframe_result mlsframe_decryptor_sender_identity(const mlsframe_decryptor *dec,
+                                                   const mlsframe_sender *sender,
+                                                   mlsframe_buffer *user_id_out,
+                                                   mlsframe_buffer *device_id_out);
 
 // Frees an encryptor (its stream context becomes free). NULL is a no-op.
 //
@@ -638,8 +652,9 @@ mlsframe_result mlsframe_session_security_code(const mlsframe_session *session,
 mlsframe_result mlsframe_session_roster(const mlsframe_session *session,
                                         mlsframe_buffer *out);
 
-// The user id and device id of the member at `leaf` in the current epoch (to resolve a
-// decrypted frame's sender).
+// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
+// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
+// in the frame's own epoch.
 //
 // # Safety
 // `session` is a live session; out-pointers writable.

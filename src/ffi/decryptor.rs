@@ -6,13 +6,14 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::buffer::mlsframe_buffer;
 use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
 use crate::mls::media::{Decryptor, ReleasedFrame};
 use mlsframe_result::*;
 
 /// Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
-/// holds the epoch key, RFC 9605 §7.2). Resolve `leaf` with
-/// `mlsframe_session_member_identity`.
+/// holds the epoch key, RFC 9605 §7.2). Resolve it to a user and device with
+/// `mlsframe_decryptor_sender_identity`, which looks `leaf` up in the frame's own epoch.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mlsframe_sender {
@@ -263,6 +264,45 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
         }
         try_write!(released, true);
         dec.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+        MLSFRAME_OK
+    })
+}
+
+/// The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
+/// decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
+/// the current roster (a leaf may since belong to someone else) and never waiting for MLS
+/// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
+/// leaf's credential is not an mlsframe identity. Free both buffers with
+/// `mlsframe_buffer_free`.
+///
+/// # Safety
+/// `dec` is a live decryptor; `sender` readable; out-pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
+    dec: *const mlsframe_decryptor,
+    sender: *const mlsframe_sender,
+    user_id_out: *mut mlsframe_buffer,
+    device_id_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let dec = try_ref!(dec);
+        let sender = try_ref!(sender);
+        if user_id_out.is_null() || device_id_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(user_id_out, mlsframe_buffer::empty());
+        try_write!(device_id_out, mlsframe_buffer::empty());
+        let Some(identity) = dec.inner.identity_at(sender.epoch, sender.leaf) else {
+            return MLSFRAME_MLS_UNKNOWN_MEMBER;
+        };
+        try_write!(
+            user_id_out,
+            mlsframe_buffer::from_vec(identity.user_id.clone())
+        );
+        try_write!(
+            device_id_out,
+            mlsframe_buffer::from_vec(identity.device_id.clone())
+        );
         MLSFRAME_OK
     })
 }

@@ -786,8 +786,9 @@ pub unsafe extern "C" fn mlsframe_session_roster(
     })
 }
 
-/// The user id and device id of the member at `leaf` in the current epoch (to resolve a
-/// decrypted frame's sender).
+/// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
+/// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
+/// in the frame's own epoch.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable.

@@ -690,6 +690,30 @@ static void test_media(group *g) {
                                     pt_len, &n, &who));
     check("decrypt wrote the plaintext and sender leaf 0",
           n == pt_len && memcmp(plain, pt, pt_len) == 0 && who.leaf == 0 && who.epoch == 1);
+    /* sender_identity: resolved in the frame's epoch */
+    mlsframe_buffer uid = {NULL, 0}, did = {NULL, 0};
+    CODE(MLSFRAME_OK, "sender_identity(decrypted sender)",
+         mlsframe_decryptor_sender_identity(dec, &who, &uid, &did));
+    check("sender_identity filled the user id", uid.data != NULL && uid.len > 0);
+    mlsframe_buffer_free(&uid);
+    mlsframe_buffer_free(&did);
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL decryptor)",
+         mlsframe_decryptor_sender_identity(NULL, &who, &uid, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL sender)",
+         mlsframe_decryptor_sender_identity(dec, NULL, &uid, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL user out)",
+         mlsframe_decryptor_sender_identity(dec, &who, NULL, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL device out)",
+         mlsframe_decryptor_sender_identity(dec, &who, &uid, NULL));
+    mlsframe_sender nobody = who;
+    nobody.epoch = 999;
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "sender_identity(epoch not installed)",
+         mlsframe_decryptor_sender_identity(dec, &nobody, &uid, &did));
+    nobody = who;
+    nobody.leaf = 77;
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "sender_identity(empty leaf)",
+         mlsframe_decryptor_sender_identity(dec, &nobody, &uid, &did));
+    check("failed sender_identity left empty buffers", uid.data == NULL && did.data == NULL);
     CODE(MLSFRAME_REPLAY, "decrypt(same frame again)",
          mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     sizeof plain, &n, NULL));
