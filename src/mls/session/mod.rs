@@ -4,7 +4,7 @@
 //! security code); group operations live in `ops`, incoming messages in `incoming`,
 //! snapshots in `persist`, and the group-wide parameters in `params`. Every change to
 //! the session's epochs reaches the media key ring as one
-//! [`EpochEvent`](super::epoch_event::EpochEvent).
+//! `EpochEvent` (`epoch_event.rs`).
 
 use core::fmt;
 use std::sync::Arc;
