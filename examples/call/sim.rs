@@ -81,6 +81,8 @@ pub struct Config {
     pub loss_pct: f64,
     /// Seed of the network and scheduling randomness.
     pub seed: u64,
+    /// [`MediaConfig::late_frame_grace`] of every participant.
+    pub late_frame_grace: Duration,
     /// Where to write the IVF dumps of [`DUMP_SENDER`]'s video, if anywhere.
     pub dump_dir: Option<PathBuf>,
     /// Print a progress line to stderr.
@@ -95,6 +97,7 @@ impl Default for Config {
             suite: 4,
             loss_pct: 1.0,
             seed: 1,
+            late_frame_grace: MediaConfig::default().late_frame_grace,
             dump_dir: None,
             progress: false,
         }
@@ -115,6 +118,9 @@ impl Config {
         }
         if !(1..=5).contains(&self.suite) {
             return Err("--suite must be in 1..=5".into());
+        }
+        if self.late_frame_grace > mlsframe::mls::media::MAX_LATE_FRAME_GRACE {
+            return Err("--late-grace-ms must be in 0..=1000".into());
         }
         if !(0.0..=50.0).contains(&self.loss_pct) {
             return Err("--loss must be in 0..=50 percent".into());
@@ -621,6 +627,7 @@ fn new_participant(
     i: usize,
     clock: &Arc<ManualClock>,
     media: &SampleMedia,
+    late_frame_grace: Duration,
 ) -> Result<Participant, String> {
     let name = name_of(i);
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"laptop".to_vec())
@@ -629,6 +636,7 @@ fn new_participant(
         clock: Arc::clone(clock) as _,
         send_switch_delay: SEND_SWITCH_DELAY,
         max_held_frames: MAX_HELD_FRAMES,
+        late_frame_grace,
         ..MediaConfig::default()
     };
     let identity = Identity::generate(id).map_err(|e| err("identity", e))?;
@@ -1310,7 +1318,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let clock = Arc::new(ManualClock::default());
     let n = config.participants;
     let people = (0..=n)
-        .map(|i| new_participant(i, &clock, &media))
+        .map(|i| new_participant(i, &clock, &media, config.late_frame_grace))
         .collect::<Result<Vec<_>, _>>()?;
     let duration_ms = u64::try_from(config.duration.as_millis()).map_err(|e| err("duration", e))?;
     let mut world = World {
