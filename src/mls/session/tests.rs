@@ -448,3 +448,39 @@ fn params_validation_and_codec() {
         HashMap::from([(0, id("a")), (1, id("x")), (3, id("z")), (5, id("c"))])
     );
 }
+
+/// Every wiped buffer in `buffers` (address, length) was retired by `s`'s key store, and
+/// holds only zeros.
+fn assert_retired_and_wiped(s: &Session, buffers: &[(*const u8, usize)]) {
+    let retired = s.provider.storage().retired();
+    for (ptr, len) in buffers {
+        let (_, bytes) = retired
+            .iter()
+            .find(|(p, _)| p == ptr)
+            .expect("the old value's buffer was retired");
+        assert_eq!(bytes.len(), *len);
+        assert!(bytes.iter().all(|&b| b == 0), "retired secret not wiped");
+    }
+}
+
+#[test]
+fn the_key_store_wipes_the_secrets_openmls_replaces_or_deletes() {
+    let (mut alice, _) = session("alice", "phone");
+    let (mut bob, _) = session("bob", "laptop");
+    alice.create_group(GroupParams::default()).expect("create");
+    let kp = bob.key_package().expect("kp");
+    for s in [&alice, &bob] {
+        s.provider.storage().keep_retired();
+    }
+    // Alice's epoch-0 secrets are overwritten when her commit is merged; bob's key
+    // package bundle (its private init and leaf keys) is deleted when the welcome uses it.
+    let epoch_0 = alice.provider.storage().buffers(b"EpochSecrets");
+    let bundle = bob.provider.storage().buffers(b"KeyPackage");
+    assert_eq!((epoch_0.len(), bundle.len()), (1, 1));
+    let out = alice.add_members(&[&kp]).expect("add");
+    alice.confirm_own_commit().expect("confirm");
+    bob.join(&out.welcome.expect("welcome")).expect("join");
+    assert_retired_and_wiped(&alice, &epoch_0);
+    assert_retired_and_wiped(&bob, &bundle);
+    assert!(bob.provider.storage().buffers(b"KeyPackage").is_empty());
+}
