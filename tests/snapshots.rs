@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use mlsframe::mls::error::MlsError;
 use mlsframe::mls::media::{MediaConfig, MediaError};
 use mlsframe::mls::policy::AdmitAll;
 use mlsframe::mls::session::Session;
@@ -15,6 +16,9 @@ const V2: &[u8] = include_bytes!("vectors/snapshot-v2.bin");
 const FRAME: &str = "10e19b671e42e5aa98b6cd3f50606f54202740bf1bb4";
 /// Bob's security code in epoch 1, as the writing build showed it.
 const CODE: &str = "09960 93317 45409 45090 64612 66141";
+/// Where the snapshot keeps its copy of the group parameters: after the magic, the
+/// length-prefixed user id ("bob"), device id ("dev") and seed, and its own length.
+const PARAMS_AT: usize = 20 + (4 + 3) + (4 + 3) + (4 + 32) + 4;
 /// The v2 tail: one replay high, KID 1 at CTR 0.
 const HIGHS: [u8; 20] = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
 
@@ -81,4 +85,29 @@ fn a_version_1_snapshot_restores_without_replay_highs() {
 fn a_restored_snapshot_snapshots_to_the_same_bytes() {
     let bob = Session::restore(V2, Arc::new(AdmitAll), MediaConfig::default()).expect("v2");
     assert_eq!(&bob.snapshot().expect("snapshot")[..], V2);
+}
+
+/// `V2` with one byte of its parameter copy (suite 2 bytes, E, handshake) set to `value`.
+fn with_param_byte(at: usize, value: u8) -> Vec<u8> {
+    let mut tampered = V2.to_vec();
+    tampered[PARAMS_AT + at] = value;
+    tampered
+}
+
+#[test]
+fn a_snapshot_whose_parameters_disagree_with_its_group_context_is_refused() {
+    // Suite 4, E = 4, encrypted handshakes, as in the group context.
+    assert_eq!(V2[PARAMS_AT - 4..PARAMS_AT + 4], [0, 0, 0, 4, 0, 4, 4, 1]);
+    for (at, value) in [(1, 5), (1, 1), (2, 5), (2, 16), (3, 0)] {
+        assert_eq!(
+            Session::restore(
+                &with_param_byte(at, value),
+                Arc::new(AdmitAll),
+                MediaConfig::default()
+            )
+            .err(),
+            Some(MlsError::InvalidParams),
+            "parameter byte {at} set to {value}"
+        );
+    }
 }

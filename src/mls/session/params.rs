@@ -92,6 +92,17 @@ impl GroupParams {
         Ok(params)
     }
 
+    /// The parameters a group context carries in its [`PARAMS_EXTENSION_TYPE`] extension.
+    ///
+    /// # Errors
+    /// [`MlsError::InvalidParams`] if the extension is missing or out of range.
+    pub(super) fn in_context(extensions: &Extensions<GroupContext>) -> Result<Self> {
+        let ext = extensions
+            .unknown(PARAMS_EXTENSION_TYPE)
+            .ok_or(MlsError::InvalidParams)?;
+        Self::decode(&ext.0)
+    }
+
     pub(super) fn wire_policy(&self) -> WireFormatPolicy {
         match self.handshake {
             HandshakeFormat::Plaintext => PURE_PLAINTEXT_WIRE_FORMAT_POLICY,

@@ -141,8 +141,10 @@ impl Session {
     ///
     /// # Errors
     /// [`MlsError::Malformed`] for bytes that are not a complete snapshot;
-    /// [`MlsError::InvalidIdentity`], [`MlsError::InvalidParams`], [`MlsError::NoGroup`]
-    /// when its parts do not check out.
+    /// [`MlsError::InvalidParams`] when the group parameters in the group context are
+    /// missing or out of range, or the snapshot's own copy disagrees with them;
+    /// [`MlsError::InvalidIdentity`], [`MlsError::NoGroup`] when its other parts do not
+    /// check out.
     pub fn restore(
         snapshot: &[u8],
         policy: Arc<dyn AdmissionPolicy>,
@@ -161,7 +163,7 @@ impl Session {
             return Err(MlsError::Malformed);
         }
         seed.copy_from_slice(seed_bytes);
-        let params = GroupParams::decode(r.bytes()?)?;
+        let saved_params = GroupParams::decode(r.bytes()?)?;
         let group_id = GroupId::from_slice(r.bytes()?);
         let count = r.u32()?;
         // Straight from the snapshot bytes into wiped-on-drop buffers: no other copy.
@@ -195,6 +197,11 @@ impl Session {
             != Some(&session.identity.public_key()[..])
         {
             return Err(MlsError::InvalidIdentity);
+        }
+        // The group context is authoritative; the snapshot's copy must agree with it.
+        let params = GroupParams::in_context(mls.extensions())?;
+        if params != saved_params {
+            return Err(MlsError::InvalidParams);
         }
         session.rekey_required = true;
         let secrets = session.current_secrets(&mls, params, false)?;
