@@ -421,6 +421,13 @@ fn params_validation_and_codec() {
     assert_eq!(GroupParams::decode(&p.encode()), Ok(p));
     assert!(GroupParams::decode(&[0, 6, 4, 1]).is_err());
     assert!(GroupParams::decode(&[0, 1, 0, 1]).is_err());
+    assert_eq!(
+        GroupParams::decode(&[0, 1, 1, 1]),
+        Err(MlsError::InvalidParams)
+    );
+    assert!(GroupParams::decode(&[0, 1, 2, 1]).is_ok());
+    assert!(GroupParams::decode(&[0, 1, 16, 1]).is_ok());
+    assert!(GroupParams::decode(&[0, 1, 17, 1]).is_err());
     assert!(GroupParams::decode(&[0, 1, 4, 2]).is_err());
     assert!(GroupParams::decode(&[0, 1, 4]).is_err());
     let (mut s, _) = session("a", "b");
@@ -429,6 +436,10 @@ fn params_validation_and_codec() {
             sframe_suite: 0,
             ..p
         }),
+        Err(MlsError::InvalidParams)
+    );
+    assert_eq!(
+        s.create_group(GroupParams { epoch_bits: 1, ..p }),
         Err(MlsError::InvalidParams)
     );
     assert_eq!(s.epoch(), None);
@@ -483,4 +494,56 @@ fn the_key_store_wipes_the_secrets_openmls_replaces_or_deletes() {
     assert_retired_and_wiped(&alice, &epoch_0);
     assert_retired_and_wiped(&bob, &bundle);
     assert!(bob.provider.storage().buffers(b"KeyPackage").is_empty());
+}
+
+/// A group made as `create_group` makes it but with parameters it would refuse (as a
+/// foreign or older build might have made it).
+fn create_unchecked(s: &mut Session, params: GroupParams) {
+    let gce = Extensions::<GroupContext>::from_vec(vec![
+        Extension::Unknown(PARAMS_EXTENSION_TYPE, UnknownExtension(params.encode())),
+        Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
+            &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
+            &[],
+            &[CredentialType::Basic],
+        )),
+    ])
+    .expect("extensions");
+    let config = MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .use_ratchet_tree_extension(true)
+        .wire_format_policy(params.wire_policy())
+        .capabilities(capabilities())
+        .with_group_context_extensions(gce)
+        .build();
+    let mls = MlsGroup::new(&s.provider, &s.signer, &config, s.credential.clone()).expect("group");
+    s.group = Some(Group {
+        mls,
+        params,
+        status: Status::Active,
+        pending: None,
+    });
+}
+
+#[test]
+fn a_group_whose_context_says_e_1_is_neither_joined_nor_restored() {
+    let e1 = GroupParams {
+        epoch_bits: 1,
+        ..GroupParams::default()
+    };
+    let (mut alice, _) = session("alice", "phone");
+    let (mut bob, _) = session("bob", "laptop");
+    create_unchecked(&mut alice, e1);
+    let kp = bob.key_package().expect("kp");
+    let out = alice.add_members(&[&kp]).expect("add");
+    alice.confirm_own_commit().expect("confirm");
+    assert_eq!(
+        bob.join(&out.welcome.expect("welcome")),
+        Err(MlsError::InvalidParams)
+    );
+    assert_eq!(bob.epoch(), None);
+    let snapshot = alice.snapshot().expect("snapshot");
+    assert_eq!(
+        Session::restore(&snapshot, Arc::new(AdmitAll), MediaConfig::default()).err(),
+        Some(MlsError::InvalidParams)
+    );
 }
