@@ -526,7 +526,7 @@ mlsframe_result mlsframe_session_key_package(const mlsframe_session *session,
                                              mlsframe_buffer *out);
 
 // Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-// AES-128-GCM), `epoch_bits` E 1..=16 (4 is usual), `plaintext_handshake` true when the
+// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
 // delivery service must read commits. These are fixed for the group's life.
 //
 // # Safety

@@ -319,7 +319,7 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
 }
 
 /// Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-/// AES-128-GCM), `epoch_bits` E 1..=16 (4 is usual), `plaintext_handshake` true when the
+/// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
 /// delivery service must read commits. These are fixed for the group's life.
 ///
 /// # Safety

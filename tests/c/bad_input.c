@@ -227,7 +227,7 @@ static void test_no_group(void) {
     check("failed encrypt writes 0 to *written", n == 0);
     mlsframe_encryptor_free(enc);
 
-    /* create_group parameter ranges (suite 1..=5, E 1..=16). */
+    /* create_group parameter ranges (suite 1..=5, E 2..=16). */
     CODE(MLSFRAME_NULL_ARGUMENT, "create_group(NULL session)",
          mlsframe_session_create_group(NULL, 4, 4, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(suite 0)",
@@ -236,6 +236,8 @@ static void test_no_group(void) {
          mlsframe_session_create_group(s, 6, 4, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 0)",
          mlsframe_session_create_group(s, 4, 0, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 1: own commit would evict the epoch)",
+         mlsframe_session_create_group(s, 4, 1, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 17)",
          mlsframe_session_create_group(s, 4, 17, false));
     CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after failed create_group)",
