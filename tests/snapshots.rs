@@ -112,3 +112,14 @@ fn a_snapshot_whose_parameters_disagree_with_its_group_context_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_snapshot_with_a_tampered_key_store_value_is_refused_not_a_panic() {
+    // Found by the session_restore fuzz target: a key-store value that is not valid JSON.
+    // openmls_memory_storage unwrapped it; our store returns an error.
+    let tampered = include_bytes!("vectors/snapshot-tampered-store-value.bin");
+    let restored = std::panic::catch_unwind(|| {
+        Session::restore(tampered, Arc::new(AdmitAll), MediaConfig::default()).err()
+    });
+    assert_eq!(restored.expect("no panic"), Some(MlsError::Malformed));
+}

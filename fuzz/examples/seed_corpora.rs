@@ -301,14 +301,9 @@ fn main() {
     for (name, m) in messages {
         c.put("mls_process", name, m);
     }
-    // session_restore's seed is withheld for now: from a real snapshot the fuzzer reaches,
-    // within a second, a panic in openmls_memory_storage 0.6 (`serde_json::from_slice(..)
-    // .unwrap()` on a tampered key-store value, via `Session::restore` -> `MlsGroup::load`),
-    // which would fail CI. Set SEED_SESSION_RESTORE=1 to write it (and reproduce that);
-    // make it unconditional once `Session::restore` refuses such values with an error.
-    if std::env::var_os("SEED_SESSION_RESTORE").is_some() {
-        c.put("session_restore", "bob", &snapshot);
-    }
+    // A real snapshot: the fuzzer mutates its key-store values, which our store refuses
+    // with an error (openmls_memory_storage 0.6 used to panic on them).
+    c.put("session_restore", "bob", &snapshot);
 
     // media_decrypt and c_abi frames: alice's media encryptor (epoch 2), contexts 0 and 5.
     let mut frames = Vec::new();
