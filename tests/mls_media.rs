@@ -672,6 +672,12 @@ fn a_frame_refused_after_authentication_leaves_no_plaintext() {
         !buf.windows(10).any(|w| w == b"TOP SECRET"),
         "plaintext was wiped in place"
     );
+    // Not one byte of it is left where it was decrypted (after the header) either.
+    let header_len = Header::decode(&second).unwrap().1;
+    assert!(
+        buf[header_len..header_len + 10].iter().all(|&b| b == 0),
+        "no tail of the plaintext left behind"
+    );
 }
 
 #[test]

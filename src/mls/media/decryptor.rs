@@ -111,14 +111,15 @@ impl Decryptor {
             ),
         };
         lock(&stream.replay).check(header.ctr)?;
-        let plaintext: &mut [u8] = match target {
+        // Where the plaintext lies now, and where it ends up (the start of `buf` in place).
+        let (plaintext, move_from): (&mut [u8], usize) = match target {
             Target::Separate(frame, out) => {
                 let mut input = FrameInput::Separate {
                     frame,
                     out: &mut *out,
                 };
                 let len = stream.key.open(header, header_len, metadata, &mut input)?;
-                &mut out[..len]
+                (&mut out[..len], 0)
             }
             Target::InPlace(buf) => {
                 let len = stream.key.open(
@@ -127,17 +128,17 @@ impl Decryptor {
                     metadata,
                     &mut FrameInput::InPlace(&mut *buf),
                 )?;
-                buf.copy_within(header_len..header_len + len, 0);
-                &mut buf[..len]
+                (&mut buf[..header_len + len], header_len)
             }
         };
         // Authenticated: keep the stream (bounded) and record the counter once. A frame
-        // refused now has its plaintext wiped before the error is returned.
+        // refused now has its plaintext wiped, where it lies, before the error is returned.
         if let Err(e) = self.record(epoch, header, stream, fresh) {
-            zeroize::Zeroize::zeroize(plaintext);
+            zeroize::Zeroize::zeroize(&mut plaintext[move_from..]);
             return Err(e);
         }
-        let len = plaintext.len();
+        plaintext.copy_within(move_from.., 0);
+        let len = plaintext.len() - move_from;
         let mut senders = lock(&ring.senders);
         let seen = senders
             .entry((sender.leaf, sender.context))
