@@ -694,8 +694,14 @@ static void test_media(group *g) {
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(written inside the frame)",
          mlsframe_encryptor_encrypt(enc, 0, w, pt_len, NULL, 0, out, sizeof out,
                                     (size_t *)&words[1]));
-    n = 0;
-    check("encrypt failures wrote 0 to *written", n == 0);
+    n = 777;
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out cap 16 < needed, again)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, pt_len, &n));
+    check("a failed encrypt wrote 0 to *written", n == 0);
+    n = 777;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(media type 7, again)",
+         mlsframe_encryptor_encrypt(enc, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    check("an encrypt refused for its arguments wrote 0 to *written", n == 0);
     mlsframe_encryptor_stats es;
     CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(NULL)", mlsframe_encryptor_get_stats(NULL, &es));
     CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(out NULL)", mlsframe_encryptor_get_stats(enc, NULL));
@@ -704,8 +710,8 @@ static void test_media(group *g) {
            ", other %" PRIu64 ", epoch %" PRIu64 "\n",
            es.frames_out, es.failed_not_member, es.failed_buffer, es.failed_other, es.epoch);
     /* "in place, out_cap < frame_len" is an argument error: returned before counting. */
-    check("encryptor stats: 0 sealed, 3 buffer failures, epoch 1",
-          es.frames_out == 0 && es.failed_buffer == 3 && es.failed_not_member == 0 &&
+    check("encryptor stats: 0 sealed, 4 buffer failures, epoch 1",
+          es.frames_out == 0 && es.failed_buffer == 4 && es.failed_not_member == 0 &&
               es.epoch == 1);
     CODE(MLSFRAME_NULL_ARGUMENT, "set_key_frame_callback(NULL encryptor)",
          mlsframe_encryptor_set_key_frame_callback(NULL, on_key_frame, NULL));
