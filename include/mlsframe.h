@@ -584,7 +584,10 @@ mlsframe_result mlsframe_session_remove_user(const mlsframe_session *session,
                                              size_t user_id_len,
                                              mlsframe_buffer *commit_out);
 
-// Refreshes our own keys (post-compromise security) in a new pending commit.
+// Refreshes our own keys (post-compromise security) in a new pending commit. Like the
+// remove calls, it also covers stored proposals; if those add members, this call (which
+// has no welcome output) commits nothing and returns `MLSFRAME_INVALID_ARGUMENT`: use
+// `mlsframe_session_commit_pending_proposals`, which returns the welcome.
 //
 // # Safety
 // `session` is a live session; `commit_out` writable.

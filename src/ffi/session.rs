@@ -429,6 +429,15 @@ fn commit_outputs(
     }
     let result = f(&mut session.lock());
     match result {
+        Ok(out) if out.welcome.is_some() && welcome_out.is_null() => {
+            // The commit also adds members (stored Add proposals it covers), but this call
+            // has nowhere to return their welcome: drop the commit rather than add members
+            // who could never join. `commit_pending_proposals` returns the welcome.
+            if session.lock().discard_pending_commit().is_err() {
+                return MLSFRAME_INTERNAL;
+            }
+            MLSFRAME_INVALID_ARGUMENT
+        }
         Ok(out) => {
             try_write!(commit_out, mlsframe_buffer::from_vec(out.commit));
             if let Some(welcome) = out.welcome
@@ -537,7 +546,10 @@ pub unsafe extern "C" fn mlsframe_session_remove_user(
     })
 }
 
-/// Refreshes our own keys (post-compromise security) in a new pending commit.
+/// Refreshes our own keys (post-compromise security) in a new pending commit. Like the
+/// remove calls, it also covers stored proposals; if those add members, this call (which
+/// has no welcome output) commits nothing and returns `MLSFRAME_INVALID_ARGUMENT`: use
+/// `mlsframe_session_commit_pending_proposals`, which returns the welcome.
 ///
 /// # Safety
 /// `session` is a live session; `commit_out` writable.
