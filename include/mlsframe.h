@@ -128,6 +128,10 @@ enum mlsframe_result
   MLSFRAME_MLS_CANNOT_REMOVE_SELF = 418,
   // The handshake wire format is not allowed by the group.
   MLSFRAME_MLS_WIRE_FORMAT = 419,
+  // The proposal is already pending (a replay); nothing was stored. Harmless.
+  MLSFRAME_MLS_DUPLICATE_PROPOSAL = 420,
+  // Too many (or too large) proposals are pending; nothing was stored.
+  MLSFRAME_MLS_TOO_MANY_PROPOSALS = 421,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).
@@ -605,7 +609,9 @@ mlsframe_result mlsframe_session_discard_commit(const mlsframe_session *session)
 mlsframe_result mlsframe_session_receivers_ready(const mlsframe_session *session);
 
 // Processes any incoming MLS message (commit, proposal, our own commit echoed by the
-// delivery service). On error the group state is unchanged.
+// delivery service). On error the group state is unchanged. A proposal already pending is
+// not stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
+// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
 //
 // # Safety
 // `session` is a live session; `message` valid for its length; `out` writable.

@@ -91,6 +91,10 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_CANNOT_REMOVE_SELF = 418,
     /// The handshake wire format is not allowed by the group.
     MLSFRAME_MLS_WIRE_FORMAT = 419,
+    /// The proposal is already pending (a replay); nothing was stored. Harmless.
+    MLSFRAME_MLS_DUPLICATE_PROPOSAL = 420,
+    /// Too many (or too large) proposals are pending; nothing was stored.
+    MLSFRAME_MLS_TOO_MANY_PROPOSALS = 421,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -157,6 +161,8 @@ impl From<MlsError> for mlsframe_result {
             MlsError::UnknownMember => MLSFRAME_MLS_UNKNOWN_MEMBER,
             MlsError::DuplicateMember => MLSFRAME_MLS_DUPLICATE_MEMBER,
             MlsError::CannotRemoveSelf => MLSFRAME_MLS_CANNOT_REMOVE_SELF,
+            MlsError::DuplicateProposal => MLSFRAME_MLS_DUPLICATE_PROPOSAL,
+            MlsError::TooManyProposals => MLSFRAME_MLS_TOO_MANY_PROPOSALS,
             MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
@@ -216,6 +222,8 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         417 => c"member already in the group",
         418 => c"cannot remove ourselves by commit; leave instead",
         419 => c"handshake wire format not allowed by the group",
+        420 => c"proposal already pending (replay); nothing stored",
+        421 => c"too many pending proposals; nothing stored",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

@@ -631,7 +631,9 @@ pub struct mlsframe_outcome {
 }
 
 /// Processes any incoming MLS message (commit, proposal, our own commit echoed by the
-/// delivery service). On error the group state is unchanged.
+/// delivery service). On error the group state is unchanged. A proposal already pending is
+/// not stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
+/// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
 ///
 /// # Safety
 /// `session` is a live session; `message` valid for its length; `out` writable.

@@ -75,8 +75,18 @@ pub enum MlsError {
     /// The operation needs input (e.g. at least one key package) and got none.
     #[error("empty input")]
     EmptyInput,
-    /// A [`MediaConfig`](crate::mls::media::MediaConfig) value is out of range.
-    #[error("invalid media configuration: {0}")]
+    /// The proposal is already pending (a replay or a redelivery): nothing was stored.
+    /// Harmless; the application may ignore it.
+    #[error("proposal already pending")]
+    DuplicateProposal,
+    /// Storing the proposal would exceed the pending-proposal count or byte cap
+    /// ([`Limits`](crate::mls::session::Limits)); nothing was stored. A commit of the
+    /// pending proposals makes room.
+    #[error("too many pending proposals")]
+    TooManyProposals,
+    /// A [`MediaConfig`](crate::mls::media::MediaConfig) or
+    /// [`Limits`](crate::mls::session::Limits) value is out of range.
+    #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
     /// An internal failure (crypto or storage); not caused by the input.
     #[error("internal MLS failure: {0}")]

@@ -84,7 +84,7 @@ static void test_result_messages(void) {
     static const uint32_t codes[] = {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
-        413, 414, 415, 416, 417, 418, 419, 900, 901,
+        413, 414, 415, 416, 417, 418, 419, 420, 421, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -991,6 +991,8 @@ static void test_leave_and_removed(group *g) {
     CODE(MLSFRAME_OK, "process(bob's leave proposal at alice)",
          mlsframe_session_process(g->alice, proposal.data, proposal.len, &o));
     check("-> PROPOSALS_PENDING", o.kind == MLSFRAME_OUTCOME_PROPOSALS_PENDING);
+    CODE(MLSFRAME_MLS_REJECTED, "process(the encrypted leave proposal again: its key is used)",
+         mlsframe_session_process(g->alice, proposal.data, proposal.len, &o));
     CODE(MLSFRAME_OK, "commit_pending_proposals(welcome_out NULL)",
          mlsframe_session_commit_pending_proposals(g->alice, &commit, NULL));
     must("confirm_commit", mlsframe_session_confirm_commit(g->alice));
@@ -1027,6 +1029,46 @@ static void test_leave_and_removed(group *g) {
     mlsframe_buffer_free(&commit);
 }
 
+/* A replayed plaintext proposal is refused, not stored again. */
+static void test_replayed_proposal(void) {
+    mlsframe_session *alice = new_session("alice", "plain");
+    mlsframe_session *bob = new_session("bob", "plain");
+    mlsframe_buffer kp = {NULL, 0}, commit = {NULL, 0}, welcome = {NULL, 0}, leave = {NULL, 0};
+    mlsframe_outcome o;
+    must("key_package", mlsframe_session_key_package(bob, &kp));
+    must("create_group(plaintext handshakes)", mlsframe_session_create_group(alice, 4, 4, true));
+    const uint8_t *kps[1] = {kp.data};
+    size_t lens[1] = {kp.len};
+    must("add_members", mlsframe_session_add_members(alice, kps, lens, 1, &commit, &welcome));
+    must("confirm_commit", mlsframe_session_confirm_commit(alice));
+    must("join", mlsframe_session_join(bob, welcome.data, welcome.len, NULL));
+    must("leave", mlsframe_session_leave(bob, &leave));
+    CODE(MLSFRAME_OK, "process(plaintext leave proposal)",
+         mlsframe_session_process(alice, leave.data, leave.len, &o));
+    check("-> PROPOSALS_PENDING", o.kind == MLSFRAME_OUTCOME_PROPOSALS_PENDING);
+    bool all = true;
+    for (int i = 0; i < 20; i++) {
+        all = all && mlsframe_session_process(alice, leave.data, leave.len, &o) ==
+                         MLSFRAME_MLS_DUPLICATE_PROPOSAL;
+    }
+    check("process(the same proposal 20 more times) -> DUPLICATE_PROPOSAL each", all);
+    CODE(MLSFRAME_OK, "process(own proposal echoed back)",
+         mlsframe_session_process(bob, leave.data, leave.len, &o));
+    check("-> IGNORED", o.kind == MLSFRAME_OUTCOME_IGNORED);
+    mlsframe_buffer_free(&commit);
+    CODE(MLSFRAME_OK, "commit_pending_proposals(the one stored leave)",
+         mlsframe_session_commit_pending_proposals(alice, &commit, NULL));
+    CODE(MLSFRAME_OK, "process(commit) at bob", mlsframe_session_process(bob, commit.data,
+                                                                         commit.len, &o));
+    check("-> REMOVED", o.kind == MLSFRAME_OUTCOME_REMOVED);
+    mlsframe_buffer_free(&kp);
+    mlsframe_buffer_free(&commit);
+    mlsframe_buffer_free(&welcome);
+    mlsframe_buffer_free(&leave);
+    mlsframe_session_free(alice);
+    mlsframe_session_free(bob);
+}
+
 /* ---- config ------------------------------------------------------------------------ */
 
 static void test_log_callback(void) {
@@ -1059,6 +1101,7 @@ int main(void) {
     test_media(&g);
     test_leave_and_removed(&g);
     free_group(&g);
+    test_replayed_proposal();
     test_sframe_context();
     printf("%u passed, %u failed\n", g_pass, g_fail);
     return g_fail == 0 ? 0 : 1;

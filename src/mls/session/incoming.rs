@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use openmls::prelude::tls_codec::Size as _;
 use openmls::prelude::*;
 
 use super::{MemberInfo, Outcome, Session, Status, identity_of, member_info, parse};
@@ -23,7 +24,16 @@ fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
 
 impl Session {
     /// Process an incoming handshake message (TLS-encoded `MLSMessage`) from the
-    /// delivery service. Errors leave the group state unchanged.
+    /// delivery service. Errors leave the group state unchanged (an encrypted message
+    /// refused after decryption has used up its one-time key, as MLS requires).
+    ///
+    /// A proposal is stored only if it is not pending already, fits the pending caps of
+    /// [`Limits`](super::Limits), and passes the admission policy (an add).
+    ///
+    /// # Errors
+    /// [`MlsError::DuplicateProposal`] for a proposal already pending (a replay);
+    /// [`MlsError::TooManyProposals`] or [`MlsError::AdmissionRefused`] for a proposal
+    /// refused storage; parsing and MLS validation errors otherwise.
     pub fn process(&mut self, message: &[u8]) -> Result<Outcome> {
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
         match g.status {
@@ -44,27 +54,53 @@ impl Session {
         let sender = processed.sender().clone();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(_) => Ok(Outcome::ApplicationIgnored),
-            ProcessedMessageContent::ProposalMessage(qp) => {
-                match qp.proposal() {
-                    Proposal::Add(add) => {
-                        let leaf = add.key_package().leaf_node();
-                        let identity = identity_of(leaf.credential())?;
-                        self.admit(&identity, leaf.signature_key().as_slice())?;
-                    }
-                    Proposal::Remove(_) | Proposal::Update(_) => {}
-                    _ => return Err(MlsError::Rejected),
-                }
-                let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
-                g.mls
-                    .store_pending_proposal(self.provider.storage(), *qp)
-                    .map_err(|_| MlsError::Internal("storage failed"))?;
-                Ok(Outcome::ProposalsPending)
-            }
+            ProcessedMessageContent::ProposalMessage(qp) => self.handle_proposal(*qp),
             ProcessedMessageContent::StagedCommitMessage(sc) => self.handle_commit(&sender, *sc),
             ProcessedMessageContent::OwnPendingCommit => self.confirm_own_commit(),
             ProcessedMessageContent::OwnPrivateMessage => Ok(Outcome::OwnMessageIgnored),
             _ => Err(MlsError::Rejected),
         }
+    }
+
+    /// Store an incoming proposal if it passes the duplicate, cap and admission checks.
+    fn handle_proposal(&mut self, qp: QueuedProposal) -> Result<Outcome> {
+        let mls = &self.group()?.mls;
+        // The reference hashes the whole authenticated content: the same reference is
+        // the same message again. Proposals equal in content but not in reference are
+        // kept (a commit may name either); the caps bound them.
+        let reference = qp.proposal_reference_ref();
+        if mls
+            .pending_proposals()
+            .any(|p| p.proposal_reference_ref() == reference)
+        {
+            if *qp.sender() == Sender::Member(mls.own_leaf_index()) {
+                return Ok(Outcome::OwnMessageIgnored);
+            }
+            return Err(MlsError::DuplicateProposal);
+        }
+        let pending_bytes = mls
+            .pending_proposals()
+            .map(|p| p.proposal().tls_serialized_len())
+            .fold(0usize, usize::saturating_add);
+        self.limits.check_pending(
+            mls.pending_proposals().count(),
+            pending_bytes,
+            qp.proposal().tls_serialized_len(),
+        )?;
+        match qp.proposal() {
+            Proposal::Add(add) => {
+                let leaf = add.key_package().leaf_node();
+                let identity = identity_of(leaf.credential())?;
+                self.admit(&identity, leaf.signature_key().as_slice())?;
+            }
+            Proposal::Remove(_) | Proposal::Update(_) => {}
+            _ => return Err(MlsError::Rejected),
+        }
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        g.mls
+            .store_pending_proposal(self.provider.storage(), qp)
+            .map_err(|_| MlsError::Internal("storage failed"))?;
+        Ok(Outcome::ProposalsPending)
     }
 
     /// Check an incoming commit against the admission policy and identity rules.

@@ -2,9 +2,9 @@
 //!
 //! This module owns the session's state, its identity and the read-only queries (roster,
 //! security code); group operations live in `ops`, incoming messages in `incoming`,
-//! snapshots in `persist`, and the group-wide parameters in `params`. Every change to
-//! the session's epochs reaches the media key ring as one
-//! [`EpochEvent`](super::epoch_event::EpochEvent).
+//! snapshots in `persist`, the group-wide parameters in `params`, and the caps on
+//! untrusted input in `limits`. Every change to the session's epochs reaches the media key
+//! ring as one [`EpochEvent`](super::epoch_event::EpochEvent).
 
 use core::fmt;
 use std::sync::Arc;
@@ -22,12 +22,14 @@ use super::media::{MediaConfig, MediaKeys};
 use super::policy::{AdmissionPolicy, Candidate};
 
 mod incoming;
+mod limits;
 mod ops;
 mod params;
 mod persist;
 #[cfg(test)]
 mod tests;
 
+pub use limits::{DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, Limits};
 pub use params::{GroupParams, HandshakeFormat, PARAMS_EXTENSION_TYPE};
 
 /// The only MLS ciphersuite this library speaks.
@@ -88,7 +90,8 @@ pub enum Outcome {
         removed: Vec<MemberInfo>,
     },
     /// A proposal was stored; some member should commit it
-    /// ([`Session::commit_pending_proposals`]).
+    /// ([`Session::commit_pending_proposals`]). A proposal already pending is not stored
+    /// again: [`MlsError::DuplicateProposal`].
     ProposalsPending,
     /// We were removed from the group. Terminal.
     Removed,
@@ -147,6 +150,7 @@ pub struct Session {
     identity: Identity,
     credential: CredentialWithKey,
     policy: Arc<dyn AdmissionPolicy>,
+    limits: Limits,
     sink: Arc<dyn EpochSink>,
     media: Option<MediaKeys>,
     group: Option<Group>,
@@ -281,6 +285,7 @@ impl Session {
             identity,
             credential,
             policy,
+            limits: Limits::default(),
             sink,
             media: None,
             group: None,
@@ -291,6 +296,24 @@ impl Session {
     /// This device's identity.
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The caps on untrusted MLS input this session enforces.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Replace the caps on untrusted MLS input (new sessions and restored ones start
+    /// with [`Limits::default`]). Lower caps apply to the next message; proposals already
+    /// pending stay.
+    ///
+    /// # Errors
+    /// [`MlsError::InvalidConfig`] when `limits` fails [`Limits::validate`]; the old
+    /// limits stay.
+    pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
+        limits.validate()?;
+        self.limits = limits;
+        Ok(())
     }
 
     /// A fresh key package (TLS-encoded `MLSMessage`) others can use to add this device.

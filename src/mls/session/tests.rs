@@ -448,3 +448,116 @@ fn params_validation_and_codec() {
         HashMap::from([(0, id("a")), (1, id("x")), (3, id("z")), (5, id("c"))])
     );
 }
+
+// ---- Untrusted input: pending proposals (issue 8: 2e) ------------------------------
+
+/// Runs `f` on `s`'s raw `openmls` group: messages a misbehaving (or differently
+/// implemented) member could send, bypassing this library's own checks.
+fn raw<T>(
+    s: &mut Session,
+    f: impl FnOnce(&mut MlsGroup, &OpenMlsRustCrypto, &SignatureKeyPair) -> T,
+) -> T {
+    let g = s.group.as_mut().expect("group");
+    f(&mut g.mls, &s.provider, &s.signer)
+}
+
+fn pending_proposals(s: &Session) -> usize {
+    s.group
+        .as_ref()
+        .map_or(0, |g| g.mls.pending_proposals().count())
+}
+
+/// The full serialized state: any stored byte that changes shows here. Shown by length
+/// only: it holds secrets.
+#[derive(PartialEq, Eq)]
+struct State(Vec<u8>);
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "State({} bytes)", self.0.len())
+    }
+}
+
+fn state(s: &Session) -> State {
+    State(s.snapshot().expect("snapshot").to_vec())
+}
+
+/// `n` distinct Remove proposals of leaf `target` from `s` (distinct authenticated data).
+fn removes(s: &mut Session, target: u32, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let (m, _) = raw(s, |mls, p, signer| {
+                mls.set_aad(format!("nonce {i}").into_bytes());
+                mls.propose_remove_member(p, signer, LeafNodeIndex::new(target))
+            })
+            .expect("propose");
+            serialize(&m).expect("ser")
+        })
+        .collect()
+}
+
+#[test]
+fn pending_proposals_are_capped_by_count() {
+    let mut g = group_of_four(GroupParams::default());
+    let msgs = removes(&mut g[1].0, 2, DEFAULT_MAX_PENDING_PROPOSALS + 1);
+    for m in &msgs[..DEFAULT_MAX_PENDING_PROPOSALS] {
+        assert_eq!(g[0].0.process(m), Ok(Outcome::ProposalsPending));
+    }
+    let before = (snapshot(&g[0].0), pending_proposals(&g[0].0));
+    assert_eq!(
+        g[0].0.process(&msgs[DEFAULT_MAX_PENDING_PROPOSALS]),
+        Err(MlsError::TooManyProposals)
+    );
+    assert_eq!((snapshot(&g[0].0), pending_proposals(&g[0].0)), before);
+    assert_eq!(before.1, DEFAULT_MAX_PENDING_PROPOSALS);
+    // A commit of the pending proposals empties the store.
+    g[0].0.commit_pending_proposals().expect("commit");
+    g[0].0.confirm_own_commit().expect("confirm");
+    assert_eq!(pending_proposals(&g[0].0), 0);
+}
+
+#[test]
+fn pending_proposals_are_capped_by_bytes() {
+    let mut g = group_of_four(GroupParams {
+        handshake: HandshakeFormat::Plaintext,
+        ..GroupParams::default()
+    });
+    // A Remove proposal is 6 bytes (type, leaf index): three fit in 20 bytes, not four.
+    g[0].0
+        .set_limits(Limits {
+            max_pending_proposal_bytes: 20,
+            ..Limits::default()
+        })
+        .expect("limits");
+    let msgs = removes(&mut g[1].0, 2, 4);
+    for m in &msgs[..3] {
+        assert_eq!(g[0].0.process(m), Ok(Outcome::ProposalsPending));
+    }
+    let before = state(&g[0].0);
+    assert_eq!(g[0].0.process(&msgs[3]), Err(MlsError::TooManyProposals));
+    assert_eq!(state(&g[0].0), before);
+    // Replays are refused as duplicates before the cap is looked at.
+    assert_eq!(g[0].0.process(&msgs[0]), Err(MlsError::DuplicateProposal));
+    assert_eq!(state(&g[0].0), before);
+}
+
+#[test]
+fn limits_are_validated_and_kept() {
+    let (mut s, _) = session("a", "b");
+    assert_eq!(s.limits(), Limits::default());
+    let zero = Limits {
+        max_pending_proposals: 0,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        s.set_limits(zero),
+        Err(MlsError::InvalidConfig(_))
+    ));
+    assert_eq!(s.limits(), Limits::default());
+    let small = Limits {
+        max_pending_proposals: 5,
+        ..Limits::default()
+    };
+    assert_eq!(s.set_limits(small), Ok(()));
+    assert_eq!(s.limits(), small);
+}
