@@ -1,6 +1,7 @@
-//! Limits on untrusted MLS input, seen from outside (issue 8: 2e): replayed proposals are
-//! refused without being stored. Every refusal leaves the session's state byte for byte
-//! as it was.
+//! Limits on untrusted MLS input, seen from outside (issue 8: 2e, 2m): replayed proposals
+//! are refused without being stored, oversized messages, welcomes and key packages are
+//! refused before parsing, and the member cap holds for our adds, incoming commits and
+//! welcomes. Every refusal leaves the session's state byte for byte as it was.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,7 +11,10 @@ use mlsframe::mls::error::MlsError;
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::MediaConfig;
 use mlsframe::mls::policy::AdmitAll;
-use mlsframe::mls::session::{GroupParams, HandshakeFormat, Outcome, Session};
+use mlsframe::mls::session::{
+    DEFAULT_MAX_KEY_PACKAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WELCOME_BYTES,
+    GroupParams, HandshakeFormat, Limits, Outcome, Session,
+};
 
 fn member(name: &str) -> Session {
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"dev".to_vec()).unwrap();
@@ -128,4 +132,135 @@ fn measure_proposal_replays() {
         leave.len()
     );
     assert_eq!(after, after_one);
+}
+
+#[test]
+fn oversized_inputs_are_refused_before_parsing() {
+    let mut g = group(&["alice", "bob"], PLAINTEXT);
+    let before = state(&g[0]);
+    let out = g[1].self_update().unwrap();
+    g[1].discard_pending_commit().unwrap();
+
+    // A valid commit padded past the cap is not parsed (else: malformed, trailing bytes).
+    let mut padded = out.commit.clone();
+    padded.resize(DEFAULT_MAX_MESSAGE_BYTES + 1, 0);
+    assert_eq!(g[0].process(&padded), Err(MlsError::MessageTooLarge));
+    assert_eq!(
+        g[0].process(&vec![0xff; DEFAULT_MAX_MESSAGE_BYTES + 1]),
+        Err(MlsError::MessageTooLarge)
+    );
+    assert_eq!(
+        g[0].process(&vec![0; DEFAULT_MAX_MESSAGE_BYTES]),
+        Err(MlsError::Malformed)
+    );
+
+    let carol = member("carol");
+    let mut kp = carol.key_package().unwrap();
+    kp.resize(DEFAULT_MAX_KEY_PACKAGE_BYTES + 1, 0);
+    assert_eq!(g[0].add_members(&[&kp]), Err(MlsError::KeyPackageTooLarge));
+    assert!(!g[0].has_pending_commit());
+    assert_eq!(state(&g[0]), before);
+
+    let mut lonely = member("dave");
+    assert_eq!(
+        lonely.join(&vec![0; DEFAULT_MAX_WELCOME_BYTES + 1]),
+        Err(MlsError::WelcomeTooLarge)
+    );
+    assert_eq!(lonely.epoch(), None);
+
+    // Caps are per session and configurable.
+    let kp = carol.key_package().unwrap();
+    g[0].set_limits(Limits {
+        max_key_package_bytes: kp.len() - 1,
+        max_message_bytes: out.commit.len() - 1,
+        ..Limits::default()
+    })
+    .unwrap();
+    assert_eq!(g[0].add_members(&[&kp]), Err(MlsError::KeyPackageTooLarge));
+    assert_eq!(g[0].process(&out.commit), Err(MlsError::MessageTooLarge));
+    assert_eq!(state(&g[0]), before);
+}
+
+#[test]
+fn own_commits_and_welcomes_stay_within_the_caps() {
+    let mut g = group(&["alice", "bob"], PLAINTEXT);
+    let before = state(&g[0]);
+    let carol = member("carol");
+    let kp = carol.key_package().unwrap();
+    g[0].set_limits(Limits {
+        max_welcome_bytes: 100,
+        ..Limits::default()
+    })
+    .unwrap();
+    assert_eq!(g[0].add_members(&[&kp]), Err(MlsError::WelcomeTooLarge));
+    g[0].set_limits(Limits {
+        max_message_bytes: 100,
+        ..Limits::default()
+    })
+    .unwrap();
+    assert_eq!(g[0].self_update(), Err(MlsError::MessageTooLarge));
+    assert!(!g[0].has_pending_commit());
+    assert_eq!(state(&g[0]), before);
+}
+
+#[test]
+fn the_member_cap_holds_for_own_adds_incoming_commits_and_welcomes() {
+    let mut g = group(&["alice", "bob", "carol"], GroupParams::default());
+    let cap = Limits {
+        max_members: 3,
+        ..Limits::default()
+    };
+    g[0].set_limits(cap).unwrap();
+    let before = state(&g[0]);
+    let mut dave = member("dave");
+    dave.set_limits(cap).unwrap();
+    let kp = dave.key_package().unwrap();
+
+    // Our own add: an error, and nothing changes.
+    assert_eq!(g[0].add_members(&[&kp]), Err(MlsError::GroupFull));
+    assert!(!g[0].has_pending_commit());
+    assert_eq!(state(&g[0]), before);
+
+    // bob (default cap) adds dave; the delivery service sequenced it: terminal for alice.
+    let out = g[1].add_members(&[&kp]).unwrap();
+    assert_eq!(
+        g[0].process(&out.commit),
+        Ok(Outcome::PolicyViolation {
+            reason: "commit would exceed the group's member cap".into()
+        })
+    );
+    assert_eq!(g[0].self_update(), Err(MlsError::Terminated));
+    assert!(matches!(
+        g[2].process(&out.commit),
+        Ok(Outcome::EpochChanged { epoch: 2, .. })
+    ));
+
+    // A joiner whose cap the group exceeds refuses the welcome (and, as for any refused
+    // welcome, the key package it consumed is gone: it publishes a new one).
+    assert_eq!(
+        dave.join(out.welcome.as_ref().unwrap()),
+        Err(MlsError::GroupFull)
+    );
+    assert_eq!(dave.epoch(), None);
+
+    // A commit that removes as many as it adds stays within the cap.
+    let mut h = group(&["alice", "bob", "carol"], GroupParams::default());
+    for m in &mut h {
+        m.set_limits(cap).unwrap();
+    }
+    let out = h[1].remove_members(&[2]).unwrap();
+    h[1].confirm_own_commit().unwrap();
+    h[0].process(&out.commit).unwrap();
+    let erin = member("erin");
+    let out = h[1].add_members(&[&erin.key_package().unwrap()]).unwrap();
+    assert!(matches!(
+        h[0].process(&out.commit),
+        Ok(Outcome::EpochChanged { ref added, .. }) if added.len() == 1
+    ));
+    let frank = member("frank");
+    h[1].confirm_own_commit().unwrap();
+    assert_eq!(
+        h[1].add_members(&[&frank.key_package().unwrap()]),
+        Err(MlsError::GroupFull)
+    );
 }

@@ -84,6 +84,26 @@ pub enum MlsError {
     /// pending proposals makes room.
     #[error("too many pending proposals")]
     TooManyProposals,
+    /// The message is larger than [`Limits::max_message_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_message_bytes`]: crate::mls::session::Limits::max_message_bytes
+    #[error("MLS message too large")]
+    MessageTooLarge,
+    /// The welcome is larger than [`Limits::max_welcome_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_welcome_bytes`]: crate::mls::session::Limits::max_welcome_bytes
+    #[error("welcome too large")]
+    WelcomeTooLarge,
+    /// A key package is larger than [`Limits::max_key_package_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_key_package_bytes`]: crate::mls::session::Limits::max_key_package_bytes
+    #[error("key package too large")]
+    KeyPackageTooLarge,
+    /// The group would exceed [`Limits::max_members`].
+    ///
+    /// [`Limits::max_members`]: crate::mls::session::Limits::max_members
+    #[error("group is full")]
+    GroupFull,
     /// A [`MediaConfig`](crate::mls::media::MediaConfig) or
     /// [`Limits`](crate::mls::session::Limits) value is out of range.
     #[error("invalid configuration: {0}")]

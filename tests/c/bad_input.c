@@ -50,6 +50,10 @@ static void must(const char *what, mlsframe_result got) {
 #define CODE(want, label, call) check_code(label, (call), (want))
 
 static const uint8_t GARBAGE[] = "this is not an MLS message, nor a frame, at all...";
+/* The default input limits (see mlsframe_result's 42x codes). */
+#define MAX_MLS_MESSAGE ((size_t)2 << 20)
+#define MAX_WELCOME ((size_t)24 << 20)
+#define MAX_KEY_PACKAGE ((size_t)64 << 10)
 #define GARBAGE_LEN (sizeof GARBAGE - 1)
 /* A valid pointer with a length no slice may have (never read: rejected first). */
 #define HUGE ((size_t)SIZE_MAX)
@@ -84,7 +88,7 @@ static void test_result_messages(void) {
     static const uint32_t codes[] = {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
-        413, 414, 415, 416, 417, 418, 419, 420, 421, 900, 901,
+        413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -369,6 +373,16 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_join(g->bob, g->welcome.data, g->welcome.len, &epoch));
     CODE(MLSFRAME_INVALID_ARGUMENT, "join(len SIZE_MAX)",
          mlsframe_session_join(carol, GARBAGE, HUGE, &epoch));
+    {
+        /* the real welcome, zero-padded past the limit: refused before parsing */
+        uint8_t *big = calloc(1, MAX_WELCOME + 1);
+        memcpy(big, g->welcome.data, g->welcome.len);
+        CODE(MLSFRAME_MLS_WELCOME_TOO_LARGE, "join(welcome padded to 24 MiB + 1)",
+             mlsframe_session_join(carol, big, MAX_WELCOME + 1, &epoch));
+        CODE(MLSFRAME_MLS_MALFORMED, "join(welcome padded to exactly 24 MiB)",
+             mlsframe_session_join(carol, big, MAX_WELCOME, &epoch));
+        free(big);
+    }
     CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "create_group(already in a group)",
          mlsframe_session_create_group(g->alice, 4, 4, false));
 
@@ -399,6 +413,18 @@ static void test_mls_garbage(group *g) {
     size_t dup_len[1] = {g->bob_kp_spare.len};
     CODE(MLSFRAME_MLS_DUPLICATE_MEMBER, "add_members(bob again)",
          mlsframe_session_add_members(g->alice, dup, dup_len, 1, &b, &b2));
+    {
+        uint8_t *big = calloc(1, MAX_KEY_PACKAGE + 1);
+        memcpy(big, carol_kp.data, carol_kp.len);
+        const uint8_t *big_kp[1] = {big};
+        size_t big_len[1] = {MAX_KEY_PACKAGE + 1};
+        CODE(MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE, "add_members(key package padded to 64 KiB + 1)",
+             mlsframe_session_add_members(g->alice, big_kp, big_len, 1, &b, &b2));
+        big_len[0] = MAX_KEY_PACKAGE;
+        CODE(MLSFRAME_MLS_MALFORMED, "add_members(key package padded to exactly 64 KiB)",
+             mlsframe_session_add_members(g->alice, big_kp, big_len, 1, &b, &b2));
+        free(big);
+    }
     CODE(MLSFRAME_NULL_ARGUMENT, "add_members(commit_out NULL)",
          mlsframe_session_add_members(g->alice, &kps[1], &lens[1], 1, NULL, &b2));
     CODE(MLSFRAME_MLS_NO_GROUP, "add_members(carol, not in a group)",
@@ -466,6 +492,15 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_process(g->bob, bad, upd.len, &o));
     CODE(MLSFRAME_MLS_MALFORMED, "process(truncated commit)",
          mlsframe_session_process(g->bob, upd.data, upd.len - 1, &o));
+    {
+        uint8_t *big = calloc(1, MAX_MLS_MESSAGE + 1);
+        memcpy(big, upd.data, upd.len);
+        CODE(MLSFRAME_MLS_MESSAGE_TOO_LARGE, "process(commit padded to 2 MiB + 1)",
+             mlsframe_session_process(g->bob, big, MAX_MLS_MESSAGE + 1, &o));
+        CODE(MLSFRAME_MLS_MALFORMED, "process(commit padded to exactly 2 MiB)",
+             mlsframe_session_process(g->bob, big, MAX_MLS_MESSAGE, &o));
+        free(big);
+    }
     free(bad);
     uint64_t e = 0;
     must("epoch", mlsframe_session_epoch(g->bob, &e, NULL));

@@ -28,13 +28,20 @@ impl Session {
     /// refused after decryption has used up its one-time key, as MLS requires).
     ///
     /// A proposal is stored only if it is not pending already, fits the pending caps of
-    /// [`Limits`](super::Limits), and passes the admission policy (an add).
+    /// [`Limits`](super::Limits), keeps the group within
+    /// [`Limits::max_members`](super::Limits), and passes the admission policy (an add).
+    /// A commit that would exceed the member cap or brings a member the policy refuses
+    /// is a terminal [`Outcome::PolicyViolation`]: the delivery service already
+    /// sequenced it.
     ///
     /// # Errors
+    /// [`MlsError::MessageTooLarge`] before parsing anything;
     /// [`MlsError::DuplicateProposal`] for a proposal already pending (a replay);
-    /// [`MlsError::TooManyProposals`] or [`MlsError::AdmissionRefused`] for a proposal
-    /// refused storage; parsing and MLS validation errors otherwise.
+    /// [`MlsError::TooManyProposals`], [`MlsError::GroupFull`] or
+    /// [`MlsError::AdmissionRefused`] for a proposal refused storage; parsing and MLS
+    /// validation errors otherwise.
     pub fn process(&mut self, message: &[u8]) -> Result<Outcome> {
+        self.limits.check_message(message.len())?;
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
         match g.status {
             Status::Removed => return Err(MlsError::NotMember),
@@ -62,7 +69,7 @@ impl Session {
         }
     }
 
-    /// Store an incoming proposal if it passes the duplicate, cap and admission checks.
+    /// Store an incoming proposal if it passes the duplicate, cap and membership checks.
     fn handle_proposal(&mut self, qp: QueuedProposal) -> Result<Outcome> {
         let mls = &self.group()?.mls;
         // The reference hashes the whole authenticated content: the same reference is
@@ -88,11 +95,7 @@ impl Session {
             qp.proposal().tls_serialized_len(),
         )?;
         match qp.proposal() {
-            Proposal::Add(add) => {
-                let leaf = add.key_package().leaf_node();
-                let identity = identity_of(leaf.credential())?;
-                self.admit(&identity, leaf.signature_key().as_slice())?;
-            }
+            Proposal::Add(add) => self.check_add_proposal(mls, add)?,
             Proposal::Remove(_) | Proposal::Update(_) => {}
             _ => return Err(MlsError::Rejected),
         }
@@ -103,7 +106,22 @@ impl Session {
         Ok(Outcome::ProposalsPending)
     }
 
-    /// Check an incoming commit against the admission policy and identity rules.
+    /// An incoming Add proposal: room in the group once every pending add is committed,
+    /// and the policy's consent. Pending removals are not counted.
+    fn check_add_proposal(&self, mls: &MlsGroup, add: &AddProposal) -> Result<()> {
+        let leaf = add.key_package().leaf_node();
+        let identity = identity_of(leaf.credential())?;
+        let pending_adds = mls
+            .pending_proposals()
+            .filter(|p| matches!(p.proposal(), Proposal::Add(_)))
+            .count();
+        self.limits
+            .check_members(mls.members().count() + pending_adds + 1)?;
+        self.admit(&identity, leaf.signature_key().as_slice())
+    }
+
+    /// Check an incoming commit against the admission policy, identity rules and the
+    /// member cap. `Err` is the reason of a terminal policy violation.
     fn check_commit(
         &self,
         mls: &MlsGroup,
@@ -117,6 +135,22 @@ impl Session {
             ) {
                 return Err("commit carries an unsupported proposal type".into());
             }
+        }
+        // Membership after the commit: its removals apply before its adds.
+        let removed: BTreeSet<LeafNodeIndex> = sc
+            .remove_proposals()
+            .map(|r| r.remove_proposal().removed())
+            .collect();
+        let staying = mls
+            .members()
+            .filter(|m| !removed.contains(&m.index))
+            .count();
+        if self
+            .limits
+            .check_members(staying + sc.add_proposals().count())
+            .is_err()
+        {
+            return Err("commit would exceed the group's member cap".into());
         }
         for add in sc.add_proposals() {
             let leaf = add.add_proposal().key_package().leaf_node();

@@ -29,7 +29,11 @@ mod persist;
 #[cfg(test)]
 mod tests;
 
-pub use limits::{DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, Limits};
+pub use limits::{
+    DEFAULT_MAX_KEY_PACKAGE_BYTES, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_WELCOME_BYTES,
+    Limits,
+};
 pub use params::{GroupParams, HandshakeFormat, PARAMS_EXTENSION_TYPE};
 
 /// The only MLS ciphersuite this library speaks.
@@ -95,8 +99,8 @@ pub enum Outcome {
     ProposalsPending,
     /// We were removed from the group. Terminal.
     Removed,
-    /// An incoming, sequenced commit violated the admission policy. Terminal: the group
-    /// is unusable; leave or rejoin.
+    /// An incoming, sequenced commit violated the admission policy or would exceed
+    /// [`Limits::max_members`]. Terminal: the group is unusable; leave or rejoin.
     PolicyViolation {
         /// Why the commit was refused.
         reason: String,

@@ -449,7 +449,7 @@ fn params_validation_and_codec() {
     );
 }
 
-// ---- Untrusted input: pending proposals (issue 8: 2e) ------------------------------
+// ---- Untrusted input: pending proposals, member cap (issue 8: 2e, 2m) ---------------
 
 /// Runs `f` on `s`'s raw `openmls` group: messages a misbehaving (or differently
 /// implemented) member could send, bypassing this library's own checks.
@@ -459,6 +459,16 @@ fn raw<T>(
 ) -> T {
     let g = s.group.as_mut().expect("group");
     f(&mut g.mls, &s.provider, &s.signer)
+}
+
+/// A fresh, validated key package of `s`.
+fn key_package_of(s: &Session) -> KeyPackage {
+    let bytes = s.key_package().expect("kp");
+    let MlsMessageBodyIn::KeyPackage(kp) = parse(&bytes).expect("parse").extract() else {
+        panic!("not a key package")
+    };
+    kp.validate(s.provider.crypto(), ProtocolVersion::Mls10)
+        .expect("valid key package")
 }
 
 fn pending_proposals(s: &Session) -> usize {
@@ -546,7 +556,7 @@ fn limits_are_validated_and_kept() {
     let (mut s, _) = session("a", "b");
     assert_eq!(s.limits(), Limits::default());
     let zero = Limits {
-        max_pending_proposals: 0,
+        max_members: 0,
         ..Limits::default()
     };
     assert!(matches!(
@@ -555,9 +565,50 @@ fn limits_are_validated_and_kept() {
     ));
     assert_eq!(s.limits(), Limits::default());
     let small = Limits {
-        max_pending_proposals: 5,
+        max_members: 5,
         ..Limits::default()
     };
     assert_eq!(s.set_limits(small), Ok(()));
     assert_eq!(s.limits(), small);
+}
+
+#[test]
+fn add_proposals_and_their_commits_respect_the_member_cap() {
+    // Plaintext handshakes: a refused encrypted message still uses up its one-time key,
+    // so only here is the whole state byte for byte the same after a refusal.
+    let mut g = group_of_four(GroupParams {
+        handshake: HandshakeFormat::Plaintext,
+        ..GroupParams::default()
+    });
+    g[0].0
+        .set_limits(Limits {
+            max_members: 5,
+            ..Limits::default()
+        })
+        .expect("limits");
+    let (dave, _) = session("dave", "d");
+    let (erin, _) = session("erin", "e");
+    let msgs: Vec<Vec<u8>> = [key_package_of(&dave), key_package_of(&erin)]
+        .iter()
+        .map(|kp| {
+            let (m, _) =
+                raw(&mut g[1].0, |mls, p, s| mls.propose_add_member(p, s, kp)).expect("propose");
+            serialize(&m).expect("ser")
+        })
+        .collect();
+    // Four members and one pending add fill the cap of five.
+    assert_eq!(g[0].0.process(&msgs[0]), Ok(Outcome::ProposalsPending));
+    let before = state(&g[0].0);
+    assert_eq!(g[0].0.process(&msgs[1]), Err(MlsError::GroupFull));
+    assert_eq!(state(&g[0].0), before);
+    // Lowered below what the pending add needs: committing it is refused, nothing changes.
+    g[0].0
+        .set_limits(Limits {
+            max_members: 4,
+            ..Limits::default()
+        })
+        .expect("limits");
+    assert_eq!(g[0].0.commit_pending_proposals(), Err(MlsError::GroupFull));
+    assert!(!g[0].0.has_pending_commit());
+    assert_eq!(state(&g[0].0), before);
 }
