@@ -18,7 +18,8 @@ pub enum MlsError {
     /// A key package failed validation (signature, ciphersuite, capabilities, lifetime).
     #[error("invalid key package")]
     InvalidKeyPackage,
-    /// A credential is not a well-formed `mlsframe` identity (user id, device id).
+    /// A credential is not a well-formed `mlsframe` identity (user id, device id), or an
+    /// update claims another identity than the leaf it replaces.
     #[error("invalid member identity")]
     InvalidIdentity,
     /// The message belongs to another group.

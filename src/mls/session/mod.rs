@@ -99,8 +99,9 @@ pub enum Outcome {
     ProposalsPending,
     /// We were removed from the group. Terminal.
     Removed,
-    /// An incoming, sequenced commit violated the admission policy or would exceed
-    /// [`Limits::max_members`]. Terminal: the group is unusable; leave or rejoin.
+    /// An incoming, sequenced commit violated the admission policy, added a device
+    /// already in the group, or would exceed [`Limits::max_members`]. Terminal: the group
+    /// is unusable; leave or rejoin.
     PolicyViolation {
         /// Why the commit was refused.
         reason: String,

@@ -122,8 +122,9 @@ impl Session {
     ///
     /// # Errors
     /// [`MlsError::WelcomeTooLarge`] before parsing anything; [`MlsError::GroupFull`]
-    /// for a group over [`Limits::max_members`](super::Limits);
-    /// [`MlsError::AdmissionRefused`]; parsing and validation errors. On error the session stays out of the group; a welcome
+    /// for a group over [`Limits::max_members`](super::Limits); [`MlsError::DuplicateMember`]
+    /// when two leaves claim one device; [`MlsError::AdmissionRefused`]; parsing and
+    /// validation errors. On error the session stays out of the group; a welcome
     /// refused after decryption has used up the key package it was sealed to (publish a
     /// fresh one).
     pub fn join(&mut self, welcome: &[u8]) -> Result<u64> {
@@ -147,9 +148,15 @@ impl Session {
             .and_then(|ext| GroupParams::decode(&ext.0))?;
         self.limits.check_members(staged.members().count())?;
         let own = staged.own_leaf_index();
-        for m in staged.members().filter(|m| m.index != own) {
+        let mut seen = BTreeSet::new();
+        for m in staged.members() {
             let identity = identity_of(&m.credential)?;
-            self.admit(&identity, &m.signature_key)?;
+            if m.index != own {
+                self.admit(&identity, &m.signature_key)?;
+            }
+            if !seen.insert(identity) {
+                return Err(MlsError::DuplicateMember);
+            }
         }
         let mut mls = staged
             .into_group(&self.provider)
