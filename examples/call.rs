@@ -37,6 +37,9 @@ usage: cargo run --release --example call -- [options]
   --suite ID         SFrame cipher suite 1..=5 (default 4, AES-128-GCM)
   --loss PCT         media frames the network drops, percent (default 1)
   --seed N           seed of the network and the race (default 1)
+  --late-grace-ms MS how long a sender's older-epoch frames that were merely late still
+                     open after its first newer-epoch frame on that stream, 0..=1000
+                     (default 100)
   --dump-dir DIR     write alice's video as each receiver reassembled it (IVF), and as
                      the SFU forwarded it (sealed), for a decoder to check
   --quiet            no progress line
@@ -56,7 +59,8 @@ fn parse_args() -> Result<Option<Config>, String> {
             config.progress = false;
             continue;
         }
-        const WITH_VALUE: [&str; 6] = [
+        const WITH_VALUE: [&str; 7] = [
+            "--late-grace-ms",
             "--participants",
             "--duration",
             "--suite",
@@ -78,6 +82,10 @@ fn parse_args() -> Result<Option<Config>, String> {
             "--suite" => config.suite = value.parse().map_err(|e| bad(&e))?,
             "--loss" => config.loss_pct = value.parse().map_err(|e| bad(&e))?,
             "--seed" => config.seed = value.parse().map_err(|e| bad(&e))?,
+            "--late-grace-ms" => {
+                let ms: u64 = value.parse().map_err(|e| bad(&e))?;
+                config.late_frame_grace = Duration::from_millis(ms);
+            }
             "--dump-dir" => config.dump_dir = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown flag {flag}")),
         }

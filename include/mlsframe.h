@@ -54,7 +54,8 @@ enum mlsframe_result
   MLSFRAME_OK = 0,
   // A required pointer was NULL (or NULL with a non-zero length).
   MLSFRAME_NULL_ARGUMENT = 100,
-  // An argument is out of range, or output overlaps input other than exactly in place.
+  // An argument is out of range, or an output overlaps an input or another output
+  // (other than a frame call exactly in place, `out == frame`).
   MLSFRAME_INVALID_ARGUMENT = 101,
   // The output buffer is too small.
   MLSFRAME_BUFFER_TOO_SMALL = 102,
@@ -245,8 +246,8 @@ typedef struct {
 } mlsframe_buffer;
 
 // Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
-// holds the epoch key, RFC 9605 §7.2). Resolve `leaf` with
-// `mlsframe_session_member_identity`.
+// holds the epoch key, RFC 9605 §7.2). Resolve it to a user and device with
+// `mlsframe_decryptor_sender_identity`, which looks `leaf` up in the frame's own epoch.
 typedef struct {
   // MLS epoch of the frame's key.
   uint64_t epoch;
@@ -377,8 +378,10 @@ size_t mlsframe_decryptor_max_plaintext_size(const mlsframe_decryptor *dec,
 
 // Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
 // and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap is
-// `MLSFRAME_INVALID_ARGUMENT`.
+// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap
+// between an output (`out[..out_cap]`, `*written`, `*sender`) and an input (`frame`,
+// `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in place too:
+// `additional_data` never lies inside `out`.
 // WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 //
 // # Safety
@@ -404,7 +407,9 @@ mlsframe_result mlsframe_decryptor_get_stats(const mlsframe_decryptor *dec,
 // Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
 // bounded few) and open once it does. Call this after processing MLS messages, repeatedly
 // until `*released` is false: each call writes at most one released frame's plaintext
-// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender.
+// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender. The outputs
+// (`out[..out_cap]`, `*written`, `*sender`, `*released`) must not overlap
+// (`MLSFRAME_INVALID_ARGUMENT`).
 //
 // # Safety
 // `dec` is a live decryptor; `out` writable for `out_cap` bytes; out-pointers writable
@@ -415,6 +420,20 @@ mlsframe_result mlsframe_decryptor_take_released(const mlsframe_decryptor *dec,
                                                  size_t *written,
                                                  mlsframe_sender *sender,
                                                  bool *released);
+
+// The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
+// decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
+// the current roster (a leaf may since belong to someone else) and never waiting for MLS
+// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
+// leaf's credential is not an mlsframe identity. Free both buffers with
+// `mlsframe_buffer_free`.
+//
+// # Safety
+// `dec` is a live decryptor; `sender` readable; out-pointers writable.
+mlsframe_result mlsframe_decryptor_sender_identity(const mlsframe_decryptor *dec,
+                                                   const mlsframe_sender *sender,
+                                                   mlsframe_buffer *user_id_out,
+                                                   mlsframe_buffer *device_id_out);
 
 // Frees an encryptor (its stream context becomes free). NULL is a no-op.
 //
@@ -442,7 +461,9 @@ size_t mlsframe_encryptor_max_ciphertext_size(const mlsframe_encryptor *enc,
 // Seals `frame` into `out` (capacity `out_cap`, see `mlsframe_encryptor_max_ciphertext_size`)
 // and writes the sealed length to `written`. `additional_data` (may be NULL/0) is
 // authenticated, not sent. `out == frame` seals in place (the buffer must have room for
-// header and tag); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+// header and tag); any other overlap between an output (`out[..out_cap]`, `*written`) and
+// an input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`,
+// in place too: `additional_data` never lies inside `out`.
 //
 // # Safety
 // Pointers are valid for their lengths; `out` is writable for `out_cap` bytes.
@@ -524,7 +545,7 @@ mlsframe_result mlsframe_session_key_package(const mlsframe_session *session,
                                              mlsframe_buffer *out);
 
 // Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-// AES-128-GCM), `epoch_bits` E 1..=16 (4 is usual), `plaintext_handshake` true when the
+// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
 // delivery service must read commits. These are fixed for the group's life.
 //
 // # Safety
@@ -658,8 +679,9 @@ mlsframe_result mlsframe_session_security_code(const mlsframe_session *session,
 mlsframe_result mlsframe_session_roster(const mlsframe_session *session,
                                         mlsframe_buffer *out);
 
-// The user id and device id of the member at `leaf` in the current epoch (to resolve a
-// decrypted frame's sender).
+// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
+// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
+// in the frame's own epoch.
 //
 // # Safety
 // `session` is a live session; out-pointers writable.
@@ -730,7 +752,10 @@ mlsframe_result mlsframe_sframe_context_remove_receive_key(const mlsframe_sframe
 size_t mlsframe_sframe_max_ciphertext_size(size_t frame_len);
 
 // Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
-// then has room for header and tag); writes the sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
+// then has room for header and tag); writes the sealed length to `written`.
+// `MLSFRAME_NOT_MEMBER` if no send key is set. Any other overlap between an output
+// (`out[..out_cap]`, `*written`) and an input (`frame`, `additional_data`) or another output
+// is `MLSFRAME_INVALID_ARGUMENT`, in place too: `additional_data` never lies inside `out`.
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -746,6 +771,9 @@ mlsframe_result mlsframe_sframe_context_encrypt(const mlsframe_sframe_context *c
 
 // Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
 // writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
+// Any other overlap between an output (`out[..out_cap]`, `*written`, `*kid_out`) and an
+// input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in
+// place too: `additional_data` never lies inside `out`.
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.

@@ -707,3 +707,168 @@ fn every_sframe_suite_keys_from_mls_with_its_own_nk() {
         assert_eq!(open(&b.media().decryptor(), &frame).unwrap(), b"any suite");
     }
 }
+
+#[test]
+fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    let carol_dec = m[2].media().decryptor();
+    let bob_leaf = m[1].own_leaf().unwrap();
+    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let in_flight = seal(&bob_enc, b"from bob");
+    let old_epoch = m[0].epoch().unwrap();
+
+    // Bob leaves; dave joins and takes bob's leaf.
+    let out = m[0].remove_members(&[bob_leaf]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[2]);
+    let dave = member("dave", &clock);
+    let out = m[0].add_members(&[&dave.key_package().unwrap()]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[2]);
+    m.push(dave);
+    m[3].join(&out.welcome.unwrap()).unwrap();
+    assert_eq!(m[3].own_leaf(), Some(bob_leaf), "dave reuses bob's leaf");
+
+    let mut buf = vec![0u8; in_flight.len()];
+    let opened = carol_dec.decrypt(b"", &in_flight, &mut buf).unwrap();
+    assert_eq!(
+        (opened.sender.epoch, opened.sender.leaf),
+        (old_epoch, bob_leaf)
+    );
+    let who = opened.identity.expect("identity in the frame's epoch");
+    assert_eq!(who.user_id, b"bob");
+    assert_eq!(
+        m[2].media()
+            .identity_at(old_epoch, bob_leaf)
+            .map(|i| i.user_id.clone()),
+        Some(b"bob".to_vec())
+    );
+    // The current roster names dave at that leaf: never used for old frames.
+    let current = m[2].members().unwrap();
+    assert!(
+        current
+            .iter()
+            .any(|mi| mi.leaf == bob_leaf && mi.identity.user_id == b"dave")
+    );
+    let dave_enc = m[3].media().encryptor(0).unwrap();
+    let from_dave = seal(&dave_enc, b"from dave");
+    let mut buf = vec![0u8; from_dave.len()];
+    let opened = carol_dec.decrypt(b"", &from_dave, &mut buf).unwrap();
+    assert_eq!(opened.identity.unwrap().user_id, b"dave");
+}
+
+#[test]
+fn held_frames_belong_to_the_decryptor_that_held_them() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let alice_enc = m[0].media().encryptor(1).unwrap();
+    let (first, second) = (m[1].media().decryptor(), m[1].media().decryptor());
+    let out = m[0].self_update().unwrap();
+    m[0].confirm_own_commit().unwrap();
+    let early = seal(&alice_enc, b"early");
+    assert_eq!(open(&first, &early), Err(MediaError::NoKey));
+    assert_eq!((first.held_frames(), second.held_frames()), (1, 0));
+    m[1].process(&out.commit).unwrap();
+    assert!(second.release_held().is_empty());
+    let released = first.clone().release_held();
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].plaintext, b"early");
+    assert_eq!(released[0].identity.as_ref().unwrap().user_id, b"alice");
+}
+
+#[test]
+fn a_restored_member_refuses_frames_it_accepted_before_the_snapshot() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob"], &clock);
+    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let frames: Vec<Vec<u8>> = (0..5).map(|i| seal(&alice_enc, &[i])).collect();
+    let bob_dec = m[1].media().decryptor();
+    for f in &frames[..4] {
+        open(&bob_dec, f).unwrap();
+    }
+    let snapshot = m[1].snapshot().unwrap();
+    let config = MediaConfig {
+        clock: Arc::clone(&clock) as _,
+        ..MediaConfig::default()
+    };
+    m[1] = Session::restore(&snapshot, Arc::new(AdmitAll), config).unwrap();
+    let restored = m[1].media().decryptor();
+    for f in &frames[..4] {
+        assert_eq!(
+            open(&restored, f),
+            Err(MediaError::Sframe(SframeError::Replay)),
+            "accepted before the snapshot"
+        );
+    }
+    assert_eq!(open(&restored, &frames[4]).unwrap(), [4]);
+    assert_eq!(open(&restored, &seal(&alice_enc, b"new")).unwrap(), b"new");
+    // The floor survives a second snapshot taken before any frame of that stream.
+    let again = m[1].snapshot().unwrap();
+    let config = MediaConfig {
+        clock: Arc::clone(&clock) as _,
+        ..MediaConfig::default()
+    };
+    let twice = Session::restore(&again, Arc::new(AdmitAll), config).unwrap();
+    assert_eq!(
+        open(&twice.media().decryptor(), &frames[4]),
+        Err(MediaError::Sframe(SframeError::Replay))
+    );
+}
+
+/// Seals `n` frames on `enc`, returning them in order.
+fn seal_n(enc: &Encryptor, n: u8) -> Vec<Vec<u8>> {
+    (0..n).map(|i| seal(enc, &[i])).collect()
+}
+
+#[test]
+fn late_frames_at_an_epoch_switch_open_only_when_provably_old() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    let bob_dec = m[1].media().decryptor();
+    let audio = m[0].media().encryptor(0).unwrap();
+    let video = m[0].media().encryptor(1).unwrap();
+    let old_video = seal_n(&video, 5);
+    open(&bob_dec, &old_video[0]).unwrap();
+    open(&bob_dec, &old_video[3]).unwrap();
+
+    let out = m[0].self_update().unwrap();
+    deliver(&mut m, 0, &out.commit, &[1, 2]);
+    // A new-epoch audio frame does not cut off the old epoch's video.
+    open(&bob_dec, &seal(&audio, b"new audio")).unwrap();
+    open(&bob_dec, &old_video[1]).unwrap();
+    // A new-epoch video frame does; late frames below the highest accepted counter still
+    // open within the grace, anything else is refused.
+    open(&bob_dec, &seal(&video, b"new video")).unwrap();
+    assert_eq!(
+        open(&bob_dec, &old_video[4]),
+        Err(MediaError::Superseded),
+        "counter above the highest accepted: could be sealed after the switch"
+    );
+    clock.advance(Duration::from_millis(100));
+    open(&bob_dec, &old_video[2]).unwrap();
+    // Past the grace: refused (another sender's stream, so no frame is a replay).
+    let video2 = m[2].media().encryptor(1).unwrap();
+    let carol_old = seal_n(&video2, 3);
+    open(&bob_dec, &carol_old[0]).unwrap();
+    open(&bob_dec, &carol_old[2]).unwrap();
+    let out = m[2].self_update().unwrap();
+    deliver(&mut m, 2, &out.commit, &[0, 1]);
+    open(&bob_dec, &seal(&video2, b"carol new")).unwrap();
+    clock.advance(Duration::from_millis(101));
+    assert_eq!(open(&bob_dec, &carol_old[1]), Err(MediaError::Superseded));
+}
+
+#[test]
+fn no_late_frame_grace_across_a_removal() {
+    let clock = Arc::new(ManualClock::default());
+    let mut m = call(&["alice", "bob", "carol"], &clock);
+    let bob_dec = m[1].media().decryptor();
+    let video = m[0].media().encryptor(1).unwrap();
+    let old_video = seal_n(&video, 4);
+    open(&bob_dec, &old_video[0]).unwrap();
+    open(&bob_dec, &old_video[3]).unwrap();
+    let carol_leaf = m[2].own_leaf().unwrap();
+    let out = m[0].remove_members(&[carol_leaf]).unwrap();
+    deliver(&mut m, 0, &out.commit, &[1]);
+    open(&bob_dec, &seal(&video, b"after removal")).unwrap();
+    assert_eq!(open(&bob_dec, &old_video[1]), Err(MediaError::Superseded));
+}

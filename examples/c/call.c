@@ -176,6 +176,12 @@ static void send_frame(int from, unsigned to, const char *text) {
         CHECK(who.leaf == s->leaf);
         CHECK(who.epoch == s->epoch);
         CHECK(who.context == 0);
+        /* Credit the frame to who held that leaf in the frame's own epoch. */
+        mlsframe_buffer uid = {NULL, 0}, did = {NULL, 0};
+        OK(mlsframe_decryptor_sender_identity(g_m[r].dec, &who, &uid, &did));
+        CHECK(uid.len == strlen(s->name) && memcmp(uid.data, s->name, uid.len) == 0);
+        mlsframe_buffer_free(&uid);
+        mlsframe_buffer_free(&did);
         g_frames_opened++;
         printf("      %s opened it: sender leaf %u, epoch %" PRIu64 ", context %" PRIu64 "\n",
                g_m[r].name, who.leaf, who.epoch, who.context);

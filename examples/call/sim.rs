@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::{
-    Decryptor, Encryptor, FrameSender, ManualClock, MediaConfig, MediaError,
+    DecryptedFrame, Decryptor, Encryptor, FrameSender, ManualClock, MediaConfig, MediaError,
 };
 use mlsframe::mls::policy::AdmitAll;
 use mlsframe::mls::session::{CommitOutput, GroupParams, Outcome, Session};
@@ -81,6 +81,8 @@ pub struct Config {
     pub loss_pct: f64,
     /// Seed of the network and scheduling randomness.
     pub seed: u64,
+    /// [`MediaConfig::late_frame_grace`] of every participant.
+    pub late_frame_grace: Duration,
     /// Where to write the IVF dumps of [`DUMP_SENDER`]'s video, if anywhere.
     pub dump_dir: Option<PathBuf>,
     /// Print a progress line to stderr.
@@ -95,6 +97,7 @@ impl Default for Config {
             suite: 4,
             loss_pct: 1.0,
             seed: 1,
+            late_frame_grace: MediaConfig::default().late_frame_grace,
             dump_dir: None,
             progress: false,
         }
@@ -115,6 +118,9 @@ impl Config {
         }
         if !(1..=5).contains(&self.suite) {
             return Err("--suite must be in 1..=5".into());
+        }
+        if self.late_frame_grace > mlsframe::mls::media::MAX_LATE_FRAME_GRACE {
+            return Err("--late-grace-ms must be in 0..=1000".into());
         }
         if !(0.0..=50.0).contains(&self.loss_pct) {
             return Err("--loss must be in 0..=50 percent".into());
@@ -621,6 +627,7 @@ fn new_participant(
     i: usize,
     clock: &Arc<ManualClock>,
     media: &SampleMedia,
+    late_frame_grace: Duration,
 ) -> Result<Participant, String> {
     let name = name_of(i);
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"laptop".to_vec())
@@ -629,6 +636,7 @@ fn new_participant(
         clock: Arc::clone(clock) as _,
         send_switch_delay: SEND_SWITCH_DELAY,
         max_held_frames: MAX_HELD_FRAMES,
+        late_frame_grace,
         ..MediaConfig::default()
     };
     let identity = Identity::generate(id).map_err(|e| err("identity", e))?;
@@ -978,14 +986,12 @@ impl World<'_> {
         }
         // New keys may have arrived: open the frames that waited for them.
         for released in self.people[to].decryptor.release_held() {
-            self.opened(
-                to,
-                released.sender,
-                released.ctr,
-                &released.plaintext,
-                None,
-                true,
-            );
+            let from = Opened {
+                sender: released.sender,
+                ctr: released.ctr,
+                identity: released.identity.clone(),
+            };
+            self.opened(to, &from, &released.plaintext, None, true);
         }
         Ok(())
     }
@@ -1193,7 +1199,8 @@ impl World<'_> {
                 self.tracks[packet.id.track.index()]
                     .decrypt_ns
                     .push(nanos(elapsed));
-                self.opened(to, d.sender, d.ctr, &out[..d.len], Some(packet.id), false);
+                let len = d.len;
+                self.opened(to, &d.into(), &out[..len], Some(packet.id), false);
             }
             Err(e) => {
                 let fate = self.fates.entry((to, packet.id)).or_default();
@@ -1211,13 +1218,13 @@ impl World<'_> {
     fn opened(
         &mut self,
         to: usize,
-        sender: FrameSender,
-        ctr: u64,
+        from: &Opened,
         plaintext: &[u8],
         carried_as: Option<FrameId>,
         released: bool,
     ) {
-        let key = (sender.epoch, sender.leaf, sender.context, ctr);
+        let sender = from.sender;
+        let key = (sender.epoch, sender.leaf, sender.context, from.ctr);
         let Some(&id) = self.by_key.get(&key) else {
             self.problems.push(format!(
                 "{} opened a frame nobody sealed: {key:?}",
@@ -1233,6 +1240,17 @@ impl World<'_> {
         }
         if plaintext != self.plaintext(id) {
             self.mismatches += 1;
+        }
+        // The decryptor names who held the leaf in the frame's epoch: the sealer.
+        let sealer = self.people[id.sender].name.as_bytes();
+        if from.identity.as_deref().map(|i| i.user_id.as_slice()) != Some(sealer) {
+            self.problems.push(format!(
+                "{} credited {id:?} to {:?}",
+                self.people[to].name,
+                from.identity
+                    .as_deref()
+                    .map(|i| String::from_utf8_lossy(&i.user_id))
+            ));
         }
         let fate = self.fates.entry((to, id)).or_default();
         fate.opened += 1;
@@ -1300,7 +1318,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let clock = Arc::new(ManualClock::default());
     let n = config.participants;
     let people = (0..=n)
-        .map(|i| new_participant(i, &clock, &media))
+        .map(|i| new_participant(i, &clock, &media, config.late_frame_grace))
         .collect::<Result<Vec<_>, _>>()?;
     let duration_ms = u64::try_from(config.duration.as_millis()).map_err(|e| err("duration", e))?;
     let mut world = World {
@@ -1710,4 +1728,21 @@ fn write_dumps(w: &World<'_>, dir: &std::path::Path) -> std::io::Result<DumpInfo
         ciphertext,
         receivers,
     })
+}
+
+/// What a receiver learned about a frame it opened.
+struct Opened {
+    sender: FrameSender,
+    ctr: u64,
+    identity: Option<Arc<MemberIdentity>>,
+}
+
+impl From<DecryptedFrame> for Opened {
+    fn from(d: DecryptedFrame) -> Self {
+        Opened {
+            sender: d.sender,
+            ctr: d.ctr,
+            identity: d.identity,
+        }
+    }
 }

@@ -6,13 +6,17 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
+use super::buffer::mlsframe_buffer;
+use super::{
+    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_disjoint, try_ref,
+    try_write,
+};
 use crate::mls::media::{Decryptor, ReleasedFrame};
 use mlsframe_result::*;
 
 /// Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
-/// holds the epoch key, RFC 9605 §7.2). Resolve `leaf` with
-/// `mlsframe_session_member_identity`.
+/// holds the epoch key, RFC 9605 §7.2). Resolve it to a user and device with
+/// `mlsframe_decryptor_sender_identity`, which looks `leaf` up in the frame's own epoch.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mlsframe_sender {
@@ -108,8 +112,10 @@ pub extern "C" fn mlsframe_decryptor_max_plaintext_size(
 
 /// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
 /// and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-/// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap is
-/// `MLSFRAME_INVALID_ARGUMENT`.
+/// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap
+/// between an output (`out[..out_cap]`, `*written`, `*sender`) and an input (`frame`,
+/// `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in place too:
+/// `additional_data` never lies inside `out`.
 /// WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 ///
 /// # Safety
@@ -129,12 +135,22 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let dec = try_ref!(dec);
+        let args = FrameArgs {
+            media_type,
+            frame,
+            frame_len,
+            metadata: additional_data,
+            metadata_len: additional_data_len,
+            out,
+            out_cap,
+            written,
+            extra_out: Span::of(sender.cast_const()),
+        };
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
-            Ok(io) => io,
+        let (io, ad) = match unsafe { frame_io(args) } {
+            Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
-        let ad = try_slice!(additional_data, additional_data_len);
         let result = match io {
             FrameIo::InPlace { buf, len } => dec.inner.decrypt_in_place(ad, &mut buf[..len]),
             FrameIo::Separate { input, output } => dec.inner.decrypt(ad, input, output),
@@ -209,7 +225,9 @@ pub unsafe extern "C" fn mlsframe_decryptor_get_stats(
 /// Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
 /// bounded few) and open once it does. Call this after processing MLS messages, repeatedly
 /// until `*released` is false: each call writes at most one released frame's plaintext
-/// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender.
+/// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender. The outputs
+/// (`out[..out_cap]`, `*written`, `*sender`, `*released`) must not overlap
+/// (`MLSFRAME_INVALID_ARGUMENT`).
 ///
 /// # Safety
 /// `dec` is a live decryptor; `out` writable for `out_cap` bytes; out-pointers writable
@@ -228,6 +246,18 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
         if written.is_null() || released.is_null() || (out.is_null() && out_cap != 0) {
             return MLSFRAME_NULL_ARGUMENT;
         }
+        if out_cap > isize::MAX as usize {
+            return MLSFRAME_INVALID_ARGUMENT;
+        }
+        try_disjoint!(
+            inputs: [],
+            outputs: [
+                Span::bytes(out, out_cap),
+                Span::of(written.cast_const()),
+                Span::of(sender.cast_const()),
+                Span::of(released.cast_const()),
+            ],
+        );
         try_write!(written, 0);
         try_write!(released, false);
         let mut queue = dec.released.lock().unwrap_or_else(|p| p.into_inner());
@@ -263,6 +293,50 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
         }
         try_write!(released, true);
         dec.stats.frames_in.fetch_add(1, Ordering::Relaxed);
+        MLSFRAME_OK
+    })
+}
+
+/// The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
+/// decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
+/// the current roster (a leaf may since belong to someone else) and never waiting for MLS
+/// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
+/// leaf's credential is not an mlsframe identity. Free both buffers with
+/// `mlsframe_buffer_free`.
+///
+/// # Safety
+/// `dec` is a live decryptor; `sender` readable; out-pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
+    dec: *const mlsframe_decryptor,
+    sender: *const mlsframe_sender,
+    user_id_out: *mut mlsframe_buffer,
+    device_id_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let dec = try_ref!(dec);
+        let sender_ptr = sender;
+        let sender = try_ref!(sender);
+        if user_id_out.is_null() || device_id_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_disjoint!(
+            inputs: [Span::of(sender_ptr)],
+            outputs: [Span::of(user_id_out.cast_const()), Span::of(device_id_out.cast_const())],
+        );
+        try_write!(user_id_out, mlsframe_buffer::empty());
+        try_write!(device_id_out, mlsframe_buffer::empty());
+        let Some(identity) = dec.inner.identity_at(sender.epoch, sender.leaf) else {
+            return MLSFRAME_MLS_UNKNOWN_MEMBER;
+        };
+        try_write!(
+            user_id_out,
+            mlsframe_buffer::from_vec(identity.user_id.clone())
+        );
+        try_write!(
+            device_id_out,
+            mlsframe_buffer::from_vec(identity.device_id.clone())
+        );
         MLSFRAME_OK
     })
 }

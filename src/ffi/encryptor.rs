@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
+use super::{FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_ref, try_write};
 use crate::mls::media::Encryptor;
 use crate::sframe::{CipherSuite, max_frame_len};
 use mlsframe_result::*;
@@ -130,7 +130,9 @@ pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
 /// Seals `frame` into `out` (capacity `out_cap`, see `mlsframe_encryptor_max_ciphertext_size`)
 /// and writes the sealed length to `written`. `additional_data` (may be NULL/0) is
 /// authenticated, not sent. `out == frame` seals in place (the buffer must have room for
-/// header and tag); any other overlap is `MLSFRAME_INVALID_ARGUMENT`.
+/// header and tag); any other overlap between an output (`out[..out_cap]`, `*written`) and
+/// an input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`,
+/// in place too: `additional_data` never lies inside `out`.
 ///
 /// # Safety
 /// Pointers are valid for their lengths; `out` is writable for `out_cap` bytes.
@@ -148,12 +150,22 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let enc = try_ref!(enc);
+        let args = FrameArgs {
+            media_type,
+            frame,
+            frame_len,
+            metadata: additional_data,
+            metadata_len: additional_data_len,
+            out,
+            out_cap,
+            written,
+            extra_out: Span::NONE,
+        };
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
-            Ok(io) => io,
+        let (io, ad) = match unsafe { frame_io(args) } {
+            Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
-        let ad = try_slice!(additional_data, additional_data_len);
         let result = match io {
             FrameIo::InPlace { buf, len } => enc.inner.encrypt_in_place(ad, buf, len),
             FrameIo::Separate { input, output } => enc.inner.encrypt(ad, input, output),

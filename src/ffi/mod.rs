@@ -3,7 +3,8 @@
 //! export shares: result codes, library-owned buffers, the panic boundary and argument
 //! checks. Conventions (after rustls-ffi): fallible calls return [`mlsframe_result`];
 //! inputs are `(const uint8_t *ptr, size_t len)` where NULL with length 0 is an empty slice;
-//! outputs come last; every object has `_new`/`_free`.
+//! outputs come last; every object has `_new`/`_free`. No output may overlap an input or
+//! another output (`disjoint`), except a frame call exactly in place (`out == frame`).
 #![allow(non_camel_case_types)]
 
 pub mod buffer;
@@ -87,10 +88,88 @@ macro_rules! try_write {
 }
 pub(crate) use try_write;
 
-/// Whether the byte ranges `[a, a+a_len)` and `[b, b+b_len)` intersect.
-fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
-    let (a, b) = (a as usize, b as usize);
-    a_len != 0 && b_len != 0 && a < b.saturating_add(b_len) && b < a.saturating_add(a_len)
+/// Caller memory one argument names: `len` bytes at `start`. A NULL pointer or a zero
+/// length names no memory and overlaps nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: usize,
+    len: usize,
+}
+
+impl Span {
+    /// No memory (an absent optional argument).
+    pub(crate) const NONE: Span = Span { start: 0, len: 0 };
+
+    /// The `len` bytes at `ptr`.
+    pub(crate) fn bytes(ptr: *const u8, len: usize) -> Span {
+        Span::array(ptr, len)
+    }
+
+    /// The `count` elements at `ptr` (an input array such as key-package pointers).
+    pub(crate) fn array<T>(ptr: *const T, count: usize) -> Span {
+        if ptr.is_null() {
+            return Span::NONE;
+        }
+        Span {
+            start: ptr as usize,
+            len: count.saturating_mul(std::mem::size_of::<T>()),
+        }
+    }
+
+    /// The one `T` an out-pointer (or a pointer to an input struct) names.
+    pub(crate) fn of<T>(ptr: *const T) -> Span {
+        Span::array(ptr, 1)
+    }
+
+    /// Whether the two spans share a byte.
+    fn overlaps(self, other: Span) -> bool {
+        self.len != 0
+            && other.len != 0
+            && self.start < other.start.saturating_add(other.len)
+            && other.start < self.start.saturating_add(self.len)
+    }
+}
+
+/// The C ABI's one aliasing rule, in one place: no output may share a byte with any input
+/// or with another output (inputs may overlap each other: they are only read). Every export
+/// that takes an input and writes caller memory checks its arguments with this before it
+/// forms a reference to either, and answers `MLSFRAME_INVALID_ARGUMENT` when it fails. The
+/// only exception, an exactly in-place frame call (`out == frame`), is resolved by
+/// [`frame_io`] before it applies the rule to everything else.
+pub(crate) fn disjoint(inputs: &[Span], outputs: &[Span]) -> bool {
+    outputs.iter().enumerate().all(|(i, out)| {
+        inputs.iter().all(|input| !out.overlaps(*input))
+            && outputs[i + 1..].iter().all(|other| !out.overlaps(*other))
+    })
+}
+
+/// Returns `INVALID_ARGUMENT` from the enclosing export unless [`disjoint`] holds.
+macro_rules! try_disjoint {
+    (inputs: [$($input:expr),* $(,)?], outputs: [$($output:expr),* $(,)?] $(,)?) => {
+        if !$crate::ffi::disjoint(&[$($input),*], &[$($output),*]) {
+            return $crate::ffi::result::mlsframe_result::MLSFRAME_INVALID_ARGUMENT;
+        }
+    };
+}
+pub(crate) use try_disjoint;
+
+/// The arguments every frame call (seal or open) shares, as the C caller passed them.
+pub(crate) struct FrameArgs {
+    /// An `mlsframe_media_type` value.
+    pub(crate) media_type: u32,
+    /// The frame to seal or open: `frame_len` bytes (NULL with 0 is empty).
+    pub(crate) frame: *const u8,
+    pub(crate) frame_len: usize,
+    /// Authenticated, unsent metadata (`additional_data`): NULL with 0 is empty.
+    pub(crate) metadata: *const u8,
+    pub(crate) metadata_len: usize,
+    /// The output buffer and its capacity.
+    pub(crate) out: *mut u8,
+    pub(crate) out_cap: usize,
+    /// Required: receives the output length.
+    pub(crate) written: *mut usize,
+    /// Any further out-pointer the call writes (the sender or the KID), or [`Span::NONE`].
+    pub(crate) extra_out: Span,
 }
 
 /// The buffers of one frame call (encrypt or decrypt), checked.
@@ -104,59 +183,238 @@ pub(crate) enum FrameIo<'a> {
     },
 }
 
+/// A frame call's checked buffers and metadata.
+pub(crate) struct FrameCall<'a> {
+    /// Frame and output.
+    pub(crate) io: FrameIo<'a>,
+    /// The metadata, disjoint from the output (and from `written` and `extra_out`).
+    pub(crate) metadata: &'a [u8],
+}
+
 /// The argument checks every frame call shares, in one place: `written` is required (and
-/// zeroed first), the media type known, sizes within `isize::MAX`; `out == frame` means in
-/// place (then `out_cap >= frame_len`), any other overlap is an error.
+/// zeroed first), the media type known, sizes within `isize::MAX`. `out == frame` means in
+/// place (then `out_cap >= frame_len`); apart from that, [`disjoint`] holds for the inputs
+/// (frame, metadata) and the outputs (`out[..out_cap]`, `*written`, `extra_out`), so
+/// metadata overlapping the output is refused in place too. Every failure of these checks
+/// is `NULL_ARGUMENT` or `INVALID_ARGUMENT`.
 ///
 /// # Safety
-/// `frame` is NULL or readable for `frame_len` bytes; `out` is NULL or writable for
-/// `out_cap` bytes; `written` is NULL or writable. Both buffers stay valid, and are not
-/// used elsewhere, for the returned lifetime.
-pub(crate) unsafe fn frame_io<'a>(
-    media_type: u32,
-    frame: *const u8,
-    frame_len: usize,
-    out: *mut u8,
-    out_cap: usize,
-    written: *mut usize,
-) -> Result<FrameIo<'a>, mlsframe_result> {
+/// `frame` and `metadata` are NULL or readable for their lengths; `out` is NULL or
+/// writable for `out_cap` bytes; `written` is NULL or writable. All stay valid, and are
+/// not used elsewhere, for the returned lifetime.
+pub(crate) unsafe fn frame_io<'a>(args: FrameArgs) -> Result<FrameCall<'a>, mlsframe_result> {
     use mlsframe_result::*;
-    if written.is_null() || (out.is_null() && out_cap != 0) || (frame.is_null() && frame_len != 0) {
+    let FrameArgs {
+        media_type,
+        frame,
+        frame_len,
+        metadata,
+        metadata_len,
+        out,
+        out_cap,
+        written,
+        extra_out,
+    } = args;
+    if written.is_null()
+        || (out.is_null() && out_cap != 0)
+        || (frame.is_null() && frame_len != 0)
+        || (metadata.is_null() && metadata_len != 0)
+    {
         return Err(MLSFRAME_NULL_ARGUMENT);
     }
-    // SAFETY: non-NULL, and the caller guarantees it is writable.
+    // SAFETY: non-NULL, and the caller guarantees it is writable. No reference to any
+    // caller buffer exists yet, so this write cannot alias one even if `written` overlaps.
     unsafe { written.write(0) };
     let limit = isize::MAX as usize;
-    if !encryptor::valid_media_type(media_type) || out_cap > limit || frame_len > limit {
+    if !encryptor::valid_media_type(media_type)
+        || out_cap > limit
+        || frame_len > limit
+        || metadata_len > limit
+    {
         return Err(MLSFRAME_INVALID_ARGUMENT);
     }
-    if !out.is_null() && std::ptr::eq(out.cast_const(), frame) {
+    let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
+    let frame_span = if in_place {
+        // The frame lies inside the output; the in-place check below covers it.
+        Span::NONE
+    } else {
+        Span::bytes(frame, frame_len)
+    };
+    let outputs = [
+        Span::bytes(out, out_cap),
+        Span::of(written.cast_const()),
+        extra_out,
+    ];
+    if !disjoint(&[frame_span, Span::bytes(metadata, metadata_len)], &outputs) {
+        return Err(MLSFRAME_INVALID_ARGUMENT);
+    }
+    let metadata: &[u8] = if metadata.is_null() {
+        &[]
+    } else {
+        // SAFETY: non-NULL and readable for `metadata_len <= isize::MAX` bytes (caller's
+        // guarantee); disjoint from every output, so nothing writes it while it is borrowed.
+        unsafe { std::slice::from_raw_parts(metadata, metadata_len) }
+    };
+    if in_place {
         if out_cap < frame_len {
             // The output is the frame's own buffer, so it must hold the whole frame.
             return Err(MLSFRAME_INVALID_ARGUMENT);
         }
-        // SAFETY: `out` is non-NULL and writable for `out_cap` bytes; the frame is its
-        // first `frame_len` bytes and is accessed only through this slice.
+        // SAFETY: `out` is non-NULL and writable for `out_cap <= isize::MAX` bytes; the
+        // frame is its first `frame_len` bytes and is accessed only through this slice,
+        // and no other argument (metadata, `written`, `extra_out`) overlaps it.
         let buf = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
-        return Ok(FrameIo::InPlace {
-            buf,
-            len: frame_len,
+        return Ok(FrameCall {
+            io: FrameIo::InPlace {
+                buf,
+                len: frame_len,
+            },
+            metadata,
         });
-    }
-    if overlaps(frame, frame_len, out, out_cap) {
-        return Err(MLSFRAME_INVALID_ARGUMENT);
     }
     let input: &[u8] = if frame.is_null() {
         &[]
     } else {
-        // SAFETY: non-NULL and readable for `frame_len` bytes (caller's guarantee).
+        // SAFETY: non-NULL and readable for `frame_len <= isize::MAX` bytes (caller's
+        // guarantee); disjoint from every output.
         unsafe { std::slice::from_raw_parts(frame, frame_len) }
     };
     let output: &mut [u8] = if out.is_null() {
         &mut []
     } else {
-        // SAFETY: non-NULL, writable for `out_cap` bytes, disjoint from the input.
+        // SAFETY: non-NULL, writable for `out_cap <= isize::MAX` bytes, disjoint from the
+        // frame, the metadata and the other out-pointers.
         unsafe { std::slice::from_raw_parts_mut(out, out_cap) }
     };
-    Ok(FrameIo::Separate { input, output })
+    Ok(FrameCall {
+        io: FrameIo::Separate { input, output },
+        metadata,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sframe_context::*;
+    use super::*;
+    use mlsframe_result::*;
+
+    #[test]
+    fn spans_overlap_only_when_they_share_a_byte() {
+        let buf = [0u8; 64];
+        let p = buf.as_ptr();
+        let at = |i: usize, len: usize| Span::bytes(p.wrapping_add(i), len);
+        assert!(at(0, 8).overlaps(at(7, 1)));
+        assert!(at(7, 1).overlaps(at(0, 8)));
+        assert!(at(0, 64).overlaps(at(10, 2)), "containment");
+        assert!(!at(0, 8).overlaps(at(8, 8)), "adjacent");
+        assert!(!at(8, 8).overlaps(at(0, 8)), "adjacent");
+        assert!(!at(0, 0).overlaps(at(0, 8)), "empty");
+        assert!(!Span::NONE.overlaps(at(0, 8)));
+        assert!(!Span::bytes(std::ptr::null(), 8).overlaps(at(0, 8)), "NULL");
+        assert_eq!(Span::of(p.cast::<u64>()), at(0, 8));
+        assert_eq!(Span::array(p.cast::<u32>(), 3), at(0, 12));
+        // A span running past the end of the address space saturates, never wraps.
+        let high = |addr: usize, len: usize| Span::bytes(std::ptr::without_provenance(addr), len);
+        let top = high(usize::MAX - 16, usize::MAX);
+        assert!(top.overlaps(high(usize::MAX - 8, 4)));
+        assert!(high(usize::MAX - 8, 4).overlaps(top));
+        assert!(!top.overlaps(at(0, 8)));
+    }
+
+    #[test]
+    fn outputs_must_avoid_inputs_and_each_other_inputs_may_share() {
+        let buf = [0u8; 64];
+        let at = |i: usize, len: usize| Span::bytes(buf.as_ptr().wrapping_add(i), len);
+        assert!(disjoint(&[at(0, 16), at(8, 16)], &[at(32, 16), at(48, 8)]));
+        assert!(!disjoint(&[at(0, 16)], &[at(15, 4)]));
+        assert!(!disjoint(&[], &[at(32, 16), at(40, 8)]));
+        assert!(disjoint(&[], &[at(32, 16), Span::NONE, at(48, 8)]));
+        assert!(!disjoint(
+            &[Span::NONE, at(50, 1)],
+            &[at(32, 16), at(48, 8)]
+        ));
+    }
+
+    /// A context with the same send and receive key (suite 4, KID 1).
+    fn loopback() -> *mut mlsframe_sframe_context {
+        let key = [7u8; 16];
+        let mut ctx = std::ptr::null_mut();
+        // SAFETY: valid pointers for their lengths; `ctx` is writable.
+        unsafe {
+            assert_eq!(mlsframe_sframe_context_new(0, &mut ctx), MLSFRAME_OK);
+            assert_eq!(
+                mlsframe_sframe_context_set_send_key(ctx, 4, 1, key.as_ptr(), key.len()),
+                MLSFRAME_OK
+            );
+            assert_eq!(
+                mlsframe_sframe_context_add_receive_key(ctx, 4, 1, key.as_ptr(), key.len()),
+                MLSFRAME_OK
+            );
+        }
+        ctx
+    }
+
+    /// Issue 8, 2h: metadata inside the output is refused in place and out of place (it
+    /// would be borrowed shared while the output is borrowed mutably), while metadata
+    /// next to the output in the same allocation works.
+    #[test]
+    fn metadata_overlapping_the_output_is_refused_in_one_allocation() {
+        let ctx = loopback();
+        let mut mem = vec![0u8; 256];
+        let base = mem.as_mut_ptr();
+        let at = |i: usize| base.wrapping_add(i);
+        let mut n = 0usize;
+        let mut kid = 0u64;
+        mem[..5].copy_from_slice(b"hello");
+        mem[200..208].copy_from_slice(b"metadata");
+        // SAFETY: every pointer lies in `mem` (256 bytes) with its length; `n` and `kid`
+        // are writable locals.
+        unsafe {
+            let seal = |meta: usize, out_cap: usize, n: &mut usize| {
+                mlsframe_sframe_context_encrypt(ctx, 0, at(0), 5, at(meta), 8, at(0), out_cap, n)
+            };
+            assert_eq!(
+                seal(200, 256, &mut n),
+                MLSFRAME_INVALID_ARGUMENT,
+                "in place, inside"
+            );
+            assert_eq!(
+                seal(0, 64, &mut n),
+                MLSFRAME_INVALID_ARGUMENT,
+                "in place, = frame"
+            );
+            assert_eq!(
+                mlsframe_sframe_context_encrypt(ctx, 0, at(0), 5, at(100), 8, at(96), 64, &mut n),
+                MLSFRAME_INVALID_ARGUMENT,
+                "out of place, inside"
+            );
+            assert_eq!(&mem[..5], b"hello", "refused calls wrote nothing");
+            mem[100..108].copy_from_slice(b"metadata");
+            assert_eq!(seal(100, 100, &mut n), MLSFRAME_OK, "in place, adjacent");
+            let sealed = n;
+
+            let open = |meta: usize, out: usize, out_cap: usize, n: &mut usize, kid: &mut u64| {
+                mlsframe_sframe_context_decrypt(
+                    ctx,
+                    0,
+                    at(0),
+                    sealed,
+                    at(meta),
+                    8,
+                    at(out),
+                    out_cap,
+                    n,
+                    kid,
+                )
+            };
+            let code = open(100, 0, 256, &mut n, &mut kid);
+            assert_eq!(code, MLSFRAME_INVALID_ARGUMENT, "in place, inside");
+            let code = open(100, 96, 64, &mut n, &mut kid);
+            assert_eq!(code, MLSFRAME_INVALID_ARGUMENT, "out of place, inside");
+            let code = open(100, 0, 100, &mut n, &mut kid);
+            assert_eq!(code, MLSFRAME_OK, "in place, adjacent");
+            assert_eq!((&mem[..n], kid), (&b"hello"[..], 1));
+            mlsframe_sframe_context_free(ctx);
+        }
+    }
 }

@@ -17,7 +17,8 @@ pub enum mlsframe_result {
     MLSFRAME_OK = 0,
     /// A required pointer was NULL (or NULL with a non-zero length).
     MLSFRAME_NULL_ARGUMENT = 100,
-    /// An argument is out of range, or output overlaps input other than exactly in place.
+    /// An argument is out of range, or an output overlaps an input or another output
+    /// (other than a frame call exactly in place, `out == frame`).
     MLSFRAME_INVALID_ARGUMENT = 101,
     /// The output buffer is too small.
     MLSFRAME_BUFFER_TOO_SMALL = 102,

@@ -10,7 +10,9 @@ use super::buffer::mlsframe_buffer;
 use super::decryptor::mlsframe_decryptor;
 use super::encryptor::mlsframe_encryptor;
 use super::log::{emit, mlsframe_log_level};
-use super::{ffi_guard, mlsframe_result, try_ref, try_slice, try_write};
+use super::{
+    Span, disjoint, ffi_guard, mlsframe_result, try_disjoint, try_ref, try_slice, try_write,
+};
 use crate::mls::identity::{Identity, MemberIdentity};
 use crate::mls::media::MediaConfig;
 use crate::mls::policy::{AdmissionPolicy, AdmitAll, Candidate, Refusal};
@@ -165,6 +167,15 @@ pub unsafe extern "C" fn mlsframe_session_new(
         let user = try_slice!(user_id, user_id_len);
         let device = try_slice!(device_id, device_id_len);
         let seed = try_slice!(seed, seed_len);
+        try_disjoint!(
+            inputs: [
+                Span::bytes(user.as_ptr(), user.len()),
+                Span::bytes(device.as_ptr(), device.len()),
+                Span::bytes(seed.as_ptr(), seed.len()),
+                Span::of(config),
+            ],
+            outputs: [Span::of(out.cast_const())],
+        );
         let cfg = if config.is_null() {
             None
         } else {
@@ -222,6 +233,10 @@ pub unsafe extern "C" fn mlsframe_session_restore(
         }
         try_write!(out, std::ptr::null_mut());
         let snapshot = try_slice!(snapshot, snapshot_len);
+        try_disjoint!(
+            inputs: [Span::bytes(snapshot.as_ptr(), snapshot.len()), Span::of(config)],
+            outputs: [Span::of(out.cast_const())],
+        );
         let cfg = if config.is_null() {
             None
         } else {
@@ -319,7 +334,7 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
 }
 
 /// Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-/// AES-128-GCM), `epoch_bits` E 1..=16 (4 is usual), `plaintext_handshake` true when the
+/// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
 /// delivery service must read commits. These are fixed for the group's life.
 ///
 /// # Safety
@@ -367,6 +382,10 @@ pub unsafe extern "C" fn mlsframe_session_join(
     ffi_guard!({
         let session = try_ref!(session);
         let welcome = try_slice!(welcome, welcome_len);
+        try_disjoint!(
+            inputs: [Span::bytes(welcome.as_ptr(), welcome.len())],
+            outputs: [Span::of(epoch_out.cast_const())],
+        );
         match session.lock().join(welcome) {
             Ok(epoch) => {
                 if !epoch_out.is_null() {
@@ -384,9 +403,11 @@ pub unsafe extern "C" fn mlsframe_session_join(
 }
 
 /// Writes a commit's outputs: `commit_out` always, `welcome_out` (may be NULL) when
-/// members were added (else an empty buffer).
+/// members were added (else an empty buffer). `inputs` are the caller memory `f` reads:
+/// neither output may overlap them or each other (`INVALID_ARGUMENT`).
 fn commit_outputs(
     session: &mlsframe_session,
+    inputs: &[Span],
     commit_out: *mut mlsframe_buffer,
     welcome_out: *mut mlsframe_buffer,
     f: impl FnOnce(
@@ -395,6 +416,15 @@ fn commit_outputs(
 ) -> mlsframe_result {
     if commit_out.is_null() {
         return MLSFRAME_NULL_ARGUMENT;
+    }
+    if !disjoint(
+        inputs,
+        &[
+            Span::of(commit_out.cast_const()),
+            Span::of(welcome_out.cast_const()),
+        ],
+    ) {
+        return MLSFRAME_INVALID_ARGUMENT;
     }
     try_write!(commit_out, mlsframe_buffer::empty());
     if !welcome_out.is_null() {
@@ -439,10 +469,17 @@ pub unsafe extern "C" fn mlsframe_session_add_members(
         let ptrs = try_slice_of!(key_packages, count);
         let lens = try_slice_of!(key_package_lens, count);
         let mut kps = Vec::with_capacity(count);
+        let mut inputs = Vec::with_capacity(count + 2);
+        inputs.push(Span::array(ptrs.as_ptr(), ptrs.len()));
+        inputs.push(Span::array(lens.as_ptr(), lens.len()));
         for (&p, &l) in ptrs.iter().zip(lens) {
-            kps.push(try_slice!(p, l));
+            let kp = try_slice!(p, l);
+            inputs.push(Span::bytes(kp.as_ptr(), kp.len()));
+            kps.push(kp);
         }
-        commit_outputs(session, commit_out, welcome_out, |s| s.add_members(&kps))
+        commit_outputs(session, &inputs, commit_out, welcome_out, |s| {
+            s.add_members(&kps)
+        })
     })
 }
 
@@ -478,7 +515,7 @@ pub unsafe extern "C" fn mlsframe_session_remove_member(
 ) -> mlsframe_result {
     ffi_guard!({
         let session = try_ref!(session);
-        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+        commit_outputs(session, &[], commit_out, std::ptr::null_mut(), |s| {
             s.remove_members(&[leaf])
         })
     })
@@ -498,7 +535,8 @@ pub unsafe extern "C" fn mlsframe_session_remove_user(
     ffi_guard!({
         let session = try_ref!(session);
         let user = try_slice!(user_id, user_id_len);
-        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+        let inputs = [Span::bytes(user.as_ptr(), user.len())];
+        commit_outputs(session, &inputs, commit_out, std::ptr::null_mut(), |s| {
             s.remove_user(user)
         })
     })
@@ -515,7 +553,7 @@ pub unsafe extern "C" fn mlsframe_session_self_update(
 ) -> mlsframe_result {
     ffi_guard!({
         let session = try_ref!(session);
-        commit_outputs(session, commit_out, std::ptr::null_mut(), |s| {
+        commit_outputs(session, &[], commit_out, std::ptr::null_mut(), |s| {
             s.self_update()
         })
     })
@@ -533,7 +571,7 @@ pub unsafe extern "C" fn mlsframe_session_commit_pending_proposals(
 ) -> mlsframe_result {
     ffi_guard!({
         let session = try_ref!(session);
-        commit_outputs(session, commit_out, welcome_out, |s| {
+        commit_outputs(session, &[], commit_out, welcome_out, |s| {
             s.commit_pending_proposals()
         })
     })
@@ -656,6 +694,10 @@ pub unsafe extern "C" fn mlsframe_session_process(
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
+        try_disjoint!(
+            inputs: [Span::bytes(message.as_ptr(), message.len())],
+            outputs: [Span::of(out.cast_const())],
+        );
         let mut s = session.lock();
         let outcome = match s.process(message) {
             Ok(o) => o,
@@ -722,6 +764,10 @@ pub unsafe extern "C" fn mlsframe_session_epoch(
 ) -> mlsframe_result {
     ffi_guard!({
         let session = try_ref!(session);
+        try_disjoint!(
+            inputs: [],
+            outputs: [Span::of(epoch_out.cast_const()), Span::of(own_leaf_out.cast_const())],
+        );
         let s = session.lock();
         if s.epoch().is_some() && !s.is_active() {
             return MLSFRAME_MLS_NOT_MEMBER;
@@ -794,8 +840,9 @@ pub unsafe extern "C" fn mlsframe_session_roster(
     })
 }
 
-/// The user id and device id of the member at `leaf` in the current epoch (to resolve a
-/// decrypted frame's sender).
+/// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
+/// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
+/// in the frame's own epoch.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable.
@@ -811,6 +858,10 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
         if user_id_out.is_null() || device_id_out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
+        try_disjoint!(
+            inputs: [],
+            outputs: [Span::of(user_id_out.cast_const()), Span::of(device_id_out.cast_const())],
+        );
         try_write!(user_id_out, mlsframe_buffer::empty());
         try_write!(device_id_out, mlsframe_buffer::empty());
         let members = match session.lock().members() {

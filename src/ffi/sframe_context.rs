@@ -4,7 +4,9 @@
 
 use std::sync::RwLock;
 
-use super::{FrameIo, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write};
+use super::{
+    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write,
+};
 use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
 
@@ -146,7 +148,10 @@ pub extern "C" fn mlsframe_sframe_max_ciphertext_size(frame_len: usize) -> usize
 }
 
 /// Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
-/// then has room for header and tag); writes the sealed length to `written`. `MLSFRAME_NOT_MEMBER` if no send key is set.
+/// then has room for header and tag); writes the sealed length to `written`.
+/// `MLSFRAME_NOT_MEMBER` if no send key is set. Any other overlap between an output
+/// (`out[..out_cap]`, `*written`) and an input (`frame`, `additional_data`) or another output
+/// is `MLSFRAME_INVALID_ARGUMENT`, in place too: `additional_data` never lies inside `out`.
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -164,12 +169,22 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
+        let args = FrameArgs {
+            media_type,
+            frame,
+            frame_len,
+            metadata: additional_data,
+            metadata_len: additional_data_len,
+            out,
+            out_cap,
+            written,
+            extra_out: Span::NONE,
+        };
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
-            Ok(io) => io,
+        let (io, ad) = match unsafe { frame_io(args) } {
+            Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
-        let ad = try_slice!(additional_data, additional_data_len);
         let send = read(&ctx.send);
         let Some(key) = send.as_ref() else {
             return MLSFRAME_NOT_MEMBER;
@@ -190,6 +205,9 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
 
 /// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
 /// writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
+/// Any other overlap between an output (`out[..out_cap]`, `*written`, `*kid_out`) and an
+/// input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in
+/// place too: `additional_data` never lies inside `out`.
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
@@ -208,12 +226,22 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
+        let args = FrameArgs {
+            media_type,
+            frame,
+            frame_len,
+            metadata: additional_data,
+            metadata_len: additional_data_len,
+            out,
+            out_cap,
+            written,
+            extra_out: Span::of(kid_out.cast_const()),
+        };
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let io = match unsafe { frame_io(media_type, frame, frame_len, out, out_cap, written) } {
-            Ok(io) => io,
+        let (io, ad) = match unsafe { frame_io(args) } {
+            Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
-        let ad = try_slice!(additional_data, additional_data_len);
         let receiver = read(&ctx.receive);
         let result = match io {
             FrameIo::InPlace { buf, len } => receiver.decrypt_in_place(ad, &mut buf[..len]),

@@ -37,7 +37,8 @@ pub enum MlsError {
     /// The welcome does not carry valid `mlsframe` group parameters, or is not for us.
     #[error("invalid welcome")]
     InvalidWelcome,
-    /// Group parameters are out of range (unknown SFrame suite, bad epoch bits).
+    /// Group parameters are out of range (unknown SFrame suite, bad epoch bits), or a
+    /// snapshot's copy of them disagrees with its group context.
     #[error("invalid group parameters")]
     InvalidParams,
     /// The operation needs a group but the session has none.

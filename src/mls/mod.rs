@@ -1,7 +1,7 @@
 //! MLS half: group key agreement over `openmls`, driving SFrame epoch keys.
 //!
 //! Arrows run one way: `session` (group operations, incoming messages, persistence) emits
-//! [`epoch_event`]s; `media` (key ring, encryptor, decryptor, held frames) consumes them.
+//! `epoch_event`s; `media` (key ring, encryptor, decryptor, held frames) consumes them.
 #![forbid(unsafe_code)]
 
 pub(crate) mod epoch_event;

@@ -4,12 +4,19 @@
 //! `HKDF-Expand(HKDF-Extract("", base_key), "SFrame 1.0 Ratchet", Nh)` and bumps the step.
 //! The KID names both: `KID = (generation << R) + (step mod 2^R)`, so a receiver can catch up
 //! by at most `2^R - 1` steps from what it last verified.
+//!
+//! On the receiving side, [`LookAhead`] holds one generation's chain: the base key of the
+//! step the receiver last verified and, in front of it, the steps that frames have named
+//! since, each derived at most once (see [`Receiver`](super::Receiver) for how frames use it).
+
+use std::collections::VecDeque;
 
 use hkdf::Hkdf;
 use sha2::{Sha256, Sha512};
 use zeroize::Zeroizing;
 
 use super::error::SframeError;
+use super::key::FrameKey;
 use super::send::SendKey;
 use super::suite::CipherSuite;
 
@@ -72,6 +79,134 @@ impl RatchetBits {
     /// The generation a KID names.
     pub fn generation(self, kid: u64) -> u64 {
         kid >> self.0
+    }
+}
+
+/// The most steps a receiver ever looks ahead of its current step: `2^R - 1` for R = 8.
+pub(super) const MAX_LOOK_AHEAD: u64 = 255;
+
+/// A receiver's cache of one generation's ratchet chain.
+///
+/// `base_key` belongs to `step`, the step the receiver last verified a frame of. `ahead[i]`
+/// holds the base key of step `step + 1 + i`, and that step's [`FrameKey`] once a frame has
+/// named it. The chain is extended only as far as a frame names, and never recomputed: a
+/// step's base key and its `FrameKey` are each derived at most once for as long as the
+/// generation is installed. Moving forward drops the steps passed over; the steps beyond
+/// stay cached. At most [`MAX_LOOK_AHEAD`] steps are held: a base key each (Nh bytes), plus
+/// a boxed `FrameKey` (under 700 bytes) for each step a frame has named, so under 200 KiB
+/// per generation at worst. Every base key is [`Zeroizing`]; every `FrameKey` wipes itself
+/// on drop.
+pub(super) struct LookAhead {
+    suite: CipherSuite,
+    step: u64,
+    base_key: Zeroizing<Vec<u8>>,
+    ahead: VecDeque<AheadStep>,
+    /// Ratchet steps (HKDF) derived so far.
+    #[cfg(test)]
+    pub(super) derived_steps: usize,
+    /// `FrameKey`s (HKDF) derived so far for steps ahead.
+    #[cfg(test)]
+    pub(super) derived_keys: usize,
+}
+
+/// One step in front of the current one.
+struct AheadStep {
+    base_key: Zeroizing<Vec<u8>>,
+    /// Boxed so that a chain of base keys alone stays small.
+    key: Option<Box<FrameKey>>,
+}
+
+impl LookAhead {
+    /// A chain at `step` whose base key is `base_key`, with nothing derived ahead yet.
+    pub(super) fn new(suite: CipherSuite, step: u64, base_key: &[u8]) -> LookAhead {
+        LookAhead {
+            suite,
+            step,
+            base_key: Zeroizing::new(base_key.to_vec()),
+            ahead: VecDeque::new(),
+            #[cfg(test)]
+            derived_steps: 0,
+            #[cfg(test)]
+            derived_keys: 0,
+        }
+    }
+
+    /// The step the chain stands at (the receiver's current step).
+    pub(super) fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Steps held in front of the current one.
+    #[cfg(test)]
+    pub(super) fn cached(&self) -> usize {
+        self.ahead.len()
+    }
+
+    /// The key of step `step + k`, whose KID is `kid`, deriving only what is not cached yet.
+    ///
+    /// # Errors
+    /// [`SframeError::InvalidArgument`] unless `1 <= k <= MAX_LOOK_AHEAD`;
+    /// [`SframeError::RatchetOutOfRange`] when `step + k` overflows.
+    pub(super) fn key(&mut self, k: u64, kid: u64) -> Result<&FrameKey, SframeError> {
+        if !(1..=MAX_LOOK_AHEAD).contains(&k) {
+            return Err(SframeError::InvalidArgument(
+                "ratchet look-ahead must be 1..=255 steps",
+            ));
+        }
+        self.step
+            .checked_add(k)
+            .ok_or(SframeError::RatchetOutOfRange)?;
+        // k <= 255, so the cast is lossless.
+        let index = k as usize - 1;
+        while self.ahead.len() <= index {
+            let from = self.ahead.back().map_or(&self.base_key, |s| &s.base_key);
+            let base_key = ratchet_base_key(self.suite, from);
+            #[cfg(test)]
+            {
+                self.derived_steps += 1;
+            }
+            self.ahead.push_back(AheadStep {
+                base_key,
+                key: None,
+            });
+        }
+        let suite = self.suite;
+        let entry = &mut self.ahead[index];
+        if entry.key.is_none() {
+            #[cfg(test)]
+            {
+                self.derived_keys += 1;
+            }
+        }
+        Ok(entry
+            .key
+            .get_or_insert_with(|| Box::new(FrameKey::derive(suite, &entry.base_key, kid))))
+    }
+
+    /// Moves the chain to step `step + k` and hands over that step's key, which
+    /// [`key`](Self::key) must have derived; the steps passed over are dropped (wiped).
+    ///
+    /// # Errors
+    /// [`SframeError::InvalidArgument`] when step `step + k` has no key cached (nothing
+    /// changes then); [`SframeError::RatchetOutOfRange`] when `step + k` overflows.
+    pub(super) fn advance(&mut self, k: u64) -> Result<FrameKey, SframeError> {
+        let not_derived = SframeError::InvalidArgument("ratchet step not derived");
+        let index = usize::try_from(k)
+            .ok()
+            .and_then(|k| k.checked_sub(1))
+            .ok_or(not_derived)?;
+        if self.ahead.get(index).is_none_or(|s| s.key.is_none()) {
+            return Err(not_derived);
+        }
+        let step = self
+            .step
+            .checked_add(k)
+            .ok_or(SframeError::RatchetOutOfRange)?;
+        self.ahead.drain(..index);
+        let AheadStep { base_key, key } = self.ahead.pop_front().ok_or(not_derived)?;
+        self.base_key = base_key;
+        self.step = step;
+        key.map(|key| *key).ok_or(not_derived)
     }
 }
 

@@ -4,16 +4,53 @@
 //! Order per frame: parse the header, find the key, check the replay window, verify and
 //! decrypt, then re-check and record the counter under the window's lock, so two threads
 //! cannot both accept one duplicate. Plaintext of a frame refused at that last step is wiped.
+//!
+//! # Ratcheting generations (RFC 9605 §5.1)
+//!
+//! A generation keeps the key of its *current* step (the last one a verified frame named),
+//! the key of its *previous* step, and a cache of the steps ahead ([`LookAhead`]):
+//!
+//! - **Previous step.** When a verified frame moves the generation from step `p` to `n`,
+//!   step `p` stays open, with its replay window, for frames still in flight (when the
+//!   sender ratchets one step at a time, `p = n - 1`). It is dropped when the generation
+//!   moves again; frames for any older step are refused. Because KIDs carry the step mod
+//!   2^R, the previous step's KID also names step `p + 2^R` ahead; such a frame is tried
+//!   under the previous key first and, if that fails, as a step ahead.
+//! - **Steps ahead: derived once, cached.** A frame naming step `n + k` (`1 <= k <= 2^R - 1`)
+//!   needs the ratchet applied `k` times, and its tag can only be checked after that. Were
+//!   the candidate discarded on a bad tag, every forged frame naming `n + 255` would cost
+//!   255 HKDF steps again. Instead each step's base key, and its `FrameKey` once a frame
+//!   names it, is derived at most once per generation and kept until the generation moves
+//!   past it or is removed. A repeated forged frame then costs one AEAD check, like a
+//!   genuine frame; all forged frames together cost at most `2^R - 1` ratchet steps plus
+//!   one `FrameKey` per distinct step named, and a genuine move forward by `k` steps lets
+//!   them reach at most `k` steps further. `FrameKey`s are derived lazily, only for steps a frame names, so a
+//!   sender that ratchets one step at a time pays one ratchet step and one key per move.
+//!   Memory stays bounded by `2^R - 1` cached steps, all of it wiped on drop. The
+//!   look-ahead itself is not narrowed below `2^R - 1`: R is the application's bound on
+//!   how far a receiver may catch up, and once derivation is paid once per step a
+//!   narrower bound would refuse genuine catch-ups without saving anything repeated.
+//! - **Two locks.** `steps` (current and previous key with their replay windows) and
+//!   `chain` (the look-ahead) are separate mutexes, always taken `chain` first. Frames for
+//!   the current or previous step take only `steps`; a frame naming a step ahead takes
+//!   `chain`, derives and verifies under it alone, and takes `steps` only to install a
+//!   verified step. HKDF work and forged frames' AEAD checks therefore never hold up the
+//!   sender's current frames on other threads; only frames naming steps ahead queue behind
+//!   each other. The generation moves only under both locks, so while `chain` is held the
+//!   current step is fixed.
+//! - Nothing moves unless a tag verified: a frame that fails leaves the current and
+//!   previous steps and their replay windows as they were (it may only have extended the
+//!   cache), and each step's replay window is exact, so no frame is accepted twice.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use super::error::SframeError;
 use super::header::Header;
 use super::key::{FrameInput, FrameKey};
-use super::ratchet::{RatchetBits, ratchet_base_key};
+use super::ratchet::{LookAhead, RatchetBits};
 use super::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
 use super::suite::CipherSuite;
 
@@ -23,7 +60,8 @@ pub struct ReceiverConfig {
     /// Counters covered by each key's replay window (default 128).
     pub replay_window: u64,
     /// When set, keys are installed per generation and frames may ratchet them forward
-    /// (RFC 9605 §5.1) by up to `2^R - 1` steps.
+    /// (RFC 9605 §5.1) by up to `2^R - 1` steps; the step before the current one stays
+    /// open for frames in flight until the generation moves again.
     pub ratchet: Option<RatchetBits>,
 }
 
@@ -53,11 +91,39 @@ struct KeyState {
     replay: ReplayWindow,
 }
 
-/// A ratcheting generation: the current step's base key beside its key state.
-struct RatchetState {
+impl KeyState {
+    /// Checks the counter, opens the frame, and records the counter.
+    fn open_once(
+        &mut self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        input: &mut FrameInput<'_>,
+    ) -> Result<usize, SframeError> {
+        self.replay.check(header.ctr)?;
+        let len = self.key.open(header, header_len, metadata, input)?;
+        if let Err(e) = self.replay.accept(header.ctr) {
+            wipe_plaintext(input, header_len, len);
+            return Err(e);
+        }
+        Ok(len)
+    }
+}
+
+/// The steps of a ratcheting generation that frames open under directly.
+struct Steps {
+    /// The current step; equal to the `LookAhead`'s, both change under both locks.
     step: u64,
-    base_key: Zeroizing<Vec<u8>>,
     current: KeyState,
+    /// The step current before the last move, with its replay window (boxed so that a
+    /// generation's slot stays about as small as a fixed key's).
+    previous: Option<Box<(u64, KeyState)>>,
+}
+
+/// A ratcheting generation. Lock order: `chain`, then `steps` (see the module docs).
+struct RatchetState {
+    steps: Mutex<Steps>,
+    chain: Mutex<LookAhead>,
 }
 
 enum Slot {
@@ -66,8 +132,8 @@ enum Slot {
         key: FrameKey,
         replay: Mutex<ReplayWindow>,
     },
-    /// A ratcheting key: verified frames can move it forward, so all of it is locked.
-    Ratcheting(Mutex<RatchetState>),
+    /// A ratcheting key: verified frames can move it forward.
+    Ratcheting(RatchetState),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -140,14 +206,17 @@ impl Receiver {
             },
             Some(bits) => {
                 let kid = bits.kid(id, 0)?;
-                Slot::Ratcheting(Mutex::new(RatchetState {
-                    step: 0,
-                    base_key: Zeroizing::new(base_key.to_vec()),
-                    current: KeyState {
-                        key: FrameKey::derive(suite, base_key, kid),
-                        replay,
-                    },
-                }))
+                Slot::Ratcheting(RatchetState {
+                    steps: Mutex::new(Steps {
+                        step: 0,
+                        current: KeyState {
+                            key: FrameKey::derive(suite, base_key, kid),
+                            replay,
+                        },
+                        previous: None,
+                    }),
+                    chain: Mutex::new(LookAhead::new(suite, 0, base_key)),
+                })
             }
         };
         self.slots.insert(id, slot);
@@ -217,9 +286,8 @@ impl Receiver {
                 let bits = self.config.ratchet.ok_or(SframeError::InvalidArgument(
                     "ratcheting key without ratchet bits",
                 ))?;
-                let mut state = lock(state);
                 open_ratcheting(
-                    &mut state,
+                    state,
                     bits,
                     self.config.replay_window,
                     header,
@@ -238,10 +306,53 @@ impl Receiver {
     }
 }
 
+/// What the `steps` lock alone settles for a ratcheting frame.
+enum Local {
+    /// Opened or refused under the current or previous step.
+    Done(Result<usize, SframeError>),
+    /// The frame names a step ahead of `step`. `previous` is why the previous step, whose
+    /// KID is the same, refused it (then it is tried ahead only as a second reading).
+    Ahead {
+        step: u64,
+        previous: Option<SframeError>,
+    },
+}
+
+/// Opens the frame under the current or the previous step, if its KID names one of them.
+fn open_local(
+    steps: &mut Steps,
+    bits: RatchetBits,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    input: &mut FrameInput<'_>,
+) -> Local {
+    let mask = bits.mask();
+    if (header.kid ^ steps.step) & mask == 0 {
+        return Local::Done(steps.current.open_once(header, header_len, metadata, input));
+    }
+    let mut previous = None;
+    if let Some(kept) = &mut steps.previous
+        && (header.kid ^ kept.0) & mask == 0
+    {
+        match kept.1.open_once(header, header_len, metadata, input) {
+            // Refused under the previous key: it may still be the step 2^R later.
+            Err(e @ (SframeError::AuthenticationFailed | SframeError::Replay)) => {
+                previous = Some(e);
+            }
+            done => return Local::Done(done),
+        }
+    }
+    Local::Ahead {
+        step: steps.step,
+        previous,
+    }
+}
+
 /// Opens a frame of a ratcheting generation, moving the generation forward only when the
 /// frame names a later step *and* its tag verifies under that step's key.
 fn open_ratcheting(
-    state: &mut RatchetState,
+    state: &RatchetState,
     bits: RatchetBits,
     window: u64,
     header: Header,
@@ -249,36 +360,61 @@ fn open_ratcheting(
     metadata: &[u8],
     input: &mut FrameInput<'_>,
 ) -> Result<usize, SframeError> {
-    let behind = header.kid.wrapping_sub(state.step) & bits.mask();
-    if behind == 0 {
-        state.current.replay.check(header.ctr)?;
-        let len = state
-            .current
-            .key
-            .open(header, header_len, metadata, input)?;
-        state.current.replay.accept(header.ctr)?;
-        return Ok(len);
-    }
-    let suite = state.current.key.suite();
-    let mut base_key = ratchet_base_key(suite, &state.base_key);
-    for _ in 1..behind {
-        base_key = ratchet_base_key(suite, &base_key);
-    }
-    let candidate = KeyState {
-        key: FrameKey::derive(suite, &base_key, header.kid),
-        replay: ReplayWindow::new(window)?,
+    let seen = match open_local(
+        &mut lock(&state.steps),
+        bits,
+        header,
+        header_len,
+        metadata,
+        input,
+    ) {
+        Local::Done(result) => return result,
+        Local::Ahead { step, previous } => (step, previous),
     };
-    let len = candidate.key.open(header, header_len, metadata, input)?;
-    let step = state
-        .step
-        .checked_add(behind)
-        .ok_or(SframeError::RatchetOutOfRange)?;
-    *state = RatchetState {
-        step,
-        base_key,
-        current: candidate,
+
+    let mut chain = lock(&state.chain);
+    // From here on the generation cannot move except by this call. If it moved since the
+    // look above, the frame may now name the current or previous step: look again.
+    let previous = if chain.step() == seen.0 {
+        seen.1
+    } else {
+        match open_local(
+            &mut lock(&state.steps),
+            bits,
+            header,
+            header_len,
+            metadata,
+            input,
+        ) {
+            Local::Done(result) => return result,
+            Local::Ahead { previous, .. } => previous,
+        }
     };
-    state.current.replay.accept(header.ctr)?;
+    let ahead = header.kid.wrapping_sub(chain.step()) & bits.mask();
+    let mut replay = ReplayWindow::new(window)?;
+    replay.accept(header.ctr)?;
+    let opened = chain
+        .key(ahead, header.kid)
+        .and_then(|key| key.open(header, header_len, metadata, input));
+    let len = match opened {
+        Ok(len) => len,
+        // A frame the previous step refused as a replay is reported as one.
+        Err(SframeError::AuthenticationFailed) => {
+            return Err(previous.unwrap_or(SframeError::AuthenticationFailed));
+        }
+        Err(e) => return Err(e),
+    };
+    let key = match chain.advance(ahead) {
+        Ok(key) => key,
+        Err(e) => {
+            wipe_plaintext(input, header_len, len);
+            return Err(e);
+        }
+    };
+    let mut steps = lock(&state.steps);
+    let current = std::mem::replace(&mut steps.current, KeyState { key, replay });
+    steps.previous = Some(Box::new((steps.step, current)));
+    steps.step = chain.step();
     Ok(len)
 }
 
@@ -293,4 +429,333 @@ fn wipe_plaintext(input: &mut FrameInput<'_>, header_len: usize, len: usize) {
 /// The most plaintext a frame of `frame_len` bytes can hold: never more than `frame_len`.
 pub fn max_plaintext_len(frame_len: usize) -> usize {
     frame_len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sframe::{RatchetingSender, SendKey};
+
+    const SUITE: CipherSuite = CipherSuite::Aes128GcmSha256_128;
+    const BASE_KEY: &[u8] = &[1u8; 16];
+    const GENERATION: u64 = 5;
+
+    fn setup(r: u8) -> (RatchetBits, Receiver, RatchetingSender) {
+        let bits = RatchetBits::new(r).unwrap();
+        let mut receiver = Receiver::with_config(ReceiverConfig {
+            ratchet: Some(bits),
+            ..Default::default()
+        });
+        receiver.add_key(SUITE, GENERATION, BASE_KEY).unwrap();
+        let sender = RatchetingSender::new(SUITE, GENERATION, BASE_KEY, bits).unwrap();
+        (bits, receiver, sender)
+    }
+
+    /// The generation's state as tests see it.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Probe {
+        step: u64,
+        previous: Option<u64>,
+        /// Steps cached ahead of the current one.
+        cached: usize,
+        /// Ratchet steps (HKDF) derived so far by the look-ahead.
+        derived_steps: usize,
+        /// `FrameKey`s derived so far for steps ahead.
+        derived_keys: usize,
+    }
+
+    fn probe(receiver: &Receiver) -> Probe {
+        let Some(Slot::Ratcheting(state)) = receiver.slots.get(&GENERATION) else {
+            panic!("generation {GENERATION} is not a ratcheting slot");
+        };
+        let chain = lock(&state.chain);
+        let steps = lock(&state.steps);
+        assert_eq!(chain.step(), steps.step, "chain and steps agree");
+        Probe {
+            step: steps.step,
+            previous: steps.previous.as_ref().map(|p| p.0),
+            cached: chain.cached(),
+            derived_steps: chain.derived_steps,
+            derived_keys: chain.derived_keys,
+        }
+    }
+
+    /// A frame naming `step` of the generation, sealed under a key the receiver lacks.
+    fn forged(bits: RatchetBits, step: u64, ctr: u64) -> Vec<u8> {
+        let kid = bits.kid(GENERATION, step).unwrap();
+        SendKey::new(SUITE, kid, &[9u8; 16])
+            .starting_at(ctr)
+            .encrypt_to_vec(b"", b"forged")
+            .unwrap()
+    }
+
+    fn seal(sender: &RatchetingSender) -> Vec<u8> {
+        sender.send_key().encrypt_to_vec(b"", b"media").unwrap()
+    }
+
+    fn open(receiver: &Receiver, frame: &[u8]) -> Result<Opened, SframeError> {
+        let mut out = [0u8; 64];
+        receiver.decrypt(b"", frame, &mut out)
+    }
+
+    fn step_of(bits: RatchetBits, opened: Opened) -> u64 {
+        opened.kid & bits.mask()
+    }
+
+    #[test]
+    fn a_repeated_forged_frame_derives_no_new_step() {
+        let (bits, receiver, mut sender) = setup(8);
+        let far = forged(bits, 255, 0);
+        assert_eq!(
+            open(&receiver, &far),
+            Err(SframeError::AuthenticationFailed)
+        );
+        let after_first = probe(&receiver);
+        assert_eq!(
+            after_first,
+            Probe {
+                step: 0,
+                previous: None,
+                cached: 255,
+                derived_steps: 255,
+                derived_keys: 1,
+            }
+        );
+        // The same frame again, and other forgeries naming +255: no HKDF at all.
+        for ctr in 0..10 {
+            for frame in [far.clone(), forged(bits, 255, ctr)] {
+                assert_eq!(
+                    open(&receiver, &frame),
+                    Err(SframeError::AuthenticationFailed)
+                );
+            }
+        }
+        assert_eq!(probe(&receiver), after_first);
+        // A nearer step: no ratchet step, one key the first time, none after.
+        for _ in 0..3 {
+            assert_eq!(
+                open(&receiver, &forged(bits, 100, 7)),
+                Err(SframeError::AuthenticationFailed)
+            );
+            let p = probe(&receiver);
+            assert_eq!((p.derived_steps, p.derived_keys), (255, 2));
+        }
+        // Genuine frames still open: step 0 now, then step 255 with the cached chain.
+        assert_eq!(step_of(bits, open(&receiver, &seal(&sender)).unwrap()), 0);
+        for _ in 0..255 {
+            sender.ratchet().unwrap();
+        }
+        let frame = seal(&sender);
+        assert_eq!(step_of(bits, open(&receiver, &frame).unwrap()), 255);
+        assert_eq!(
+            probe(&receiver),
+            Probe {
+                step: 255,
+                previous: Some(0),
+                cached: 0,
+                derived_steps: 255,
+                derived_keys: 2,
+            }
+        );
+        assert_eq!(open(&receiver, &frame), Err(SframeError::Replay));
+    }
+
+    #[test]
+    fn the_cache_survives_a_move_and_stays_bounded() {
+        let (bits, receiver, mut sender) = setup(8);
+        assert!(open(&receiver, &forged(bits, 255, 0)).is_err());
+        sender.ratchet().unwrap();
+        assert_eq!(step_of(bits, open(&receiver, &seal(&sender)).unwrap()), 1);
+        let p = probe(&receiver);
+        assert_eq!((p.step, p.cached, p.derived_steps), (1, 254, 255));
+        // +255 from step 1 is step 256: one new ratchet step.
+        assert!(open(&receiver, &forged(bits, 256, 0)).is_err());
+        let p = probe(&receiver);
+        assert_eq!((p.cached, p.derived_steps), (255, 256));
+        // Never more than 2^R - 1 steps cached, whatever is forged.
+        for step in 1..=600 {
+            assert!(open(&receiver, &forged(bits, step, 3)).is_err());
+            assert!(probe(&receiver).cached <= 255);
+        }
+        assert_eq!(probe(&receiver).step, 1);
+    }
+
+    #[test]
+    fn the_previous_step_opens_each_frame_once_after_a_move() {
+        let (bits, receiver, mut sender) = setup(8);
+        let step0: Vec<_> = (0..3).map(|_| seal(&sender)).collect();
+        assert_eq!(step_of(bits, open(&receiver, &step0[0]).unwrap()), 0);
+        sender.ratchet().unwrap();
+        let step1 = seal(&sender);
+        assert_eq!(step_of(bits, open(&receiver, &step1).unwrap()), 1);
+        // Frames of step 0 still in flight open, once each.
+        let late = open(&receiver, &step0[1]).unwrap();
+        assert_eq!((step_of(bits, late), late.ctr), (0, 1));
+        assert_eq!(open(&receiver, &step0[1]), Err(SframeError::Replay));
+        assert_eq!(open(&receiver, &step0[0]), Err(SframeError::Replay));
+        assert_eq!(step_of(bits, open(&receiver, &step0[2]).unwrap()), 0);
+        assert_eq!(open(&receiver, &step0[2]), Err(SframeError::Replay));
+        assert_eq!(open(&receiver, &step1), Err(SframeError::Replay));
+        let p = probe(&receiver);
+        assert_eq!((p.step, p.previous), (1, Some(0)));
+    }
+
+    #[test]
+    fn steps_older_than_the_previous_one_are_refused() {
+        let (_, receiver, mut sender) = setup(8);
+        let step0 = seal(&sender);
+        sender.ratchet().unwrap();
+        let step1: Vec<_> = (0..2).map(|_| seal(&sender)).collect();
+        sender.ratchet().unwrap();
+        let step2 = seal(&sender);
+        sender.ratchet().unwrap();
+        let step3 = seal(&sender);
+
+        open(&receiver, &step1[0]).unwrap();
+        open(&receiver, &step2).unwrap();
+        assert_eq!(
+            open(&receiver, &step0),
+            Err(SframeError::AuthenticationFailed)
+        );
+        let p = probe(&receiver);
+        assert_eq!((p.step, p.previous), (2, Some(1)));
+        // Step 1 is the previous step until the generation moves again...
+        open(&receiver, &step3).unwrap();
+        assert_eq!(
+            open(&receiver, &step1[1]),
+            Err(SframeError::AuthenticationFailed)
+        );
+        let p = probe(&receiver);
+        assert_eq!((p.step, p.previous), (3, Some(2)));
+    }
+
+    #[test]
+    fn a_jump_keeps_the_step_it_left() {
+        let (bits, receiver, mut sender) = setup(8);
+        let step0: Vec<_> = (0..2).map(|_| seal(&sender)).collect();
+        open(&receiver, &step0[0]).unwrap();
+        sender.ratchet().unwrap();
+        sender.ratchet().unwrap();
+        let step2 = seal(&sender);
+        sender.ratchet().unwrap();
+        assert_eq!(step_of(bits, open(&receiver, &seal(&sender)).unwrap()), 3);
+        assert_eq!(probe(&receiver).previous, Some(0));
+        assert_eq!(step_of(bits, open(&receiver, &step0[1]).unwrap()), 0);
+        // Step 2 was skipped over: neither current nor previous.
+        assert_eq!(
+            open(&receiver, &step2),
+            Err(SframeError::AuthenticationFailed)
+        );
+        assert_eq!(probe(&receiver).step, 3);
+    }
+
+    #[test]
+    fn one_ratchet_bit_tells_the_previous_step_from_the_next_by_the_tag() {
+        // With R = 1, the previous step and the next one share a KID.
+        let (bits, receiver, mut sender) = setup(1);
+        let step0: Vec<_> = (0..3).map(|_| seal(&sender)).collect();
+        open(&receiver, &step0[0]).unwrap();
+        sender.ratchet().unwrap();
+        open(&receiver, &seal(&sender)).unwrap();
+        assert_eq!(open(&receiver, &step0[1]).unwrap().ctr, 1);
+        assert_eq!(open(&receiver, &step0[1]), Err(SframeError::Replay));
+        assert_eq!(
+            open(&receiver, &forged(bits, 0, 9)),
+            Err(SframeError::AuthenticationFailed)
+        );
+        // Step 2 has step 0's KID: it opens as the step ahead and moves the generation.
+        sender.ratchet().unwrap();
+        let step2 = seal(&sender);
+        assert_eq!(step2[..2], step0[0][..2], "same KID and CTR");
+        // In place: the failed try under the previous key leaves the frame intact.
+        let mut buf = step2.clone();
+        let opened = receiver.decrypt_in_place(b"", &mut buf).unwrap();
+        assert_eq!((opened.ctr, &buf[..opened.len]), (0, &b"media"[..]));
+        assert_eq!(open(&receiver, &step2), Err(SframeError::Replay));
+        let p = probe(&receiver);
+        assert_eq!((p.step, p.previous), (2, Some(1)));
+        // Step 0 is now older than the previous step.
+        assert_eq!(
+            open(&receiver, &step0[2]),
+            Err(SframeError::AuthenticationFailed)
+        );
+    }
+
+    #[test]
+    fn forged_frames_never_move_the_generation_or_its_windows() {
+        for r in [1, 2, 4, 8] {
+            let (bits, receiver, mut sender) = setup(r);
+            let mask = bits.mask();
+            let step0: Vec<_> = (0..3).map(|_| seal(&sender)).collect();
+            open(&receiver, &step0[0]).unwrap();
+            sender.ratchet().unwrap();
+            let step1: Vec<_> = (0..3).map(|_| seal(&sender)).collect();
+            open(&receiver, &step1[0]).unwrap();
+            let before = probe(&receiver);
+            assert_eq!((before.step, before.previous), (1, Some(0)));
+            // Every KID of the generation, at counters in use and not.
+            for step in 0..=2 * mask + 1 {
+                for ctr in 0..3 {
+                    // Counters already seen may be refused as replays before the tag.
+                    let refused = open(&receiver, &forged(bits, step, ctr));
+                    assert!(
+                        matches!(
+                            refused,
+                            Err(SframeError::AuthenticationFailed | SframeError::Replay)
+                        ),
+                        "R = {r}, step {step}, ctr {ctr}: {refused:?}"
+                    );
+                }
+            }
+            let after = probe(&receiver);
+            assert_eq!((after.step, after.previous), (1, Some(0)), "R = {r}");
+            // The windows did not move: the genuine frames forged counters shadowed open.
+            assert_eq!(open(&receiver, &step1[1]).unwrap().ctr, 1);
+            assert_eq!(open(&receiver, &step0[1]).unwrap().ctr, 1);
+            assert_eq!(open(&receiver, &step1[2]).unwrap().ctr, 2);
+            assert_eq!(open(&receiver, &step0[2]).unwrap().ctr, 2);
+        }
+    }
+
+    #[test]
+    fn threads_accept_each_genuine_frame_exactly_once() {
+        let (bits, receiver, mut sender) = setup(8);
+        let mut frames = Vec::new();
+        for _ in 0..6 {
+            frames.extend((0..20).map(|_| seal(&sender)));
+            sender.ratchet().unwrap();
+        }
+        let accepted: Vec<Vec<bool>> = std::thread::scope(|s| {
+            let forger = s.spawn(|| {
+                for step in 0..=512u64 {
+                    assert!(open(&receiver, &forged(bits, step, step % 40)).is_err());
+                }
+            });
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        frames
+                            .iter()
+                            .map(|f| open(&receiver, f).is_ok())
+                            .collect::<Vec<bool>>()
+                    })
+                })
+                .collect();
+            forger.join().unwrap();
+            openers.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for i in 0..frames.len() {
+            let times = accepted.iter().filter(|a| a[i]).count();
+            assert_eq!(times, 1, "frame {i} accepted {times} times");
+        }
+        assert_eq!(probe(&receiver).step, 5);
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let (_, receiver, _) = setup(8);
+        let shown = format!("{receiver:?}");
+        assert!(!shown.contains("1, 1, 1"), "{shown}");
+        assert!(shown.contains("keys: [5]"), "{shown}");
+    }
 }

@@ -156,6 +156,18 @@ static void test_session_new(void) {
     CODE(MLSFRAME_NULL_ARGUMENT, "session_new(seed NULL, len 32)",
          mlsframe_session_new(u, 4, d, 3, NULL, 32, NULL, &s));
     check("failed session_new leaves *out NULL", s == NULL);
+    /* An output overlapping an input is refused (uint64_t arrays keep out-pointers
+     * aligned; the library writes *out = NULL first, then refuses). */
+    uint64_t id_words[4];
+    memcpy(id_words, "an overlapping user id!", 24);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(out inside the user id)",
+         mlsframe_session_new((const uint8_t *)id_words, 24, d, 3, NULL, 0, NULL,
+                              (mlsframe_session **)&id_words[1]));
+    mlsframe_session_config over;
+    memset(&over, 0, sizeof over);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(out inside the config)",
+         mlsframe_session_new(u, 4, d, 3, NULL, 0, &over,
+                              (mlsframe_session **)&over.admission_user_data));
 
     CODE(MLSFRAME_OK, "session_new(empty device id)",
          mlsframe_session_new(u, 4, NULL, 0, NULL, 0, NULL, &s));
@@ -231,7 +243,7 @@ static void test_no_group(void) {
     check("failed encrypt writes 0 to *written", n == 0);
     mlsframe_encryptor_free(enc);
 
-    /* create_group parameter ranges (suite 1..=5, E 1..=16). */
+    /* create_group parameter ranges (suite 1..=5, E 2..=16). */
     CODE(MLSFRAME_NULL_ARGUMENT, "create_group(NULL session)",
          mlsframe_session_create_group(NULL, 4, 4, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(suite 0)",
@@ -240,6 +252,8 @@ static void test_no_group(void) {
          mlsframe_session_create_group(s, 6, 4, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 0)",
          mlsframe_session_create_group(s, 4, 0, false));
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 1: own commit would evict the epoch)",
+         mlsframe_session_create_group(s, 4, 1, false));
     CODE(MLSFRAME_MLS_INVALID_PARAMS, "create_group(E 17)",
          mlsframe_session_create_group(s, 4, 17, false));
     CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after failed create_group)",
@@ -430,6 +444,25 @@ static void test_mls_garbage(group *g) {
     CODE(MLSFRAME_MLS_NO_GROUP, "add_members(carol, not in a group)",
          mlsframe_session_add_members(carol, &kps[1], &lens[1], 1, &b, &b2));
     check("failed add_members filled no buffer", b.data == NULL && b2.data == NULL);
+    /* Outputs overlapping inputs or each other: refused before anything is written. */
+    uint64_t kp_words[8];
+    memcpy(kp_words, GARBAGE, GARBAGE_LEN);
+    const uint8_t *kp_in[2] = {(const uint8_t *)kp_words, NULL};
+    size_t kp_in_len[2] = {GARBAGE_LEN, 0};
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_members(commit_out inside a key package)",
+         mlsframe_session_add_members(g->alice, kp_in, kp_in_len, 1,
+                                      (mlsframe_buffer *)&kp_words[2], &b2));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_members(welcome_out over the pointer array)",
+         mlsframe_session_add_members(g->alice, kp_in, kp_in_len, 1, &b,
+                                      (mlsframe_buffer *)kp_in));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_members(welcome_out over the length array)",
+         mlsframe_session_add_members(g->alice, kp_in, kp_in_len, 1, &b,
+                                      (mlsframe_buffer *)kp_in_len));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_members(commit_out == welcome_out)",
+         mlsframe_session_add_members(g->alice, &kps[1], &lens[1], 1, &b, &b));
+    check("refused add_members wrote nothing",
+          b.data == NULL && b2.data == NULL && memcmp(kp_words, GARBAGE, GARBAGE_LEN) == 0 &&
+              kp_in[0] == (const uint8_t *)kp_words && kp_in_len[0] == GARBAGE_LEN);
 
     /* remove */
     CODE(MLSFRAME_MLS_CANNOT_REMOVE_SELF, "remove_member(own leaf 0)",
@@ -446,11 +479,25 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_remove_user(g->alice, (const uint8_t *)"alice", 5, &b));
     CODE(MLSFRAME_MLS_MALFORMED, "commit_pending_proposals(none pending)",
          mlsframe_session_commit_pending_proposals(g->alice, &b, NULL));
+    uint64_t user_words[2];
+    memcpy(user_words, "mallory", 8);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "remove_user(commit_out over the user id)",
+         mlsframe_session_remove_user(g->alice, (const uint8_t *)user_words, 7,
+                                      (mlsframe_buffer *)user_words));
+    check("refused remove_user left the user id intact", memcmp(user_words, "mallory", 8) == 0);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "commit_pending_proposals(commit_out == welcome_out)",
+         mlsframe_session_commit_pending_proposals(g->alice, &b, &b));
     check("failed commits filled no buffer", b.data == NULL && b2.data == NULL);
 
     /* member_identity */
     CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "member_identity(leaf 7)",
          mlsframe_session_member_identity(g->alice, 7, &b, &b2));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "member_identity(user_id_out == device_id_out)",
+         mlsframe_session_member_identity(g->alice, 0, &b, &b));
+    check("refused member_identity filled no buffer", b.data == NULL);
+    uint64_t both = 0;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "epoch(own_leaf_out inside epoch_out)",
+         mlsframe_session_epoch(g->alice, &both, (uint32_t *)&both));
 
     /* pending-commit state machine */
     CODE(MLSFRAME_MLS_NO_PENDING_COMMIT, "confirm_commit(none pending)",
@@ -476,6 +523,15 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_process(g->bob, NULL, 0, &o));
     CODE(MLSFRAME_MLS_MALFORMED, "process(garbage)",
          mlsframe_session_process(g->bob, GARBAGE, GARBAGE_LEN, &o));
+    uint64_t msg_words[8];
+    memcpy(msg_words, GARBAGE, GARBAGE_LEN);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "process(out inside the message)",
+         mlsframe_session_process(g->bob, (const uint8_t *)msg_words, GARBAGE_LEN,
+                                  (mlsframe_outcome *)&msg_words[2]));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join(epoch_out inside the welcome)",
+         mlsframe_session_join(carol, (const uint8_t *)msg_words, GARBAGE_LEN, &msg_words[1]));
+    check("refused process/join left the message intact",
+          memcmp(msg_words, GARBAGE, GARBAGE_LEN) == 0);
     CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "process(a welcome)",
          mlsframe_session_process(g->bob, g->welcome.data, g->welcome.len, &o));
     CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "process(a key package)",
@@ -536,6 +592,11 @@ static void test_snapshot_restore(group *g) {
          mlsframe_session_restore(GARBAGE, HUGE, NULL, &r));
     CODE(MLSFRAME_MLS_MALFORMED, "restore(a welcome)",
          mlsframe_session_restore(g->welcome.data, g->welcome.len, NULL, &r));
+    uint64_t snap_words[8];
+    memcpy(snap_words, GARBAGE, GARBAGE_LEN);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "restore(out inside the snapshot)",
+         mlsframe_session_restore((const uint8_t *)snap_words, GARBAGE_LEN, NULL,
+                                  (mlsframe_session **)&snap_words[3]));
 
     mlsframe_buffer pending = {NULL, 0};
     must("self_update", mlsframe_session_self_update(g->alice, &pending));
@@ -646,6 +707,29 @@ static void test_media(group *g) {
          mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(in place, no room for header and tag)",
          mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len + 4, &n));
+    /* Additional data overlapping out (issue 8, 2h): refused in place and out of place;
+     * so is `written` inside out or the frame. Argument errors: not counted in stats. */
+    uint64_t words[16];
+    uint8_t *w = (uint8_t *)words;
+    memset(words, 0xA5, sizeof words);
+    memcpy(w, pt, pt_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data inside out)",
+         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w + 100, 4, w, sizeof words, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data = the frame)",
+         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w, pt_len, w, sizeof words, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data across the end of out)",
+         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w + 60, 8, w, 64, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out of place, additional data inside out)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, w + 8, 4, w, 64, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out of place, out inside additional data)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, w, sizeof words, w + 32, 64, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(written inside out)",
+         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, w, 64, (size_t *)&words[2]));
+    check("refused encrypts left the frame untouched", memcmp(w, pt, pt_len) == 0);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(written inside the frame)",
+         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, NULL, 0, out, sizeof out,
+                                    (size_t *)&words[1]));
+    n = 0;
     check("encrypt failures wrote 0 to *written", n == 0);
     mlsframe_encryptor_stats es;
     CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(NULL)", mlsframe_encryptor_get_stats(NULL, &es));
@@ -711,6 +795,36 @@ static void test_media(group *g) {
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(frame = out + 1, overlapping)",
          mlsframe_decryptor_decrypt(dec, 0, buf + 1, sealed_len - 1, (const uint8_t *)"ad", 2,
                                     buf, 64, &n, &who));
+    /* Additional data overlapping out (issue 8, 2h), in place and out of place; `written`
+     * or `sender` inside out. All refused before anything is read or written. */
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, additional data inside out)",
+         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, buf + 100, 2, buf, sizeof buf, &n,
+                                    &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, additional data = the header)",
+         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, buf, 2, buf, sealed_len, &n, &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out of place, additional data inside out)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, plain + 4, 2, plain, sizeof plain,
+                                    &n, &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out of place, out inside additional data)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, plain, sizeof plain, plain + 8, 64,
+                                    &n, &who));
+    uint64_t dwords[16];
+    memset(dwords, 0, sizeof dwords);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(written inside out)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+                                    (uint8_t *)dwords, sizeof dwords, (size_t *)&dwords[3],
+                                    &who));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(sender inside out)",
+         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+                                    (uint8_t *)dwords, sizeof dwords, &n,
+                                    (mlsframe_sender *)&dwords[4]));
+    memcpy(dwords, out, sealed_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, sender inside the buffer)",
+         mlsframe_decryptor_decrypt(dec, 0, (uint8_t *)dwords, sealed_len, (const uint8_t *)"ad",
+                                    2, (uint8_t *)dwords, sizeof dwords, &n,
+                                    (mlsframe_sender *)&dwords[12]));
+    check("refused decrypts left the frames untouched",
+          memcmp(buf, out, sealed_len) == 0 && memcmp(dwords, out, sealed_len) == 0);
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(out cap 15 < plaintext 16)",
          mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     pt_len - 1, &n, &who));
@@ -725,6 +839,39 @@ static void test_media(group *g) {
                                     pt_len, &n, &who));
     check("decrypt wrote the plaintext and sender leaf 0",
           n == pt_len && memcmp(plain, pt, pt_len) == 0 && who.leaf == 0 && who.epoch == 1);
+    /* sender_identity: resolved in the frame's epoch */
+    mlsframe_buffer uid = {NULL, 0}, did = {NULL, 0};
+    CODE(MLSFRAME_OK, "sender_identity(decrypted sender)",
+         mlsframe_decryptor_sender_identity(dec, &who, &uid, &did));
+    check("sender_identity filled the user id", uid.data != NULL && uid.len > 0);
+    mlsframe_buffer_free(&uid);
+    mlsframe_buffer_free(&did);
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL decryptor)",
+         mlsframe_decryptor_sender_identity(NULL, &who, &uid, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL sender)",
+         mlsframe_decryptor_sender_identity(dec, NULL, &uid, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL user out)",
+         mlsframe_decryptor_sender_identity(dec, &who, NULL, &did));
+    CODE(MLSFRAME_NULL_ARGUMENT, "sender_identity(NULL device out)",
+         mlsframe_decryptor_sender_identity(dec, &who, &uid, NULL));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sender_identity(user out == device out)",
+         mlsframe_decryptor_sender_identity(dec, &who, &uid, &uid));
+    union {
+        mlsframe_sender sender;
+        mlsframe_buffer buffer;
+    } alias;
+    alias.sender = who;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sender_identity(sender inside user out)",
+         mlsframe_decryptor_sender_identity(dec, &alias.sender, &alias.buffer, &did));
+    mlsframe_sender nobody = who;
+    nobody.epoch = 999;
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "sender_identity(epoch not installed)",
+         mlsframe_decryptor_sender_identity(dec, &nobody, &uid, &did));
+    nobody = who;
+    nobody.leaf = 77;
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "sender_identity(empty leaf)",
+         mlsframe_decryptor_sender_identity(dec, &nobody, &uid, &did));
+    check("failed sender_identity left empty buffers", uid.data == NULL && did.data == NULL);
     CODE(MLSFRAME_REPLAY, "decrypt(same frame again)",
          mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     sizeof plain, &n, NULL));
@@ -807,6 +954,15 @@ static void test_media(group *g) {
     CODE(MLSFRAME_OK, "take_released(nothing held)",
          mlsframe_decryptor_take_released(dec, NULL, 0, &n, NULL, &released));
     check("nothing released", !released && n == 0);
+    uint64_t rwords[8];
+    CODE(MLSFRAME_INVALID_ARGUMENT, "take_released(written inside out)",
+         mlsframe_decryptor_take_released(dec, (uint8_t *)rwords, sizeof rwords,
+                                          (size_t *)&rwords[1], NULL, &released));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "take_released(sender inside out)",
+         mlsframe_decryptor_take_released(dec, (uint8_t *)rwords, sizeof rwords, &n,
+                                          (mlsframe_sender *)&rwords[2], &released));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "take_released(released == written)",
+         mlsframe_decryptor_take_released(dec, NULL, 0, &n, NULL, (bool *)&n));
 
     /* A frame from the next epoch is held, then released once bob has that epoch. */
     mlsframe_buffer commit = {NULL, 0};
@@ -994,6 +1150,46 @@ static void test_sframe_context(void) {
          mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len, &n,
                                          NULL));
     check("in place: plaintext at the start", n == pt_len && memcmp(buf, pt, pt_len) == 0);
+
+    /* Additional data overlapping out (issue 8, 2h): refused in place and out of place,
+     * and so are `written` and `kid_out` inside out; data right next to out is fine. */
+    uint64_t sw[16], kw[8];
+    uint8_t *s8 = (uint8_t *)sw;
+    memset(sw, 0xA5, sizeof sw);
+    memcpy(s8, pt, pt_len);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, additional data inside out)",
+         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8 + 96, 8, s8, sizeof sw, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, additional data = the frame)",
+         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8, 4, s8, 96, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out of place, additional data inside out)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, s8 + 8, 8, s8, sizeof sw, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(written inside out)",
+         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, s8, 64, (size_t *)&sw[2]));
+    check("refused seals left the frame untouched", memcmp(s8, pt, pt_len) == 0);
+    CODE(MLSFRAME_OK, "sframe encrypt(in place, additional data right after out)",
+         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8 + 96, 8, s8, 96, &sealed_len));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, additional data inside out)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, s8, sizeof sw, &n,
+                                         &kid));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, additional data = the header)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8, 2, s8, sealed_len, &n, &kid));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(out of place, additional data inside out)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, plain + 1, 8, plain,
+                                         sizeof plain, &n, &kid));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(kid_out inside out)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
+                                         sizeof kw, &n, &kw[3]));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(written inside out)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
+                                         sizeof kw, (size_t *)&kw[0], &kid));
+    /* The same additional data, moved to start right where the frame ends. */
+    memmove(s8 + sealed_len, s8 + 96, 8);
+    kid = 0;
+    CODE(MLSFRAME_OK, "sframe decrypt(in place, additional data right after the frame)",
+         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + sealed_len, 8, s8,
+                                         sealed_len, &n, &kid));
+    check("in place next to its data: plaintext at the start, KID 1",
+          n == pt_len && memcmp(s8, pt, pt_len) == 0 && kid == 1);
 
     CODE(MLSFRAME_OK, "remove_receive_key(KID 1)",
          mlsframe_sframe_context_remove_receive_key(rx, 1));

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::held::{HeldFrame, HeldFrames};
 use super::ring::{EpochKeys, KeyRing, MediaShared, SenderEpoch, Stream};
 use super::{DecryptedFrame, MediaError, ReleasedFrame, lock};
+use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, Header};
 
 /// Opens other members' frames. `Send + Sync`; never blocks on MLS work.
@@ -273,6 +274,13 @@ impl Decryptor {
             }
         }
         released
+    }
+
+    /// The identity that held `leaf` in `epoch`, while that epoch is installed: resolves
+    /// a [`FrameSender`](super::FrameSender) the way [`DecryptedFrame::identity`] does,
+    /// from the key ring alone (never waiting for MLS work).
+    pub fn identity_at(&self, epoch: u64, leaf: u32) -> Option<Arc<MemberIdentity>> {
+        self.shared.ring.load().find_epoch(epoch)?.identity_at(leaf)
     }
 
     /// Number of frames this decryptor currently holds for a future epoch.

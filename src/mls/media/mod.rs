@@ -2,7 +2,7 @@
 //! lock-free media handles built on them, [`Encryptor`] (our own streams) and
 //! [`Decryptor`] (everyone else).
 //!
-//! It learns of epochs only through [`EpochEvent`](crate::mls::epoch_event::EpochEvent)s
+//! It learns of epochs only through `EpochEvent`s
 //! (`ring`); `encryptor` and `decryptor` read the ring without taking any lock that MLS
 //! work holds; `held` keeps frames whose epoch has not arrived yet; `config` and `clock`
 //! say how long keys are retained. Per-sender keys are derived lazily, so installing an

@@ -2,9 +2,10 @@
 //!
 //! This module owns the session's state, its identity and the read-only queries (roster,
 //! security code); group operations live in `ops`, incoming messages in `incoming`,
-//! snapshots in `persist`, the group-wide parameters in `params`, and the caps on
-//! untrusted input in `limits`. Every change to the session's epochs reaches the media key
-//! ring as one [`EpochEvent`](super::epoch_event::EpochEvent).
+//! snapshots in `persist`, the group-wide parameters in `params`, the key store that
+//! wipes `openmls`'s secrets in `storage`, and the caps on untrusted input in `limits`.
+//! Every change to the session's epochs reaches the media key ring as one `EpochEvent`
+//! (`epoch_event.rs`).
 
 use core::fmt;
 use std::sync::Arc;
@@ -12,7 +13,6 @@ use std::sync::Arc;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
 use openmls_basic_credential::SignatureKeyPair;
-use openmls_rust_crypto::OpenMlsRustCrypto;
 use sha2::{Digest, Sha256};
 
 use super::epoch_event::{EpochEvent, EpochSink};
@@ -20,12 +20,14 @@ use super::error::{MlsError, Result};
 use super::identity::{Identity, MemberIdentity, fingerprint};
 use super::media::{MediaConfig, MediaKeys};
 use super::policy::{AdmissionPolicy, Candidate};
+use storage::SessionProvider;
 
 mod incoming;
 mod limits;
 mod ops;
 mod params;
 mod persist;
+mod storage;
 #[cfg(test)]
 mod tests;
 
@@ -150,7 +152,7 @@ struct Group {
 
 /// One device's MLS group membership. Drive it from one thread at a time.
 pub struct Session {
-    provider: OpenMlsRustCrypto,
+    provider: SessionProvider,
     signer: SignatureKeyPair,
     identity: Identity,
     credential: CredentialWithKey,
@@ -271,7 +273,7 @@ impl Session {
         policy: Arc<dyn AdmissionPolicy>,
         sink: Arc<dyn EpochSink>,
     ) -> Result<Self> {
-        let provider = OpenMlsRustCrypto::default();
+        let provider = SessionProvider::default();
         let signer = SignatureKeyPair::from_raw(
             SignatureScheme::ED25519,
             identity.seed().to_vec(),

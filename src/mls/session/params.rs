@@ -24,7 +24,9 @@ pub enum HandshakeFormat {
 pub struct GroupParams {
     /// SFrame cipher suite (RFC 9605 §4.5), 0x0001..=0x0005.
     pub sframe_suite: u16,
-    /// E: number of low epoch bits in the KID (1..=16, default 4).
+    /// E: number of low epoch bits in the KID (2..=16, default 4). At most 2^E - 1
+    /// epochs are kept, and a member needs two at once (the current one and the one its
+    /// own pending commit stages), so E = 1 is refused.
     pub epoch_bits: u8,
     /// Wire format of handshake messages.
     pub handshake: HandshakeFormat,
@@ -42,9 +44,12 @@ impl Default for GroupParams {
 }
 
 impl GroupParams {
-    /// Check the parameters are in range.
+    /// Check the parameters are in range: SFrame suite 1..=5, E 2..=16.
+    ///
+    /// # Errors
+    /// [`MlsError::InvalidParams`] otherwise.
     pub fn validate(&self) -> Result<()> {
-        if !(1..=5).contains(&self.sframe_suite) || !(1..=16).contains(&self.epoch_bits) {
+        if !(1..=5).contains(&self.sframe_suite) || !(2..=16).contains(&self.epoch_bits) {
             return Err(MlsError::InvalidParams);
         }
         Ok(())
@@ -90,6 +95,17 @@ impl GroupParams {
         };
         params.validate()?;
         Ok(params)
+    }
+
+    /// The parameters a group context carries in its [`PARAMS_EXTENSION_TYPE`] extension.
+    ///
+    /// # Errors
+    /// [`MlsError::InvalidParams`] if the extension is missing or out of range.
+    pub(super) fn in_context(extensions: &Extensions<GroupContext>) -> Result<Self> {
+        let ext = extensions
+            .unknown(PARAMS_EXTENSION_TYPE)
+            .ok_or(MlsError::InvalidParams)?;
+        Self::decode(&ext.0)
     }
 
     pub(super) fn wire_policy(&self) -> WireFormatPolicy {

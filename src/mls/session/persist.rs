@@ -14,6 +14,7 @@ use openmls::prelude::{GroupId, MlsGroup};
 use openmls_traits::OpenMlsProvider as _;
 use zeroize::Zeroizing;
 
+use super::storage::{SessionProvider, ZeroizingStorage};
 use super::{Group, GroupParams, Session, Status};
 use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
@@ -80,11 +81,10 @@ impl Session {
             return Err(MlsError::CommitPending);
         }
         let member = self.identity.member();
-        let values = self
+        let entries = self
             .provider
             .storage()
-            .values
-            .read()
+            .entries()
             .map_err(|_| MlsError::Internal("key store lock poisoned"))?;
         // Reserve the exact size: growing would free unwiped copies of the secrets.
         let seed = self.identity.seed();
@@ -105,9 +105,9 @@ impl Session {
         let size = MAGIC.len()
             + fixed.iter().map(|f| 4 + f.len()).sum::<usize>()
             + 4
-            + values
+            + entries
                 .iter()
-                .map(|(k, v)| 8 + k.len() + v.len())
+                .map(|(k, v)| 8 + k.as_bytes().len() + v.len())
                 .sum::<usize>()
             + 4
             + 16 * floors.len();
@@ -116,13 +116,12 @@ impl Session {
         for field in fixed {
             put(&mut out, field)?;
         }
-        let mut entries: Vec<_> = values.iter().collect();
-        entries.sort();
+        // Entries come ordered by key.
         let count =
             u32::try_from(entries.len()).map_err(|_| MlsError::Internal("state too large"))?;
         out.extend_from_slice(&count.to_be_bytes());
-        for (k, v) in entries {
-            put(&mut out, k)?;
+        for (k, v) in entries.iter() {
+            put(&mut out, k.as_bytes())?;
             put(&mut out, v)?;
         }
         let count =
@@ -142,8 +141,10 @@ impl Session {
     ///
     /// # Errors
     /// [`MlsError::Malformed`] for bytes that are not a complete snapshot;
-    /// [`MlsError::InvalidIdentity`], [`MlsError::InvalidParams`], [`MlsError::NoGroup`]
-    /// when its parts do not check out.
+    /// [`MlsError::InvalidParams`] when the group parameters in the group context are
+    /// missing or out of range, or the snapshot's own copy disagrees with them;
+    /// [`MlsError::InvalidIdentity`], [`MlsError::NoGroup`] when its other parts do not
+    /// check out.
     pub fn restore(
         snapshot: &[u8],
         policy: Arc<dyn AdmissionPolicy>,
@@ -162,14 +163,19 @@ impl Session {
             return Err(MlsError::Malformed);
         }
         seed.copy_from_slice(seed_bytes);
-        let params = GroupParams::decode(r.bytes()?)?;
+        let saved_params = GroupParams::decode(r.bytes()?)?;
         let group_id = GroupId::from_slice(r.bytes()?);
         let count = r.u32()?;
-        let mut values = std::collections::HashMap::new();
+        // Straight from the snapshot bytes into wiped-on-drop buffers: no other copy.
+        let storage = ZeroizingStorage::default();
         for _ in 0..count {
-            let k = r.bytes()?.to_vec();
-            let v = r.bytes()?.to_vec();
-            values.insert(k, v);
+            let (k, v) = (r.bytes()?, r.bytes()?);
+            if !storage
+                .load(k, v)
+                .map_err(|_| MlsError::Internal("key store lock poisoned"))?
+            {
+                return Err(MlsError::Malformed);
+            }
         }
         let mut replay_floors = std::collections::HashMap::new();
         if version >= 2 {
@@ -182,12 +188,8 @@ impl Session {
             return Err(MlsError::Malformed);
         }
         let mut session = Session::new(Identity::from_seed(member, &seed), policy, media)?;
-        *session
-            .provider
-            .storage()
-            .values
-            .write()
-            .map_err(|_| MlsError::Internal("key store lock poisoned"))? = values;
+        // The fresh store `new` made is dropped (and wiped) for the snapshot's.
+        session.provider = SessionProvider::with_storage(storage);
         let mls = MlsGroup::load(session.provider.storage(), &group_id)
             .map_err(|_| MlsError::Malformed)?
             .ok_or(MlsError::NoGroup)?;
@@ -195,6 +197,11 @@ impl Session {
             != Some(&session.identity.public_key()[..])
         {
             return Err(MlsError::InvalidIdentity);
+        }
+        // The group context is authoritative; the snapshot's copy must agree with it.
+        let params = GroupParams::in_context(mls.extensions())?;
+        if params != saved_params {
+            return Err(MlsError::InvalidParams);
         }
         session.rekey_required = true;
         let secrets = session.current_secrets(&mls, params, false)?;

@@ -421,6 +421,13 @@ fn params_validation_and_codec() {
     assert_eq!(GroupParams::decode(&p.encode()), Ok(p));
     assert!(GroupParams::decode(&[0, 6, 4, 1]).is_err());
     assert!(GroupParams::decode(&[0, 1, 0, 1]).is_err());
+    assert_eq!(
+        GroupParams::decode(&[0, 1, 1, 1]),
+        Err(MlsError::InvalidParams)
+    );
+    assert!(GroupParams::decode(&[0, 1, 2, 1]).is_ok());
+    assert!(GroupParams::decode(&[0, 1, 16, 1]).is_ok());
+    assert!(GroupParams::decode(&[0, 1, 17, 1]).is_err());
     assert!(GroupParams::decode(&[0, 1, 4, 2]).is_err());
     assert!(GroupParams::decode(&[0, 1, 4]).is_err());
     let (mut s, _) = session("a", "b");
@@ -429,6 +436,10 @@ fn params_validation_and_codec() {
             sframe_suite: 0,
             ..p
         }),
+        Err(MlsError::InvalidParams)
+    );
+    assert_eq!(
+        s.create_group(GroupParams { epoch_bits: 1, ..p }),
         Err(MlsError::InvalidParams)
     );
     assert_eq!(s.epoch(), None);
@@ -455,7 +466,7 @@ fn params_validation_and_codec() {
 /// implemented) member could send, bypassing this library's own checks.
 fn raw<T>(
     s: &mut Session,
-    f: impl FnOnce(&mut MlsGroup, &OpenMlsRustCrypto, &SignatureKeyPair) -> T,
+    f: impl FnOnce(&mut MlsGroup, &SessionProvider, &SignatureKeyPair) -> T,
 ) -> T {
     let g = s.group.as_mut().expect("group");
     f(&mut g.mls, &s.provider, &s.signer)
@@ -878,4 +889,92 @@ fn add_proposals_and_their_commits_respect_the_member_cap() {
     assert_eq!(g[0].0.commit_pending_proposals(), Err(MlsError::GroupFull));
     assert!(!g[0].0.has_pending_commit());
     assert_eq!(state(&g[0].0), before);
+}
+
+/// Every wiped buffer in `buffers` (address, length) was retired by `s`'s key store, and
+/// holds only zeros.
+fn assert_retired_and_wiped(s: &Session, buffers: &[(*const u8, usize)]) {
+    let retired = s.provider.storage().retired();
+    for (ptr, len) in buffers {
+        let (_, bytes) = retired
+            .iter()
+            .find(|(p, _)| p == ptr)
+            .expect("the old value's buffer was retired");
+        assert_eq!(bytes.len(), *len);
+        assert!(bytes.iter().all(|&b| b == 0), "retired secret not wiped");
+    }
+}
+
+#[test]
+fn the_key_store_wipes_the_secrets_openmls_replaces_or_deletes() {
+    let (mut alice, _) = session("alice", "phone");
+    let (mut bob, _) = session("bob", "laptop");
+    alice.create_group(GroupParams::default()).expect("create");
+    let kp = bob.key_package().expect("kp");
+    for s in [&alice, &bob] {
+        s.provider.storage().keep_retired();
+    }
+    // Alice's epoch-0 secrets are overwritten when her commit is merged; bob's key
+    // package bundle (its private init and leaf keys) is deleted when the welcome uses it.
+    let epoch_0 = alice.provider.storage().buffers(b"EpochSecrets");
+    let bundle = bob.provider.storage().buffers(b"KeyPackage");
+    assert_eq!((epoch_0.len(), bundle.len()), (1, 1));
+    let out = alice.add_members(&[&kp]).expect("add");
+    alice.confirm_own_commit().expect("confirm");
+    bob.join(&out.welcome.expect("welcome")).expect("join");
+    assert_retired_and_wiped(&alice, &epoch_0);
+    assert_retired_and_wiped(&bob, &bundle);
+    assert!(bob.provider.storage().buffers(b"KeyPackage").is_empty());
+}
+
+/// A group made as `create_group` makes it but with parameters it would refuse (as a
+/// foreign or older build might have made it).
+fn create_unchecked(s: &mut Session, params: GroupParams) {
+    let gce = Extensions::<GroupContext>::from_vec(vec![
+        Extension::Unknown(PARAMS_EXTENSION_TYPE, UnknownExtension(params.encode())),
+        Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
+            &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
+            &[],
+            &[CredentialType::Basic],
+        )),
+    ])
+    .expect("extensions");
+    let config = MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .use_ratchet_tree_extension(true)
+        .wire_format_policy(params.wire_policy())
+        .capabilities(capabilities())
+        .with_group_context_extensions(gce)
+        .build();
+    let mls = MlsGroup::new(&s.provider, &s.signer, &config, s.credential.clone()).expect("group");
+    s.group = Some(Group {
+        mls,
+        params,
+        status: Status::Active,
+        pending: None,
+    });
+}
+
+#[test]
+fn a_group_whose_context_says_e_1_is_neither_joined_nor_restored() {
+    let e1 = GroupParams {
+        epoch_bits: 1,
+        ..GroupParams::default()
+    };
+    let (mut alice, _) = session("alice", "phone");
+    let (mut bob, _) = session("bob", "laptop");
+    create_unchecked(&mut alice, e1);
+    let kp = bob.key_package().expect("kp");
+    let out = alice.add_members(&[&kp]).expect("add");
+    alice.confirm_own_commit().expect("confirm");
+    assert_eq!(
+        bob.join(&out.welcome.expect("welcome")),
+        Err(MlsError::InvalidParams)
+    );
+    assert_eq!(bob.epoch(), None);
+    let snapshot = alice.snapshot().expect("snapshot");
+    assert_eq!(
+        Session::restore(&snapshot, Arc::new(AdmitAll), MediaConfig::default()).err(),
+        Some(MlsError::InvalidParams)
+    );
 }
