@@ -129,6 +129,18 @@ enum mlsframe_result
   MLSFRAME_MLS_CANNOT_REMOVE_SELF = 418,
   // The handshake wire format is not allowed by the group.
   MLSFRAME_MLS_WIRE_FORMAT = 419,
+  // The proposal is already pending (a replay); nothing was stored. Harmless.
+  MLSFRAME_MLS_DUPLICATE_PROPOSAL = 420,
+  // Too many (or too large) proposals are pending; nothing was stored.
+  MLSFRAME_MLS_TOO_MANY_PROPOSALS = 421,
+  // The MLS message exceeds the size limit (2 MiB by default); not parsed.
+  MLSFRAME_MLS_MESSAGE_TOO_LARGE = 422,
+  // The welcome exceeds the size limit (24 MiB by default); not parsed.
+  MLSFRAME_MLS_WELCOME_TOO_LARGE = 423,
+  // A key package exceeds the size limit (64 KiB by default); not parsed.
+  MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
+  // The group would exceed the member limit (10,000 by default).
+  MLSFRAME_MLS_GROUP_FULL = 425,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).
@@ -543,7 +555,10 @@ mlsframe_result mlsframe_session_create_group(const mlsframe_session *session,
                                               uint8_t epoch_bits,
                                               bool plaintext_handshake);
 
-// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL).
+// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL). Welcomes
+// over 24 MiB are refused unparsed (`MLSFRAME_MLS_WELCOME_TOO_LARGE`), groups over 10,000
+// members with `MLSFRAME_MLS_GROUP_FULL`, a tree with two leaves of one device with
+// `MLSFRAME_MLS_DUPLICATE_MEMBER`.
 //
 // # Safety
 // `session` is a live session; `welcome` is valid for `welcome_len` bytes.
@@ -555,7 +570,9 @@ mlsframe_result mlsframe_session_join(const mlsframe_session *session,
 // Adds the members whose key packages are given (`count` pointers and lengths) in one
 // commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
 // service accepted it) or a competing commit arrives. Send `commit_out` to the group and
-// `welcome_out` to the new members.
+// `welcome_out` to the new members. Key packages over 64 KiB are refused unparsed
+// (`MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`), a group past 10,000 members with
+// `MLSFRAME_MLS_GROUP_FULL`; nothing changes on error.
 //
 // # Safety
 // `key_packages` and `key_package_lens` hold `count` entries; each pointer is valid for
@@ -629,7 +646,10 @@ mlsframe_result mlsframe_session_discard_commit(const mlsframe_session *session)
 mlsframe_result mlsframe_session_receivers_ready(const mlsframe_session *session);
 
 // Processes any incoming MLS message (commit, proposal, our own commit echoed by the
-// delivery service). On error the group state is unchanged.
+// delivery service). On error the group state is unchanged. Messages over 2 MiB are
+// refused unparsed (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); a proposal already pending is not
+// stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
+// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
 //
 // # Safety
 // `session` is a live session; `message` valid for its length; `out` writable.

@@ -92,6 +92,18 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_CANNOT_REMOVE_SELF = 418,
     /// The handshake wire format is not allowed by the group.
     MLSFRAME_MLS_WIRE_FORMAT = 419,
+    /// The proposal is already pending (a replay); nothing was stored. Harmless.
+    MLSFRAME_MLS_DUPLICATE_PROPOSAL = 420,
+    /// Too many (or too large) proposals are pending; nothing was stored.
+    MLSFRAME_MLS_TOO_MANY_PROPOSALS = 421,
+    /// The MLS message exceeds the size limit (2 MiB by default); not parsed.
+    MLSFRAME_MLS_MESSAGE_TOO_LARGE = 422,
+    /// The welcome exceeds the size limit (24 MiB by default); not parsed.
+    MLSFRAME_MLS_WELCOME_TOO_LARGE = 423,
+    /// A key package exceeds the size limit (64 KiB by default); not parsed.
+    MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
+    /// The group would exceed the member limit (10,000 by default).
+    MLSFRAME_MLS_GROUP_FULL = 425,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -158,6 +170,12 @@ impl From<MlsError> for mlsframe_result {
             MlsError::UnknownMember => MLSFRAME_MLS_UNKNOWN_MEMBER,
             MlsError::DuplicateMember => MLSFRAME_MLS_DUPLICATE_MEMBER,
             MlsError::CannotRemoveSelf => MLSFRAME_MLS_CANNOT_REMOVE_SELF,
+            MlsError::DuplicateProposal => MLSFRAME_MLS_DUPLICATE_PROPOSAL,
+            MlsError::TooManyProposals => MLSFRAME_MLS_TOO_MANY_PROPOSALS,
+            MlsError::MessageTooLarge => MLSFRAME_MLS_MESSAGE_TOO_LARGE,
+            MlsError::WelcomeTooLarge => MLSFRAME_MLS_WELCOME_TOO_LARGE,
+            MlsError::KeyPackageTooLarge => MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE,
+            MlsError::GroupFull => MLSFRAME_MLS_GROUP_FULL,
             MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
@@ -217,6 +235,12 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         417 => c"member already in the group",
         418 => c"cannot remove ourselves by commit; leave instead",
         419 => c"handshake wire format not allowed by the group",
+        420 => c"proposal already pending (replay); nothing stored",
+        421 => c"too many pending proposals; nothing stored",
+        422 => c"MLS message too large",
+        423 => c"welcome too large",
+        424 => c"key package too large",
+        425 => c"group is full",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

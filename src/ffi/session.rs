@@ -365,7 +365,10 @@ pub unsafe extern "C" fn mlsframe_session_create_group(
     })
 }
 
-/// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL).
+/// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL). Welcomes
+/// over 24 MiB are refused unparsed (`MLSFRAME_MLS_WELCOME_TOO_LARGE`), groups over 10,000
+/// members with `MLSFRAME_MLS_GROUP_FULL`, a tree with two leaves of one device with
+/// `MLSFRAME_MLS_DUPLICATE_MEMBER`.
 ///
 /// # Safety
 /// `session` is a live session; `welcome` is valid for `welcome_len` bytes.
@@ -454,7 +457,9 @@ fn commit_outputs(
 /// Adds the members whose key packages are given (`count` pointers and lengths) in one
 /// commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
 /// service accepted it) or a competing commit arrives. Send `commit_out` to the group and
-/// `welcome_out` to the new members.
+/// `welcome_out` to the new members. Key packages over 64 KiB are refused unparsed
+/// (`MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`), a group past 10,000 members with
+/// `MLSFRAME_MLS_GROUP_FULL`; nothing changes on error.
 ///
 /// # Safety
 /// `key_packages` and `key_package_lens` hold `count` entries; each pointer is valid for
@@ -681,7 +686,10 @@ pub struct mlsframe_outcome {
 }
 
 /// Processes any incoming MLS message (commit, proposal, our own commit echoed by the
-/// delivery service). On error the group state is unchanged.
+/// delivery service). On error the group state is unchanged. Messages over 2 MiB are
+/// refused unparsed (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); a proposal already pending is not
+/// stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
+/// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
 ///
 /// # Safety
 /// `session` is a live session; `message` valid for its length; `out` writable.

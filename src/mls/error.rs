@@ -18,7 +18,8 @@ pub enum MlsError {
     /// A key package failed validation (signature, ciphersuite, capabilities, lifetime).
     #[error("invalid key package")]
     InvalidKeyPackage,
-    /// A credential is not a well-formed `mlsframe` identity (user id, device id).
+    /// A credential is not a well-formed `mlsframe` identity (user id, device id), or an
+    /// update claims another identity than the leaf it replaces.
     #[error("invalid member identity")]
     InvalidIdentity,
     /// The message belongs to another group.
@@ -76,8 +77,38 @@ pub enum MlsError {
     /// The operation needs input (e.g. at least one key package) and got none.
     #[error("empty input")]
     EmptyInput,
-    /// A [`MediaConfig`](crate::mls::media::MediaConfig) value is out of range.
-    #[error("invalid media configuration: {0}")]
+    /// The proposal is already pending (a replay or a redelivery): nothing was stored.
+    /// Harmless; the application may ignore it.
+    #[error("proposal already pending")]
+    DuplicateProposal,
+    /// Storing the proposal would exceed the pending-proposal count or byte cap
+    /// ([`Limits`](crate::mls::session::Limits)); nothing was stored. A commit of the
+    /// pending proposals makes room.
+    #[error("too many pending proposals")]
+    TooManyProposals,
+    /// The message is larger than [`Limits::max_message_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_message_bytes`]: crate::mls::session::Limits::max_message_bytes
+    #[error("MLS message too large")]
+    MessageTooLarge,
+    /// The welcome is larger than [`Limits::max_welcome_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_welcome_bytes`]: crate::mls::session::Limits::max_welcome_bytes
+    #[error("welcome too large")]
+    WelcomeTooLarge,
+    /// A key package is larger than [`Limits::max_key_package_bytes`]; it was not parsed.
+    ///
+    /// [`Limits::max_key_package_bytes`]: crate::mls::session::Limits::max_key_package_bytes
+    #[error("key package too large")]
+    KeyPackageTooLarge,
+    /// The group would exceed [`Limits::max_members`].
+    ///
+    /// [`Limits::max_members`]: crate::mls::session::Limits::max_members
+    #[error("group is full")]
+    GroupFull,
+    /// A [`MediaConfig`](crate::mls::media::MediaConfig) or
+    /// [`Limits`](crate::mls::session::Limits) value is out of range.
+    #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
     /// An internal failure (crypto or storage); not caused by the input.
     #[error("internal MLS failure: {0}")]

@@ -50,6 +50,10 @@ static void must(const char *what, mlsframe_result got) {
 #define CODE(want, label, call) check_code(label, (call), (want))
 
 static const uint8_t GARBAGE[] = "this is not an MLS message, nor a frame, at all...";
+/* The default input limits (see mlsframe_result's 42x codes). */
+#define MAX_MLS_MESSAGE ((size_t)2 << 20)
+#define MAX_WELCOME ((size_t)24 << 20)
+#define MAX_KEY_PACKAGE ((size_t)64 << 10)
 #define GARBAGE_LEN (sizeof GARBAGE - 1)
 /* A valid pointer with a length no slice may have (never read: rejected first). */
 #define HUGE ((size_t)SIZE_MAX)
@@ -84,7 +88,7 @@ static void test_result_messages(void) {
     static const uint32_t codes[] = {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
-        413, 414, 415, 416, 417, 418, 419, 900, 901,
+        413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -383,6 +387,16 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_join(g->bob, g->welcome.data, g->welcome.len, &epoch));
     CODE(MLSFRAME_INVALID_ARGUMENT, "join(len SIZE_MAX)",
          mlsframe_session_join(carol, GARBAGE, HUGE, &epoch));
+    {
+        /* the real welcome, zero-padded past the limit: refused before parsing */
+        uint8_t *big = calloc(1, MAX_WELCOME + 1);
+        memcpy(big, g->welcome.data, g->welcome.len);
+        CODE(MLSFRAME_MLS_WELCOME_TOO_LARGE, "join(welcome padded to 24 MiB + 1)",
+             mlsframe_session_join(carol, big, MAX_WELCOME + 1, &epoch));
+        CODE(MLSFRAME_MLS_MALFORMED, "join(welcome padded to exactly 24 MiB)",
+             mlsframe_session_join(carol, big, MAX_WELCOME, &epoch));
+        free(big);
+    }
     CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "create_group(already in a group)",
          mlsframe_session_create_group(g->alice, 4, 4, false));
 
@@ -413,6 +427,18 @@ static void test_mls_garbage(group *g) {
     size_t dup_len[1] = {g->bob_kp_spare.len};
     CODE(MLSFRAME_MLS_DUPLICATE_MEMBER, "add_members(bob again)",
          mlsframe_session_add_members(g->alice, dup, dup_len, 1, &b, &b2));
+    {
+        uint8_t *big = calloc(1, MAX_KEY_PACKAGE + 1);
+        memcpy(big, carol_kp.data, carol_kp.len);
+        const uint8_t *big_kp[1] = {big};
+        size_t big_len[1] = {MAX_KEY_PACKAGE + 1};
+        CODE(MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE, "add_members(key package padded to 64 KiB + 1)",
+             mlsframe_session_add_members(g->alice, big_kp, big_len, 1, &b, &b2));
+        big_len[0] = MAX_KEY_PACKAGE;
+        CODE(MLSFRAME_MLS_MALFORMED, "add_members(key package padded to exactly 64 KiB)",
+             mlsframe_session_add_members(g->alice, big_kp, big_len, 1, &b, &b2));
+        free(big);
+    }
     CODE(MLSFRAME_NULL_ARGUMENT, "add_members(commit_out NULL)",
          mlsframe_session_add_members(g->alice, &kps[1], &lens[1], 1, NULL, &b2));
     CODE(MLSFRAME_MLS_NO_GROUP, "add_members(carol, not in a group)",
@@ -522,6 +548,15 @@ static void test_mls_garbage(group *g) {
          mlsframe_session_process(g->bob, bad, upd.len, &o));
     CODE(MLSFRAME_MLS_MALFORMED, "process(truncated commit)",
          mlsframe_session_process(g->bob, upd.data, upd.len - 1, &o));
+    {
+        uint8_t *big = calloc(1, MAX_MLS_MESSAGE + 1);
+        memcpy(big, upd.data, upd.len);
+        CODE(MLSFRAME_MLS_MESSAGE_TOO_LARGE, "process(commit padded to 2 MiB + 1)",
+             mlsframe_session_process(g->bob, big, MAX_MLS_MESSAGE + 1, &o));
+        CODE(MLSFRAME_MLS_MALFORMED, "process(commit padded to exactly 2 MiB)",
+             mlsframe_session_process(g->bob, big, MAX_MLS_MESSAGE, &o));
+        free(big);
+    }
     free(bad);
     uint64_t e = 0;
     must("epoch", mlsframe_session_epoch(g->bob, &e, NULL));
@@ -1193,6 +1228,8 @@ static void test_leave_and_removed(group *g) {
     CODE(MLSFRAME_OK, "process(bob's leave proposal at alice)",
          mlsframe_session_process(g->alice, proposal.data, proposal.len, &o));
     check("-> PROPOSALS_PENDING", o.kind == MLSFRAME_OUTCOME_PROPOSALS_PENDING);
+    CODE(MLSFRAME_MLS_REJECTED, "process(the encrypted leave proposal again: its key is used)",
+         mlsframe_session_process(g->alice, proposal.data, proposal.len, &o));
     CODE(MLSFRAME_OK, "commit_pending_proposals(welcome_out NULL)",
          mlsframe_session_commit_pending_proposals(g->alice, &commit, NULL));
     must("confirm_commit", mlsframe_session_confirm_commit(g->alice));
@@ -1229,6 +1266,46 @@ static void test_leave_and_removed(group *g) {
     mlsframe_buffer_free(&commit);
 }
 
+/* A replayed plaintext proposal is refused, not stored again. */
+static void test_replayed_proposal(void) {
+    mlsframe_session *alice = new_session("alice", "plain");
+    mlsframe_session *bob = new_session("bob", "plain");
+    mlsframe_buffer kp = {NULL, 0}, commit = {NULL, 0}, welcome = {NULL, 0}, leave = {NULL, 0};
+    mlsframe_outcome o;
+    must("key_package", mlsframe_session_key_package(bob, &kp));
+    must("create_group(plaintext handshakes)", mlsframe_session_create_group(alice, 4, 4, true));
+    const uint8_t *kps[1] = {kp.data};
+    size_t lens[1] = {kp.len};
+    must("add_members", mlsframe_session_add_members(alice, kps, lens, 1, &commit, &welcome));
+    must("confirm_commit", mlsframe_session_confirm_commit(alice));
+    must("join", mlsframe_session_join(bob, welcome.data, welcome.len, NULL));
+    must("leave", mlsframe_session_leave(bob, &leave));
+    CODE(MLSFRAME_OK, "process(plaintext leave proposal)",
+         mlsframe_session_process(alice, leave.data, leave.len, &o));
+    check("-> PROPOSALS_PENDING", o.kind == MLSFRAME_OUTCOME_PROPOSALS_PENDING);
+    bool all = true;
+    for (int i = 0; i < 20; i++) {
+        all = all && mlsframe_session_process(alice, leave.data, leave.len, &o) ==
+                         MLSFRAME_MLS_DUPLICATE_PROPOSAL;
+    }
+    check("process(the same proposal 20 more times) -> DUPLICATE_PROPOSAL each", all);
+    CODE(MLSFRAME_OK, "process(own proposal echoed back)",
+         mlsframe_session_process(bob, leave.data, leave.len, &o));
+    check("-> IGNORED", o.kind == MLSFRAME_OUTCOME_IGNORED);
+    mlsframe_buffer_free(&commit);
+    CODE(MLSFRAME_OK, "commit_pending_proposals(the one stored leave)",
+         mlsframe_session_commit_pending_proposals(alice, &commit, NULL));
+    CODE(MLSFRAME_OK, "process(commit) at bob", mlsframe_session_process(bob, commit.data,
+                                                                         commit.len, &o));
+    check("-> REMOVED", o.kind == MLSFRAME_OUTCOME_REMOVED);
+    mlsframe_buffer_free(&kp);
+    mlsframe_buffer_free(&commit);
+    mlsframe_buffer_free(&welcome);
+    mlsframe_buffer_free(&leave);
+    mlsframe_session_free(alice);
+    mlsframe_session_free(bob);
+}
+
 /* ---- config ------------------------------------------------------------------------ */
 
 static void test_log_callback(void) {
@@ -1261,6 +1338,7 @@ int main(void) {
     test_media(&g);
     test_leave_and_removed(&g);
     free_group(&g);
+    test_replayed_proposal();
     test_sframe_context();
     printf("%u passed, %u failed\n", g_pass, g_fail);
     return g_fail == 0 ? 0 : 1;

@@ -1,13 +1,16 @@
 //! Incoming handshake messages: proposals and commits from the delivery service, checked
-//! against the admission policy and identity rules, turned into [`Outcome`]s.
+//! against the admission policy, identity rules and input limits, turned into
+//! [`Outcome`]s.
 
 use std::collections::BTreeSet;
 
+use openmls::prelude::tls_codec::Size as _;
 use openmls::prelude::*;
 
 use super::{MemberInfo, Outcome, Session, Status, identity_of, member_info, parse};
 use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
+use crate::mls::identity::MemberIdentity;
 
 fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
     match e {
@@ -23,8 +26,27 @@ fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
 
 impl Session {
     /// Process an incoming handshake message (TLS-encoded `MLSMessage`) from the
-    /// delivery service. Errors leave the group state unchanged.
+    /// delivery service. Errors leave the group state unchanged (an encrypted message
+    /// refused after decryption has used up its one-time key, as MLS requires).
+    ///
+    /// A proposal is stored only if it is not pending already, fits the pending caps of
+    /// [`Limits`](super::Limits), adds no device already in the group (or already
+    /// proposed), keeps the group within [`Limits::max_members`](super::Limits), and
+    /// passes the admission policy (an add, or an update that changes a member's
+    /// credential or signature key). A commit that adds a device already in the group
+    /// (judged after its removals), would exceed the member cap, or brings a credential
+    /// or signature key the policy refuses is a terminal [`Outcome::PolicyViolation`]:
+    /// the delivery service already sequenced it.
+    ///
+    /// # Errors
+    /// [`MlsError::MessageTooLarge`] before parsing anything;
+    /// [`MlsError::DuplicateProposal`] for a proposal already pending (a replay);
+    /// [`MlsError::TooManyProposals`], [`MlsError::DuplicateMember`],
+    /// [`MlsError::GroupFull`], [`MlsError::AdmissionRefused`] or
+    /// [`MlsError::InvalidIdentity`] for a proposal refused storage; parsing and MLS
+    /// validation errors otherwise.
     pub fn process(&mut self, message: &[u8]) -> Result<Outcome> {
+        self.limits.check_message(message.len())?;
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
         match g.status {
             Status::Removed => return Err(MlsError::NotMember),
@@ -44,22 +66,7 @@ impl Session {
         let sender = processed.sender().clone();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(_) => Ok(Outcome::ApplicationIgnored),
-            ProcessedMessageContent::ProposalMessage(qp) => {
-                match qp.proposal() {
-                    Proposal::Add(add) => {
-                        let leaf = add.key_package().leaf_node();
-                        let identity = identity_of(leaf.credential())?;
-                        self.admit(&identity, leaf.signature_key().as_slice())?;
-                    }
-                    Proposal::Remove(_) | Proposal::Update(_) => {}
-                    _ => return Err(MlsError::Rejected),
-                }
-                let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
-                g.mls
-                    .store_pending_proposal(self.provider.storage(), *qp)
-                    .map_err(|_| MlsError::Internal("storage failed"))?;
-                Ok(Outcome::ProposalsPending)
-            }
+            ProcessedMessageContent::ProposalMessage(qp) => self.handle_proposal(*qp),
             ProcessedMessageContent::StagedCommitMessage(sc) => self.handle_commit(&sender, *sc),
             ProcessedMessageContent::OwnPendingCommit => self.confirm_own_commit(),
             ProcessedMessageContent::OwnPrivateMessage => Ok(Outcome::OwnMessageIgnored),
@@ -67,7 +74,101 @@ impl Session {
         }
     }
 
-    /// Check an incoming commit against the admission policy and identity rules.
+    /// Store an incoming proposal if it passes the duplicate, cap and membership checks.
+    fn handle_proposal(&mut self, qp: QueuedProposal) -> Result<Outcome> {
+        let mls = &self.group()?.mls;
+        // The reference hashes the whole authenticated content: the same reference is
+        // the same message again. Proposals equal in content but not in reference are
+        // kept (a commit may name either); the caps bound them.
+        let reference = qp.proposal_reference_ref();
+        if mls
+            .pending_proposals()
+            .any(|p| p.proposal_reference_ref() == reference)
+        {
+            if *qp.sender() == Sender::Member(mls.own_leaf_index()) {
+                return Ok(Outcome::OwnMessageIgnored);
+            }
+            return Err(MlsError::DuplicateProposal);
+        }
+        let pending_bytes = mls
+            .pending_proposals()
+            .map(|p| p.proposal().tls_serialized_len())
+            .fold(0usize, usize::saturating_add);
+        self.limits.check_pending(
+            mls.pending_proposals().count(),
+            pending_bytes,
+            qp.proposal().tls_serialized_len(),
+        )?;
+        match qp.proposal() {
+            Proposal::Add(add) => self.check_add_proposal(mls, add)?,
+            Proposal::Update(update) => {
+                let Sender::Member(leaf) = qp.sender() else {
+                    return Err(MlsError::Rejected);
+                };
+                self.check_leaf_change(mls, *leaf, update.leaf_node())?;
+            }
+            Proposal::Remove(_) => {}
+            _ => return Err(MlsError::Rejected),
+        }
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        g.mls
+            .store_pending_proposal(self.provider.storage(), qp)
+            .map_err(|_| MlsError::Internal("storage failed"))?;
+        Ok(Outcome::ProposalsPending)
+    }
+
+    /// An incoming Add proposal: a new device (not a member, not already proposed), room
+    /// in the group once every pending add is committed, and the policy's consent.
+    /// Pending removals are not counted: a device being replaced is added after its
+    /// removal is committed.
+    fn check_add_proposal(&self, mls: &MlsGroup, add: &AddProposal) -> Result<()> {
+        let leaf = add.key_package().leaf_node();
+        let identity = identity_of(leaf.credential())?;
+        let mut pending_adds = 0usize;
+        for p in mls.pending_proposals() {
+            if let Proposal::Add(other) = p.proposal() {
+                pending_adds += 1;
+                if identity_of(other.key_package().leaf_node().credential()).as_ref()
+                    == Ok(&identity)
+                {
+                    return Err(MlsError::DuplicateMember);
+                }
+            }
+        }
+        if mls
+            .members()
+            .any(|m| identity_of(&m.credential).as_ref() == Ok(&identity))
+        {
+            return Err(MlsError::DuplicateMember);
+        }
+        self.limits
+            .check_members(mls.members().count() + pending_adds + 1)?;
+        self.admit(&identity, leaf.signature_key().as_slice())
+    }
+
+    /// A member replaces its leaf (update proposal or commit path): it must keep its
+    /// identity, and a new credential or signature key goes to the admission policy.
+    ///
+    /// # Errors
+    /// [`MlsError::Rejected`] for a leaf that is not in the group,
+    /// [`MlsError::InvalidIdentity`] for another identity,
+    /// [`MlsError::AdmissionRefused`] when the policy refuses the new key.
+    fn check_leaf_change(&self, mls: &MlsGroup, leaf: LeafNodeIndex, new: &LeafNode) -> Result<()> {
+        let old = mls.member_at(leaf).ok_or(MlsError::Rejected)?;
+        let identity = identity_of(new.credential())?;
+        if identity_of(&old.credential)? != identity {
+            return Err(MlsError::InvalidIdentity);
+        }
+        if old.credential != *new.credential()
+            || old.signature_key != new.signature_key().as_slice()
+        {
+            self.admit(&identity, new.signature_key().as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Check an incoming commit against the admission policy, identity rules and the
+    /// member cap. `Err` is the reason of a terminal policy violation.
     fn check_commit(
         &self,
         mls: &MlsGroup,
@@ -82,39 +183,61 @@ impl Session {
                 return Err("commit carries an unsupported proposal type".into());
             }
         }
+        // Membership after the commit: its removals apply before its adds (RFC 9420
+        // §12.3), so a commit may remove a device and add it back with a new leaf.
+        let removed: BTreeSet<LeafNodeIndex> = sc
+            .remove_proposals()
+            .map(|r| r.remove_proposal().removed())
+            .collect();
+        let staying: Vec<Member> = mls
+            .members()
+            .filter(|m| !removed.contains(&m.index))
+            .collect();
+        let mut present: BTreeSet<MemberIdentity> = staying
+            .iter()
+            .filter_map(|m| identity_of(&m.credential).ok())
+            .collect();
+        let mut added = Vec::new();
         for add in sc.add_proposals() {
             let leaf = add.add_proposal().key_package().leaf_node();
             let identity = identity_of(leaf.credential())
                 .map_err(|_| "added member has an invalid identity".to_string())?;
-            self.admit(&identity, leaf.signature_key().as_slice())
-                .map_err(|e| match e {
-                    MlsError::AdmissionRefused { reason } => reason,
-                    other => other.to_string(),
-                })?;
+            if !present.insert(identity.clone()) {
+                return Err("commit adds a device already in the group".into());
+            }
+            added.push((identity, leaf.signature_key().as_slice().to_vec()));
         }
-        // A member may rotate keys but never change who it claims to be.
-        let same_identity = |leaf: LeafNodeIndex, credential: &Credential| {
-            let old = mls
-                .members()
-                .find(|m| m.index == leaf)
-                .and_then(|m| identity_of(&m.credential).ok());
-            old.is_some() && old == identity_of(credential).ok()
+        if self
+            .limits
+            .check_members(staying.len() + added.len())
+            .is_err()
+        {
+            return Err("commit would exceed the group's member cap".into());
+        }
+        let refusal = |e: MlsError, changed_identity: &str| match e {
+            MlsError::AdmissionRefused { reason } => reason,
+            MlsError::InvalidIdentity => changed_identity.to_string(),
+            other => other.to_string(),
         };
+        for (identity, signature_key) in &added {
+            self.admit(identity, signature_key)
+                .map_err(|e| refusal(e, "added member has an invalid identity"))?;
+        }
+        // A member may rotate keys but never change who it claims to be; a new
+        // credential or signature key needs the policy's consent.
         if let Some(path_leaf) = sc.update_path_leaf_node() {
             let Sender::Member(leaf) = sender else {
                 return Err("commit from a non-member".into());
             };
-            if !same_identity(*leaf, path_leaf.credential()) {
-                return Err("committer changed its identity".into());
-            }
+            self.check_leaf_change(mls, *leaf, path_leaf)
+                .map_err(|e| refusal(e, "committer changed its identity"))?;
         }
         for up in sc.update_proposals() {
             let Sender::Member(leaf) = up.sender() else {
                 return Err("update from a non-member".into());
             };
-            if !same_identity(*leaf, up.update_proposal().leaf_node().credential()) {
-                return Err("member changed its identity".into());
-            }
+            self.check_leaf_change(mls, *leaf, up.update_proposal().leaf_node())
+                .map_err(|e| refusal(e, "member changed its identity"))?;
         }
         Ok(())
     }

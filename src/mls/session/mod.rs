@@ -2,9 +2,10 @@
 //!
 //! This module owns the session's state, its identity and the read-only queries (roster,
 //! security code); group operations live in `ops`, incoming messages in `incoming`,
-//! snapshots in `persist`, the group-wide parameters in `params`, and the key store that
-//! wipes `openmls`'s secrets in `storage`. Every change to the session's epochs reaches
-//! the media key ring as one `EpochEvent` (`epoch_event.rs`).
+//! snapshots in `persist`, the group-wide parameters in `params`, the key store that
+//! wipes `openmls`'s secrets in `storage`, and the caps on untrusted input in `limits`.
+//! Every change to the session's epochs reaches the media key ring as one `EpochEvent`
+//! (`epoch_event.rs`).
 
 use core::fmt;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use super::policy::{AdmissionPolicy, Candidate};
 use storage::SessionProvider;
 
 mod incoming;
+mod limits;
 mod ops;
 mod params;
 mod persist;
@@ -29,6 +31,11 @@ mod storage;
 #[cfg(test)]
 mod tests;
 
+pub use limits::{
+    DEFAULT_MAX_KEY_PACKAGE_BYTES, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_WELCOME_BYTES,
+    Limits,
+};
 pub use params::{GroupParams, HandshakeFormat, PARAMS_EXTENSION_TYPE};
 
 /// The only MLS ciphersuite this library speaks.
@@ -89,11 +96,13 @@ pub enum Outcome {
         removed: Vec<MemberInfo>,
     },
     /// A proposal was stored; some member should commit it
-    /// ([`Session::commit_pending_proposals`]).
+    /// ([`Session::commit_pending_proposals`]). A proposal already pending is not stored
+    /// again: [`MlsError::DuplicateProposal`].
     ProposalsPending,
     /// We were removed from the group. Terminal.
     Removed,
-    /// An incoming, sequenced commit violated the admission policy. Terminal: the group
+    /// An incoming, sequenced commit violated the admission policy, added a device
+    /// already in the group, or would exceed [`Limits::max_members`]. Terminal: the group
     /// is unusable; leave or rejoin.
     PolicyViolation {
         /// Why the commit was refused.
@@ -148,6 +157,7 @@ pub struct Session {
     identity: Identity,
     credential: CredentialWithKey,
     policy: Arc<dyn AdmissionPolicy>,
+    limits: Limits,
     sink: Arc<dyn EpochSink>,
     media: Option<MediaKeys>,
     group: Option<Group>,
@@ -282,6 +292,7 @@ impl Session {
             identity,
             credential,
             policy,
+            limits: Limits::default(),
             sink,
             media: None,
             group: None,
@@ -292,6 +303,24 @@ impl Session {
     /// This device's identity.
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The caps on untrusted MLS input this session enforces.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Replace the caps on untrusted MLS input (new sessions and restored ones start
+    /// with [`Limits::default`]). Lower caps apply to the next message; proposals already
+    /// pending stay.
+    ///
+    /// # Errors
+    /// [`MlsError::InvalidConfig`] when `limits` fails [`Limits::validate`]; the old
+    /// limits stay.
+    pub fn set_limits(&mut self, limits: Limits) -> Result<()> {
+        limits.validate()?;
+        self.limits = limits;
+        Ok(())
     }
 
     /// A fresh key package (TLS-encoded `MLSMessage`) others can use to add this device.

@@ -119,7 +119,16 @@ impl Session {
     /// Join a group from a welcome (TLS-encoded `MLSMessage`). The group parameters
     /// come from the group context; every existing member is vetted by the admission
     /// policy. Returns the epoch joined.
+    ///
+    /// # Errors
+    /// [`MlsError::WelcomeTooLarge`] before parsing anything; [`MlsError::GroupFull`]
+    /// for a group over [`Limits::max_members`](super::Limits); [`MlsError::DuplicateMember`]
+    /// when two leaves claim one device; [`MlsError::AdmissionRefused`]; parsing and
+    /// validation errors. On error the session stays out of the group; a welcome
+    /// refused after decryption has used up the key package it was sealed to (publish a
+    /// fresh one).
     pub fn join(&mut self, welcome: &[u8]) -> Result<u64> {
+        self.limits.check_welcome(welcome.len())?;
         self.ensure_no_active_group()?;
         let MlsMessageBodyIn::Welcome(welcome) = parse(welcome)?.extract() else {
             return Err(MlsError::UnexpectedMessageType);
@@ -137,10 +146,17 @@ impl Session {
             .unknown(PARAMS_EXTENSION_TYPE)
             .ok_or(MlsError::InvalidWelcome)
             .and_then(|ext| GroupParams::decode(&ext.0))?;
+        self.limits.check_members(staged.members().count())?;
         let own = staged.own_leaf_index();
-        for m in staged.members().filter(|m| m.index != own) {
+        let mut seen = BTreeSet::new();
+        for m in staged.members() {
             let identity = identity_of(&m.credential)?;
-            self.admit(&identity, &m.signature_key)?;
+            if m.index != own {
+                self.admit(&identity, &m.signature_key)?;
+            }
+            if !seen.insert(identity) {
+                return Err(MlsError::DuplicateMember);
+            }
         }
         let mut mls = staged
             .into_group(&self.provider)
@@ -237,6 +253,11 @@ impl Session {
             let secrets = self.staged_secrets(&g.mls, g.params, sc)?;
             let commit = serialize(commit)?;
             let welcome = welcome.map(serialize).transpose()?;
+            // Members with the same limits would refuse what does not fit them.
+            self.limits.check_message(commit.len())?;
+            if let Some(w) = &welcome {
+                self.limits.check_welcome(w.len())?;
+            }
             Ok((
                 secrets,
                 CommitOutput {
@@ -269,11 +290,25 @@ impl Session {
     /// Add devices by their key packages (TLS-encoded `MLSMessage`s), all in one commit.
     /// Every credential is vetted by the admission policy first; a refusal is an error
     /// and changes nothing.
+    ///
+    /// # Errors
+    /// [`MlsError::KeyPackageTooLarge`] and [`MlsError::GroupFull`] (over
+    /// [`Limits`](super::Limits)) before parsing anything; [`MlsError::DuplicateMember`]
+    /// for a device already in the group or given twice; [`MlsError::AdmissionRefused`];
+    /// [`MlsError::MessageTooLarge`] or [`MlsError::WelcomeTooLarge`] when the commit or
+    /// welcome would exceed the limits; parsing and validation errors. Nothing changes
+    /// on error.
     pub fn add_members(&mut self, key_packages: &[&[u8]]) -> Result<CommitOutput> {
         if key_packages.is_empty() {
             return Err(MlsError::EmptyInput);
         }
-        operational(&mut self.group)?;
+        let g = operational(&mut self.group)?;
+        let members = g.mls.members().count();
+        for bytes in key_packages {
+            self.limits.check_key_package(bytes.len())?;
+        }
+        self.limits
+            .check_members(members.saturating_add(key_packages.len()))?;
         let mut kps = Vec::with_capacity(key_packages.len());
         let mut seen: BTreeSet<MemberIdentity> =
             self.members()?.into_iter().map(|m| m.identity).collect();
@@ -373,6 +408,11 @@ impl Session {
     }
 
     /// Commit all stored proposals (e.g. another member's leave).
+    ///
+    /// # Errors
+    /// [`MlsError::EmptyInput`] with nothing pending; [`MlsError::CannotRemoveSelf`];
+    /// [`MlsError::GroupFull`] when the pending adds would exceed
+    /// [`Limits::max_members`](super::Limits).
     pub fn commit_pending_proposals(&mut self) -> Result<CommitOutput> {
         let g = operational(&mut self.group)?;
         if !g.mls.has_pending_proposals() {
@@ -386,6 +426,23 @@ impl Session {
         if removes_self {
             return Err(MlsError::CannotRemoveSelf);
         }
+        let mut removed = BTreeSet::new();
+        let mut adds = 0usize;
+        for p in g.mls.pending_proposals() {
+            match p.proposal() {
+                Proposal::Add(_) => adds += 1,
+                Proposal::Remove(r) => {
+                    removed.insert(r.removed());
+                }
+                _ => {}
+            }
+        }
+        let staying = g
+            .mls
+            .members()
+            .filter(|m| !removed.contains(&m.index))
+            .count();
+        self.limits.check_members(staying + adds)?;
         let (commit, welcome, _) = g
             .mls
             .commit_to_pending_proposals(&self.provider, &self.signer)

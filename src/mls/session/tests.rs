@@ -460,6 +460,437 @@ fn params_validation_and_codec() {
     );
 }
 
+// ---- Untrusted input: duplicates, new keys, pending caps (issue 8: 2e, 2g) ----------
+
+/// Runs `f` on `s`'s raw `openmls` group: messages a misbehaving (or differently
+/// implemented) member could send, bypassing this library's own checks.
+fn raw<T>(
+    s: &mut Session,
+    f: impl FnOnce(&mut MlsGroup, &SessionProvider, &SignatureKeyPair) -> T,
+) -> T {
+    let g = s.group.as_mut().expect("group");
+    f(&mut g.mls, &s.provider, &s.signer)
+}
+
+/// A fresh, validated key package of `s`.
+fn key_package_of(s: &Session) -> KeyPackage {
+    let bytes = s.key_package().expect("kp");
+    let MlsMessageBodyIn::KeyPackage(kp) = parse(&bytes).expect("parse").extract() else {
+        panic!("not a key package")
+    };
+    kp.validate(s.provider.crypto(), ProtocolVersion::Mls10)
+        .expect("valid key package")
+}
+
+fn pending_proposals(s: &Session) -> usize {
+    s.group
+        .as_ref()
+        .map_or(0, |g| g.mls.pending_proposals().count())
+}
+
+/// The full serialized state: any stored byte that changes shows here. Shown by length
+/// only: it holds secrets.
+#[derive(PartialEq, Eq)]
+struct State(Vec<u8>);
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "State({} bytes)", self.0.len())
+    }
+}
+
+fn state(s: &Session) -> State {
+    State(s.snapshot().expect("snapshot").to_vec())
+}
+
+#[test]
+fn incoming_add_proposals_refuse_devices_already_present() {
+    let mut g = group_of_four(GroupParams::default());
+    // A second leaf for bob/phone (g[3]), proposed by bob/laptop.
+    let twin = key_package_of(&session("bob", "phone").0);
+    let (msg, _) =
+        raw(&mut g[1].0, |mls, p, s| mls.propose_add_member(p, s, &twin)).expect("propose");
+    let before = (snapshot(&g[0].0), pending_proposals(&g[0].0));
+    assert_eq!(
+        g[0].0.process(&serialize(&msg).expect("ser")),
+        Err(MlsError::DuplicateMember)
+    );
+    assert_eq!((snapshot(&g[0].0), pending_proposals(&g[0].0)), before);
+
+    // A new device is stored once; a second add of it (another key package) is refused.
+    let (dave, _) = session("dave", "d");
+    let kps = [key_package_of(&dave), key_package_of(&dave)];
+    let msgs: Vec<Vec<u8>> = kps
+        .iter()
+        .map(|kp| {
+            let (m, _) =
+                raw(&mut g[1].0, |mls, p, s| mls.propose_add_member(p, s, kp)).expect("propose");
+            serialize(&m).expect("ser")
+        })
+        .collect();
+    assert_eq!(g[0].0.process(&msgs[0]), Ok(Outcome::ProposalsPending));
+    assert_eq!(g[0].0.process(&msgs[1]), Err(MlsError::DuplicateMember));
+    assert_eq!(pending_proposals(&g[0].0), 1);
+    // The stored add commits normally.
+    let out = g[0].0.commit_pending_proposals().expect("commit");
+    assert!(matches!(
+        g[0].0.confirm_own_commit(),
+        Ok(Outcome::EpochChanged { ref added, .. }) if added.len() == 1
+    ));
+    assert!(out.welcome.is_some());
+}
+
+#[test]
+fn incoming_commits_and_welcomes_adding_a_present_device_are_refused() {
+    let mut g = group_of_four(GroupParams::default());
+    let (mut twin, _) = session("bob", "phone");
+    let (mut dave, _) = session("dave", "d");
+    let kps = [key_package_of(&dave), key_package_of(&twin)];
+    let (commit, welcome, _) =
+        raw(&mut g[1].0, |mls, p, s| mls.add_members(p, s, &kps)).expect("raw add");
+    let commit = serialize(&commit).expect("ser");
+    let welcome = serialize(&welcome).expect("ser");
+    // Sequenced by the delivery service: terminal for every member that sees it.
+    for i in [0, 2, 3] {
+        assert_eq!(
+            g[i].0.process(&commit),
+            Ok(Outcome::PolicyViolation {
+                reason: "commit adds a device already in the group".into()
+            })
+        );
+        assert_eq!(g[i].1.events().last(), Some(&Ev::Terminated));
+    }
+    // Neither joiner accepts a tree with two bob/phone leaves.
+    assert_eq!(dave.join(&welcome), Err(MlsError::DuplicateMember));
+    assert_eq!(twin.join(&welcome), Err(MlsError::DuplicateMember));
+    assert_eq!((dave.epoch(), twin.epoch()), (None, None));
+}
+
+#[test]
+fn a_commit_may_remove_a_device_and_add_it_back() {
+    let mut g = group_of_four(GroupParams::default());
+    let (mut twin, _) = session("bob", "phone");
+    let kp = key_package_of(&twin);
+    let bundle = raw(&mut g[1].0, |mls, p, s| {
+        mls.commit_builder()
+            .propose_removals([LeafNodeIndex::new(3)])
+            .propose_adds([kp])
+            .load_psks(p.storage())
+            .expect("psks")
+            .build(p.rand(), p.crypto(), s, |_| true)
+            .expect("build")
+            .stage_commit(p)
+            .expect("stage")
+    });
+    let (commit, welcome, _) = bundle.into_messages();
+    let commit = serialize(&commit).expect("ser");
+    for i in [0, 2] {
+        match g[i].0.process(&commit).expect("process") {
+            Outcome::EpochChanged {
+                epoch: 2,
+                added,
+                removed,
+            } => {
+                assert_eq!(added.len(), 1);
+                assert_eq!(added[0].identity, removed[0].identity);
+                assert_ne!(added[0].fingerprint, removed[0].fingerprint);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(g[3].0.process(&commit), Ok(Outcome::Removed));
+    let welcome = serialize(&welcome.expect("welcome")).expect("ser");
+    assert_eq!(twin.join(&welcome), Ok(2));
+    assert_same_keys(&[&g[0], &g[2]]);
+    assert_eq!(twin.base_key(), g[0].0.base_key());
+}
+
+/// A policy that records every signature key it is asked about and refuses `banned`.
+#[derive(Default)]
+struct KeyPolicy {
+    asked: Mutex<Vec<Vec<u8>>>,
+    banned: Mutex<Vec<Vec<u8>>>,
+}
+
+impl AdmissionPolicy for KeyPolicy {
+    fn admit(&self, c: &Candidate<'_>) -> core::result::Result<(), Refusal> {
+        self.asked
+            .lock()
+            .expect("lock")
+            .push(c.signature_key.to_vec());
+        if self
+            .banned
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|k| k == c.signature_key)
+        {
+            return Err(Refusal("key is banned".into()));
+        }
+        Ok(())
+    }
+}
+
+/// alice (with `policy`) creates; bob and carol join.
+fn group_of_three(policy: Arc<KeyPolicy>, params: GroupParams) -> Vec<(Session, Arc<Rec>)> {
+    let mut a = session_with("alice", "a", policy);
+    let mut others = vec![session("bob", "b"), session("carol", "c")];
+    a.0.create_group(params).expect("create");
+    let kps: Vec<Vec<u8>> = others
+        .iter()
+        .map(|(s, _)| s.key_package().expect("kp"))
+        .collect();
+    let out = a.0.add_members(&[&kps[0], &kps[1]]).expect("add");
+    a.0.confirm_own_commit().expect("confirm");
+    let welcome = out.welcome.expect("welcome");
+    for m in &mut others {
+        m.0.join(&welcome).expect("join");
+    }
+    let mut all = vec![a];
+    all.extend(others);
+    all
+}
+
+/// A new Ed25519 key for `user`/`device` and its credential.
+fn new_signer(user: &str, device: &str) -> (SignatureKeyPair, CredentialWithKey) {
+    let signer = SignatureKeyPair::new(SignatureScheme::ED25519).expect("keygen");
+    let id = MemberIdentity::new(user.as_bytes().to_vec(), device.as_bytes().to_vec()).expect("id");
+    let credential = CredentialWithKey {
+        credential: BasicCredential::new(id.encode()).into(),
+        signature_key: signer.public().into(),
+    };
+    (signer, credential)
+}
+
+#[test]
+fn update_proposals_with_a_new_signature_key_ask_the_policy() {
+    let policy = Arc::new(KeyPolicy::default());
+    let mut g = group_of_three(policy.clone(), GroupParams::default());
+    let propose = |s: &mut Session, signer: &SignatureKeyPair, cwk: CredentialWithKey| {
+        let (m, _) = raw(s, |mls, p, old| {
+            mls.propose_self_update_with_new_signer(
+                p,
+                old,
+                NewSignerBundle {
+                    signer,
+                    credential_with_key: cwk,
+                },
+                LeafNodeParameters::default(),
+            )
+        })
+        .expect("propose");
+        serialize(&m).expect("ser")
+    };
+    let (bad, bad_cwk) = new_signer("bob", "b");
+    let (good, good_cwk) = new_signer("carol", "c");
+    let (other, other_cwk) = new_signer("mallory", "b");
+    policy
+        .banned
+        .lock()
+        .expect("lock")
+        .push(bad.public().to_vec());
+    let refused = propose(&mut g[1].0, &bad, bad_cwk);
+    let accepted = propose(&mut g[2].0, &good, good_cwk);
+    let renamed = propose(&mut g[1].0, &other, other_cwk);
+    policy.asked.lock().expect("lock").clear();
+    let before = pending_proposals(&g[0].0);
+
+    assert_eq!(
+        g[0].0.process(&refused),
+        Err(MlsError::AdmissionRefused {
+            reason: "key is banned".into()
+        })
+    );
+    assert_eq!(g[0].0.process(&renamed), Err(MlsError::InvalidIdentity));
+    assert_eq!(pending_proposals(&g[0].0), before);
+    assert_eq!(g[0].0.process(&accepted), Ok(Outcome::ProposalsPending));
+    assert_eq!(
+        *policy.asked.lock().expect("lock"),
+        vec![bad.public().to_vec(), good.public().to_vec()]
+    );
+}
+
+#[test]
+fn commit_paths_with_a_new_signature_key_ask_the_policy() {
+    let policy = Arc::new(KeyPolicy::default());
+    let mut g = group_of_three(policy.clone(), GroupParams::default());
+    let commit = |s: &mut Session, signer: &SignatureKeyPair, cwk: CredentialWithKey| {
+        let bundle = raw(s, |mls, p, old| {
+            mls.self_update_with_new_signer(
+                p,
+                old,
+                NewSignerBundle {
+                    signer,
+                    credential_with_key: cwk,
+                },
+                LeafNodeParameters::default(),
+            )
+        })
+        .expect("commit");
+        serialize(bundle.commit()).expect("ser")
+    };
+    // An accepted new key: the policy is asked, the commit merges.
+    let (good, good_cwk) = new_signer("bob", "b");
+    let first = commit(&mut g[1].0, &good, good_cwk);
+    policy.asked.lock().expect("lock").clear();
+    assert!(matches!(
+        g[0].0.process(&first),
+        Ok(Outcome::EpochChanged { epoch: 2, .. })
+    ));
+    assert_eq!(
+        *policy.asked.lock().expect("lock"),
+        vec![good.public().to_vec()]
+    );
+    assert!(matches!(
+        g[2].0.process(&first),
+        Ok(Outcome::EpochChanged { epoch: 2, .. })
+    ));
+    // A refused new key in a sequenced commit: terminal.
+    let (bad, bad_cwk) = new_signer("carol", "c");
+    policy
+        .banned
+        .lock()
+        .expect("lock")
+        .push(bad.public().to_vec());
+    let second = commit(&mut g[2].0, &bad, bad_cwk);
+    assert_eq!(
+        g[0].0.process(&second),
+        Ok(Outcome::PolicyViolation {
+            reason: "key is banned".into()
+        })
+    );
+    // A plain self-update (same key) does not ask the policy again.
+    let mut h = group_of_three(policy.clone(), GroupParams::default());
+    let out = h[1].0.self_update().expect("update");
+    policy.asked.lock().expect("lock").clear();
+    assert!(matches!(
+        h[0].0.process(&out.commit),
+        Ok(Outcome::EpochChanged { .. })
+    ));
+    assert!(policy.asked.lock().expect("lock").is_empty());
+}
+
+/// `n` distinct Remove proposals of leaf `target` from `s` (distinct authenticated data).
+fn removes(s: &mut Session, target: u32, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let (m, _) = raw(s, |mls, p, signer| {
+                mls.set_aad(format!("nonce {i}").into_bytes());
+                mls.propose_remove_member(p, signer, LeafNodeIndex::new(target))
+            })
+            .expect("propose");
+            serialize(&m).expect("ser")
+        })
+        .collect()
+}
+
+#[test]
+fn pending_proposals_are_capped_by_count() {
+    let mut g = group_of_four(GroupParams::default());
+    let msgs = removes(&mut g[1].0, 2, DEFAULT_MAX_PENDING_PROPOSALS + 1);
+    for m in &msgs[..DEFAULT_MAX_PENDING_PROPOSALS] {
+        assert_eq!(g[0].0.process(m), Ok(Outcome::ProposalsPending));
+    }
+    let before = (snapshot(&g[0].0), pending_proposals(&g[0].0));
+    assert_eq!(
+        g[0].0.process(&msgs[DEFAULT_MAX_PENDING_PROPOSALS]),
+        Err(MlsError::TooManyProposals)
+    );
+    assert_eq!((snapshot(&g[0].0), pending_proposals(&g[0].0)), before);
+    assert_eq!(before.1, DEFAULT_MAX_PENDING_PROPOSALS);
+    // A commit of the pending proposals empties the store.
+    g[0].0.commit_pending_proposals().expect("commit");
+    g[0].0.confirm_own_commit().expect("confirm");
+    assert_eq!(pending_proposals(&g[0].0), 0);
+}
+
+#[test]
+fn pending_proposals_are_capped_by_bytes() {
+    let mut g = group_of_four(GroupParams {
+        handshake: HandshakeFormat::Plaintext,
+        ..GroupParams::default()
+    });
+    // A Remove proposal is 6 bytes (type, leaf index): three fit in 20 bytes, not four.
+    g[0].0
+        .set_limits(Limits {
+            max_pending_proposal_bytes: 20,
+            ..Limits::default()
+        })
+        .expect("limits");
+    let msgs = removes(&mut g[1].0, 2, 4);
+    for m in &msgs[..3] {
+        assert_eq!(g[0].0.process(m), Ok(Outcome::ProposalsPending));
+    }
+    let before = state(&g[0].0);
+    assert_eq!(g[0].0.process(&msgs[3]), Err(MlsError::TooManyProposals));
+    assert_eq!(state(&g[0].0), before);
+    // Replays are refused as duplicates before the cap is looked at.
+    assert_eq!(g[0].0.process(&msgs[0]), Err(MlsError::DuplicateProposal));
+    assert_eq!(state(&g[0].0), before);
+}
+
+#[test]
+fn limits_are_validated_and_kept() {
+    let (mut s, _) = session("a", "b");
+    assert_eq!(s.limits(), Limits::default());
+    let zero = Limits {
+        max_members: 0,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        s.set_limits(zero),
+        Err(MlsError::InvalidConfig(_))
+    ));
+    assert_eq!(s.limits(), Limits::default());
+    let small = Limits {
+        max_members: 5,
+        ..Limits::default()
+    };
+    assert_eq!(s.set_limits(small), Ok(()));
+    assert_eq!(s.limits(), small);
+}
+
+#[test]
+fn add_proposals_and_their_commits_respect_the_member_cap() {
+    // Plaintext handshakes: a refused encrypted message still uses up its one-time key,
+    // so only here is the whole state byte for byte the same after a refusal.
+    let mut g = group_of_four(GroupParams {
+        handshake: HandshakeFormat::Plaintext,
+        ..GroupParams::default()
+    });
+    g[0].0
+        .set_limits(Limits {
+            max_members: 5,
+            ..Limits::default()
+        })
+        .expect("limits");
+    let (dave, _) = session("dave", "d");
+    let (erin, _) = session("erin", "e");
+    let msgs: Vec<Vec<u8>> = [key_package_of(&dave), key_package_of(&erin)]
+        .iter()
+        .map(|kp| {
+            let (m, _) =
+                raw(&mut g[1].0, |mls, p, s| mls.propose_add_member(p, s, kp)).expect("propose");
+            serialize(&m).expect("ser")
+        })
+        .collect();
+    // Four members and one pending add fill the cap of five.
+    assert_eq!(g[0].0.process(&msgs[0]), Ok(Outcome::ProposalsPending));
+    let before = state(&g[0].0);
+    assert_eq!(g[0].0.process(&msgs[1]), Err(MlsError::GroupFull));
+    assert_eq!(state(&g[0].0), before);
+    // Lowered below what the pending add needs: committing it is refused, nothing changes.
+    g[0].0
+        .set_limits(Limits {
+            max_members: 4,
+            ..Limits::default()
+        })
+        .expect("limits");
+    assert_eq!(g[0].0.commit_pending_proposals(), Err(MlsError::GroupFull));
+    assert!(!g[0].0.has_pending_commit());
+    assert_eq!(state(&g[0].0), before);
+}
+
 /// Every wiped buffer in `buffers` (address, length) was retired by `s`'s key store, and
 /// holds only zeros.
 fn assert_retired_and_wiped(s: &Session, buffers: &[(*const u8, usize)]) {
