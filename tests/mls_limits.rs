@@ -5,7 +5,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
 
 use mlsframe::mls::error::MlsError;
 use mlsframe::mls::identity::{Identity, MemberIdentity};
@@ -99,39 +98,18 @@ fn replayed_proposal_in_an_encrypted_group_is_refused_too() {
     assert_eq!(state(&g[0]), stored);
 }
 
-/// 3,000 replays of one leave proposal: snapshot size and time, printed. Run with
-/// `cargo test --release --test mls_limits -- --ignored --nocapture`.
+/// Replays of one leave proposal are refused and leave the stored state as it was (on
+/// the code before the fix, 3,000 replays grew a 10 KB snapshot to 1.2 MB).
 #[test]
-#[ignore = "measurement"]
-fn measure_proposal_replays() {
+fn a_thousand_proposal_replays_store_nothing() {
     let mut g = group(&["alice", "bob", "carol"], PLAINTEXT);
     let leave = g[2].leave().unwrap();
-    let before = g[0].snapshot().unwrap().len();
     assert_eq!(g[0].process(&leave), Ok(Outcome::ProposalsPending));
     let after_one = g[0].snapshot().unwrap().len();
-    let start = Instant::now();
-    let mut first_100 = 0.0;
-    let mut last_100 = Instant::now();
-    for i in 0..3000 {
-        if i == 100 {
-            first_100 = start.elapsed().as_secs_f64();
-        }
-        if i == 2900 {
-            last_100 = Instant::now();
-        }
+    for _ in 0..1000 {
         assert_eq!(g[0].process(&leave), Err(MlsError::DuplicateProposal));
     }
-    let (total, last_100) = (
-        start.elapsed().as_secs_f64(),
-        last_100.elapsed().as_secs_f64(),
-    );
-    let after = g[0].snapshot().unwrap().len();
-    println!(
-        "proposal {} B; snapshot {before} B, after one {after_one} B, after 3000 replays \
-         {after} B; replays {total:.3} s (first 100 {first_100:.4} s, last 100 {last_100:.4} s)",
-        leave.len()
-    );
-    assert_eq!(after, after_one);
+    assert_eq!(g[0].snapshot().unwrap().len(), after_one);
 }
 
 #[test]
