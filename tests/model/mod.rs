@@ -45,20 +45,20 @@ use mlsframe::sframe::Header;
 /// list): a second commit landing while a switch still waits drops the waiting switch, so
 /// the sender keeps the *older* epoch until the newest switch is due (media.rs `activate`,
 /// whose comment says the waiting epoch should become the send epoch).
-pub const CHECK_SEND_SWITCH_BOUNDED: bool = false;
+pub const CHECK_SEND_SWITCH_BOUNDED: bool = true;
 
 /// A session that was removed (or terminated) can be re-added to the same group and join
 /// it again. Off: found by this test (not in the issue 8 list): `Session::join` fails with
 /// `InvalidWelcome` because openmls still stores the old group under the same group id
 /// (`WelcomeError::GroupAlreadyExists`).
-pub const CHECK_REJOIN_SAME_SESSION: bool = false;
+pub const CHECK_REJOIN_SAME_SESSION: bool = true;
 
 /// A restored session may seal once its own self-update is merged. Off: found by this
 /// test (not in the issue 8 list): with a `send_switch_delay`, the encryptor keeps the
 /// restored epoch (where it may not seal) for the delay after the self-update merged, so
 /// sealing still fails with `RekeyRequired`; the sender should switch at once, as the old
 /// epoch is unusable.
-pub const CHECK_SEAL_AFTER_REKEY: bool = false;
+pub const CHECK_SEAL_AFTER_REKEY: bool = true;
 
 /// Identity slots; the last one is "mallory", whom strict admission policies refuse.
 pub const SLOTS: usize = 6;

@@ -351,14 +351,14 @@ impl MediaShared {
         } else {
             self.config.send_switch_delay.min(MAX_SEND_SWITCH_DELAY)
         };
-        let ready = self.receivers_ready.swap(false, Ordering::AcqRel);
+        // A "receivers ready" from the app speaks for the epoch it was given for only.
+        self.receivers_ready.store(false, Ordering::Release);
         let epoch = s.epoch;
         self.update_ring(|ring| {
             // A switch still waiting is overtaken: its epoch becomes the one we send in
-            // until the new one is due.
-            if let Some((next, at)) = ring.send_next.take()
-                && (ready || now >= at || ring.send.is_none())
-            {
+            // now, so no sender stays more than one epoch behind, nor in an old epoch
+            // longer than the delay after merging the next one.
+            if let Some((next, _)) = ring.send_next.take() {
                 ring.send = Some(next);
             }
             let staged = ring
@@ -390,8 +390,14 @@ impl MediaShared {
             ring.epochs.retain(|e| e.epoch <= epoch);
             ring.current = Some(epoch);
             ring.stopped = false;
-            match (&ring.send, delay.is_zero()) {
-                (Some(_), false) => ring.send_next = Some((keys, now + delay)),
+            // Waiting only helps while the epoch we send in can seal: a restored session
+            // (sealing refused until its own self-update merged) switches at once.
+            let send_can_seal = ring
+                .send
+                .as_ref()
+                .is_some_and(|k| k.may_send.load(Ordering::Acquire));
+            match (send_can_seal, delay.is_zero()) {
+                (true, false) => ring.send_next = Some((keys, now + delay)),
                 _ => {
                     ring.send = Some(keys);
                     ring.send_next = None;

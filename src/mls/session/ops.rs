@@ -105,6 +105,9 @@ impl Session {
             self.credential.clone(),
         )
         .map_err(|_| MlsError::Internal("group creation failed"))?;
+        // A new group's epochs were never sealed in by us: whatever a restore left
+        // unknown belonged to the group that ended.
+        self.rekey_required = false;
         let secrets = self.current_secrets(&mls, params, false)?;
         self.group = Some(Group {
             mls,
@@ -118,7 +121,9 @@ impl Session {
 
     /// Join a group from a welcome (TLS-encoded `MLSMessage`). The group parameters
     /// come from the group context; every existing member is vetted by the admission
-    /// policy. Returns the epoch joined.
+    /// policy. Returns the epoch joined. A session whose group ended (removed or
+    /// terminated) can join again, even the same group: the ended group's state is
+    /// discarded first.
     ///
     /// # Errors
     /// [`MlsError::WelcomeTooLarge`] before parsing anything; [`MlsError::GroupFull`]
@@ -133,6 +138,14 @@ impl Session {
         let MlsMessageBodyIn::Welcome(welcome) = parse(welcome)?.extract() else {
             return Err(MlsError::UnexpectedMessageType);
         };
+        // A group of ours that ended (removed, terminated) may be the very group we are
+        // re-added to, and openmls keeps one group per id: its state goes first.
+        if let Some(mut ended) = self.group.take()
+            && ended.mls.delete(self.provider.storage()).is_err()
+        {
+            self.group = Some(ended);
+            return Err(MlsError::Internal("storage failed"));
+        }
         let staged = StagedWelcome::new_from_welcome(
             &self.provider,
             &GroupParams::default().join_config(),
@@ -163,6 +176,9 @@ impl Session {
             .map_err(|_| MlsError::InvalidWelcome)?;
         mls.set_configuration(self.provider.storage(), &params.join_config())
             .map_err(|_| MlsError::Internal("storage failed"))?;
+        // A new group's epochs were never sealed in by us: whatever a restore left
+        // unknown belonged to the group that ended.
+        self.rekey_required = false;
         let secrets = self.current_secrets(&mls, params, false)?;
         let epoch = secrets.epoch;
         self.group = Some(Group {
