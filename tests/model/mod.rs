@@ -41,23 +41,20 @@ use mlsframe::mls::session::{GroupParams, HandshakeFormat, MemberInfo, Outcome, 
 use mlsframe::sframe::Header;
 
 /// Bounded send switch: with a `send_switch_delay`, a sender seals in an older epoch only
-/// until `delay` after it merged the next one. Off: found by this test (not in the issue 8
-/// list): a second commit landing while a switch still waits drops the waiting switch, so
-/// the sender keeps the *older* epoch until the newest switch is due (media.rs `activate`,
-/// whose comment says the waiting epoch should become the send epoch).
+/// until `delay` after it merged the next one. Found by this test (not in the issue 8
+/// list), now fixed: a second commit landing while a switch still waited dropped the
+/// waiting switch, so the sender kept the *older* epoch until the newest switch was due.
 pub const CHECK_SEND_SWITCH_BOUNDED: bool = true;
 
 /// A session that was removed (or terminated) can be re-added to the same group and join
-/// it again. Off: found by this test (not in the issue 8 list): `Session::join` fails with
-/// `InvalidWelcome` because openmls still stores the old group under the same group id
-/// (`WelcomeError::GroupAlreadyExists`).
+/// it again. Found by this test (not in the issue 8 list), now fixed: `Session::join`
+/// failed with `InvalidWelcome` because openmls still stored the old group under the same
+/// group id (`WelcomeError::GroupAlreadyExists`).
 pub const CHECK_REJOIN_SAME_SESSION: bool = true;
 
-/// A restored session may seal once its own self-update is merged. Off: found by this
-/// test (not in the issue 8 list): with a `send_switch_delay`, the encryptor keeps the
-/// restored epoch (where it may not seal) for the delay after the self-update merged, so
-/// sealing still fails with `RekeyRequired`; the sender should switch at once, as the old
-/// epoch is unusable.
+/// A restored session may seal once its own self-update is merged. Found by this test
+/// (not in the issue 8 list), now fixed: with a `send_switch_delay`, the encryptor kept
+/// the restored epoch (where it may not seal) for the delay after the self-update merged.
 pub const CHECK_SEAL_AFTER_REKEY: bool = true;
 
 /// Identity slots; the last one is "mallory", whom strict admission policies refuse.
