@@ -4,8 +4,8 @@
 //! original file's. The ciphertext the SFU forwarded, in the same IVF framing, must not
 //! decode to any of those frames.
 //!
-//! Needs `ffmpeg` on PATH (CI installs it); without it the decoder test prints why it is
-//! skipped and passes. The other tests here need no decoder.
+//! Needs `ffmpeg` on PATH (CI installs it); without it the decoder test fails when `CI`
+//! is set, and elsewhere prints why it is skipped and passes. The other tests here need no decoder.
 
 #[allow(dead_code)] // the example uses parts of the shared modules this test does not
 #[path = "../examples/call/media.rs"]
@@ -67,6 +67,12 @@ fn dump_dir(name: &str) -> PathBuf {
 #[test]
 fn receivers_reassembled_video_decodes_to_the_original_frames() {
     if !ffmpeg_on_path() {
+        // In CI a missing decoder is a failure, never a silent skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`ffmpeg` is not on PATH but CI is set: .ci/run must install it \
+             (apt-get install -y --no-install-recommends ffmpeg)"
+        );
         println!(
             "SKIPPED receivers_reassembled_video_decodes_to_the_original_frames: `ffmpeg` is \
              not on PATH (install it: apt-get install -y --no-install-recommends ffmpeg)"
