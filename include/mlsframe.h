@@ -141,6 +141,20 @@ enum mlsframe_result
   MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
   // The group would exceed the member limit (10,000 by default).
   MLSFRAME_MLS_GROUP_FULL = 425,
+  // The welcome has no ratchet tree and none was given.
+  MLSFRAME_MLS_MISSING_RATCHET_TREE = 426,
+  // A ratchet tree is malformed or not the group's.
+  MLSFRAME_MLS_INVALID_RATCHET_TREE = 427,
+  // The MLS ciphersuite is not one of 0x0001..=0x0003.
+  MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE = 428,
+  // A key package of another suite than the group's, or a suite our identity cannot sign for.
+  MLSFRAME_MLS_CIPHERSUITE_MISMATCH = 429,
+  // The key package does not advertise extension 0xff00, which the group requires.
+  MLSFRAME_MLS_MISSING_CAPABILITY = 430,
+  // A proposal or commit would change the SFrame parameters: not stored, not merged.
+  MLSFRAME_MLS_PARAMS_CHANGE_REFUSED = 431,
+  // A proposal type this library does not follow: not stored, not merged.
+  MLSFRAME_MLS_UNSUPPORTED_PROPOSAL = 432,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).
@@ -223,6 +237,10 @@ typedef enum mlsframe_log_level mlsframe_log_level;
 typedef uint32_t mlsframe_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// The MLS ciphersuites a group can use (RFC 9420 §17.1): every suite
+// `openmls_rust_crypto` implements. SFrame keying (RFC 9605 §5.2) is the same for all.
+typedef struct MlsCiphersuite MlsCiphersuite;
 
 // Opens other members' frames (opaque).
 typedef struct mlsframe_decryptor mlsframe_decryptor;

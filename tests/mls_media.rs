@@ -269,7 +269,7 @@ fn a_policy_violation_stops_media_like_a_removal() {
     let strict = Session::new(
         Identity::generate(id).unwrap(),
         Arc::new(|c: &Candidate<'_>| {
-            if c.identity.user_id == b"mallory" {
+            if c.identity.is_some_and(|id| id.user_id == b"mallory") {
                 Err(Refusal("banned".into()))
             } else {
                 Ok(())
@@ -751,9 +751,8 @@ fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
     // The current roster names dave at that leaf: never used for old frames.
     let current = m[2].members().unwrap();
     assert!(
-        current
-            .iter()
-            .any(|mi| mi.leaf == bob_leaf && mi.identity.user_id == b"dave")
+        current.iter().any(|mi| mi.leaf == bob_leaf
+            && mi.identity.as_ref().is_some_and(|id| id.user_id == b"dave"))
     );
     let dave_enc = m[3].media().encryptor(0).unwrap();
     let from_dave = seal(&dave_enc, b"from dave");

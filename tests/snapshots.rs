@@ -47,7 +47,7 @@ fn restores_bob(snapshot: &[u8]) -> Session {
         .members()
         .expect("members")
         .into_iter()
-        .map(|m| m.identity.user_id)
+        .filter_map(|m| m.identity.map(|id| id.user_id))
         .collect();
     assert_eq!(users, [b"alice".to_vec(), b"bob".to_vec()]);
     let encryptor = bob.media().encryptor(0).expect("encryptor");

@@ -862,7 +862,10 @@ impl World<'_> {
             .members()
             .map_err(|e| err("members", e))?
             .into_iter()
-            .map(|m| String::from_utf8_lossy(&m.identity.user_id).into_owned())
+            .map(|m| {
+                let user = m.identity.map_or(m.credential.content, |id| id.user_id);
+                String::from_utf8_lossy(&user).into_owned()
+            })
             .collect();
         let info = self.epochs.entry(epoch).or_default();
         if info.members.is_empty() {
@@ -1004,7 +1007,11 @@ impl World<'_> {
             .members()
             .map_err(|e| err("members", e))?
             .into_iter()
-            .find(|m| m.identity.user_id != proposer_id)
+            .find(|m| {
+                m.identity
+                    .as_ref()
+                    .is_none_or(|id| id.user_id != proposer_id)
+            })
             .map(|m| m.leaf);
         Ok(first.is_some() && first == s.own_leaf())
     }

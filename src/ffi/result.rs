@@ -104,6 +104,20 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
     /// The group would exceed the member limit (10,000 by default).
     MLSFRAME_MLS_GROUP_FULL = 425,
+    /// The welcome has no ratchet tree and none was given.
+    MLSFRAME_MLS_MISSING_RATCHET_TREE = 426,
+    /// A ratchet tree is malformed or not the group's.
+    MLSFRAME_MLS_INVALID_RATCHET_TREE = 427,
+    /// The MLS ciphersuite is not one of 0x0001..=0x0003.
+    MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE = 428,
+    /// A key package of another suite than the group's, or a suite our identity cannot sign for.
+    MLSFRAME_MLS_CIPHERSUITE_MISMATCH = 429,
+    /// The key package does not advertise extension 0xff00, which the group requires.
+    MLSFRAME_MLS_MISSING_CAPABILITY = 430,
+    /// A proposal or commit would change the SFrame parameters: not stored, not merged.
+    MLSFRAME_MLS_PARAMS_CHANGE_REFUSED = 431,
+    /// A proposal type this library does not follow: not stored, not merged.
+    MLSFRAME_MLS_UNSUPPORTED_PROPOSAL = 432,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -176,6 +190,13 @@ impl From<MlsError> for mlsframe_result {
             MlsError::WelcomeTooLarge => MLSFRAME_MLS_WELCOME_TOO_LARGE,
             MlsError::KeyPackageTooLarge => MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE,
             MlsError::GroupFull => MLSFRAME_MLS_GROUP_FULL,
+            MlsError::MissingRatchetTree => MLSFRAME_MLS_MISSING_RATCHET_TREE,
+            MlsError::InvalidRatchetTree => MLSFRAME_MLS_INVALID_RATCHET_TREE,
+            MlsError::UnsupportedCiphersuite => MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE,
+            MlsError::CiphersuiteMismatch => MLSFRAME_MLS_CIPHERSUITE_MISMATCH,
+            MlsError::MissingCapability => MLSFRAME_MLS_MISSING_CAPABILITY,
+            MlsError::ParamsChangeRefused => MLSFRAME_MLS_PARAMS_CHANGE_REFUSED,
+            MlsError::UnsupportedProposal => MLSFRAME_MLS_UNSUPPORTED_PROPOSAL,
             MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
@@ -241,6 +262,13 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         423 => c"welcome too large",
         424 => c"key package too large",
         425 => c"group is full",
+        426 => c"no ratchet tree: the welcome has none and none was given",
+        427 => c"invalid ratchet tree",
+        428 => c"unsupported MLS ciphersuite",
+        429 => c"MLS ciphersuite mismatch",
+        430 => c"key package lacks a capability the group requires",
+        431 => c"change of the group's SFrame parameters refused",
+        432 => c"unsupported proposal type",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

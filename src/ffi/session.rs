@@ -84,11 +84,12 @@ struct CallbackPolicy {
 
 impl AdmissionPolicy for CallbackPolicy {
     fn admit(&self, c: &Candidate<'_>) -> Result<(), Refusal> {
-        let (user, device, fp) = (
-            &c.identity.user_id,
-            &c.identity.device_id,
-            c.fingerprint.as_bytes(),
-        );
+        // A credential from another MLS stack: its raw content as the user id, an
+        // empty device id.
+        let (user, device, fp) = match c.identity {
+            Some(id) => (&id.user_id[..], &id.device_id[..], c.fingerprint.as_bytes()),
+            None => (&c.credential.content[..], &[][..], c.fingerprint.as_bytes()),
+        };
         // SAFETY: the pointers are valid for the call's duration; the callback was supplied
         // by the app with this user data.
         let admitted = unsafe {
@@ -838,13 +839,11 @@ pub unsafe extern "C" fn mlsframe_session_roster(
             let mut text = String::new();
             for user in roster {
                 for d in user.devices {
-                    text.push_str(&format!(
-                        "{}\t{}\t{}\t{}\n",
-                        d.leaf,
-                        hex(&d.identity.user_id),
-                        hex(&d.identity.device_id),
-                        d.fingerprint
-                    ));
+                    let (u, dev) = match &d.identity {
+                        Some(id) => (hex(&id.user_id), hex(&id.device_id)),
+                        None => (hex(&d.credential.content), String::new()),
+                    };
+                    text.push_str(&format!("{}\t{u}\t{dev}\t{}\n", d.leaf, d.fingerprint));
                 }
             }
             Ok(text.into_bytes())
@@ -883,14 +882,12 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
         let Some(m) = members.into_iter().find(|m| m.leaf == leaf) else {
             return MLSFRAME_MLS_UNKNOWN_MEMBER;
         };
-        try_write!(
-            user_id_out,
-            mlsframe_buffer::from_vec(m.identity.user_id.to_vec())
-        );
-        try_write!(
-            device_id_out,
-            mlsframe_buffer::from_vec(m.identity.device_id.to_vec())
-        );
+        let (user, device) = match m.identity {
+            Some(id) => (id.user_id, id.device_id),
+            None => (m.credential.content, Vec::new()),
+        };
+        try_write!(user_id_out, mlsframe_buffer::from_vec(user));
+        try_write!(device_id_out, mlsframe_buffer::from_vec(device));
         MLSFRAME_OK
     })
 }

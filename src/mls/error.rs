@@ -18,8 +18,9 @@ pub enum MlsError {
     /// A key package failed validation (signature, ciphersuite, capabilities, lifetime).
     #[error("invalid key package")]
     InvalidKeyPackage,
-    /// A credential is not a well-formed `mlsframe` identity (user id, device id), or an
-    /// update claims another identity than the leaf it replaces.
+    /// A user id or device id is out of range, or an update replaces an `mlsframe`
+    /// identity with another credential. (A credential that is not an `mlsframe` identity
+    /// is not an error: it goes to the admission policy.)
     #[error("invalid member identity")]
     InvalidIdentity,
     /// The message belongs to another group.
@@ -34,9 +35,38 @@ pub enum MlsError {
     /// The message uses a wire format the group's handshake policy forbids.
     #[error("message wire format not allowed by the group policy")]
     WireFormatNotAllowed,
-    /// The welcome does not carry valid `mlsframe` group parameters, or is not for us.
+    /// The welcome failed validation, or is not for any key package of ours.
     #[error("invalid welcome")]
     InvalidWelcome,
+    /// The welcome carries no `ratchet_tree` extension and no tree was supplied out of
+    /// band ([`JoinOptions::ratchet_tree`](crate::mls::session::JoinOptions)).
+    #[error("no ratchet tree: the welcome has none and none was given")]
+    MissingRatchetTree,
+    /// A ratchet tree is malformed, or does not match the group it is for.
+    #[error("invalid ratchet tree")]
+    InvalidRatchetTree,
+    /// The MLS ciphersuite is not one this library implements (0x0001..=0x0003).
+    #[error("unsupported MLS ciphersuite")]
+    UnsupportedCiphersuite,
+    /// The ciphersuite does not fit: a key package for another suite than the group's,
+    /// or a suite whose signature algorithm is not our identity's.
+    #[error("MLS ciphersuite mismatch")]
+    CiphersuiteMismatch,
+    /// The key package does not advertise the group's required capabilities (the group
+    /// carries its SFrame parameters in extension 0xff00 and requires every member to
+    /// support it; create the group with `ParamsSource::App` to admit other MLS stacks).
+    #[error("key package lacks a capability the group requires")]
+    MissingCapability,
+    /// A group-context-extensions proposal or commit would change the SFrame parameters
+    /// (suite, E, handshake format). Never adopted: a proposal is not stored, a commit is
+    /// not merged, and the session stays in its epoch for the application to decide
+    /// (leave, or rejoin).
+    #[error("change of the group's SFrame parameters refused")]
+    ParamsChangeRefused,
+    /// A proposal or commit carries a proposal type this library cannot follow (ReInit,
+    /// SelfRemove, custom types). Not stored, not merged; the session stays in its epoch.
+    #[error("unsupported proposal type")]
+    UnsupportedProposal,
     /// Group parameters are out of range (unknown SFrame suite, bad epoch bits), or a
     /// snapshot's copy of them disagrees with its group context.
     #[error("invalid group parameters")]

@@ -4,6 +4,7 @@
 //! `epoch_event`s; `media` (key ring, encryptor, decryptor, held frames) consumes them.
 #![forbid(unsafe_code)]
 
+pub mod credential;
 pub(crate) mod epoch_event;
 pub mod error;
 pub mod identity;

@@ -466,7 +466,7 @@ fn identity_of(slot: usize) -> MemberIdentity {
 fn policy(strict: bool) -> Arc<dyn AdmissionPolicy> {
     if strict {
         Arc::new(|c: &Candidate<'_>| {
-            if c.identity.user_id == b"mallory" {
+            if c.identity.is_some_and(|id| id.user_id == b"mallory") {
                 Err(Refusal("mallory is banned".into()))
             } else {
                 Ok(())
@@ -1155,7 +1155,13 @@ impl World {
         let infos = |v: &[MemberInfo]| -> Vec<(u32, MemberIdentity, String)> {
             let mut v: Vec<_> = v
                 .iter()
-                .map(|m| (m.leaf, m.identity.clone(), m.fingerprint.clone()))
+                .map(|m| {
+                    let id = m
+                        .identity
+                        .clone()
+                        .expect("model members are mlsframe identities");
+                    (m.leaf, id, m.fingerprint.clone())
+                })
                 .collect();
             v.sort();
             v
@@ -1833,7 +1839,13 @@ impl World {
                         .members()
                         .expect("members")
                         .into_iter()
-                        .map(|m| (m.leaf, m.identity, m.fingerprint))
+                        .map(|m| {
+                            (
+                                m.leaf,
+                                m.identity.expect("mlsframe identity"),
+                                m.fingerprint,
+                            )
+                        })
                         .collect();
                     let model: Vec<_> = self
                         .roster(epoch)

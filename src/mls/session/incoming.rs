@@ -7,10 +7,22 @@ use std::collections::BTreeSet;
 use openmls::prelude::tls_codec::Size as _;
 use openmls::prelude::*;
 
-use super::{MemberInfo, Outcome, Session, Status, identity_of, member_info, parse};
+use super::params::{GroupParams, PARAMS_EXTENSION_TYPE, ParamsSource};
+use super::{MemberInfo, Outcome, Session, Status, member_info, parse};
+use crate::mls::credential::MemberCredential;
 use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
 use crate::mls::identity::MemberIdentity;
+
+/// Why an incoming commit is not merged.
+enum CommitRefusal {
+    /// The admission policy, identity rules or member cap refused it: the group is
+    /// unusable ([`Outcome::PolicyViolation`]).
+    Terminal(String),
+    /// A change this library does not follow (SFrame parameters, unsupported proposal
+    /// types): not merged, reported as this error; the application decides.
+    NotFollowed(MlsError),
+}
 
 fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
     match e {
@@ -108,7 +120,12 @@ impl Session {
                 self.check_leaf_change(mls, *leaf, update.leaf_node())?;
             }
             Proposal::Remove(_) => {}
-            _ => return Err(MlsError::Rejected),
+            Proposal::GroupContextExtensions(gce) => {
+                self.params_after(gce.extensions())?;
+            }
+            // PreSharedKey: we hold no PSKs, so we could never commit it; ReInit,
+            // SelfRemove, custom types: not followed.
+            _ => return Err(MlsError::UnsupportedProposal),
         }
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
         g.mls
@@ -123,66 +140,106 @@ impl Session {
     /// removal is committed.
     fn check_add_proposal(&self, mls: &MlsGroup, add: &AddProposal) -> Result<()> {
         let leaf = add.key_package().leaf_node();
-        let identity = identity_of(leaf.credential())?;
+        let credential = MemberCredential::of(leaf.credential());
+        let identity = credential.identity();
+        let same_device =
+            |c: &Credential| identity.is_some() && MemberCredential::of(c).identity() == identity;
         let mut pending_adds = 0usize;
         for p in mls.pending_proposals() {
             if let Proposal::Add(other) = p.proposal() {
                 pending_adds += 1;
-                if identity_of(other.key_package().leaf_node().credential()).as_ref()
-                    == Ok(&identity)
-                {
+                if same_device(other.key_package().leaf_node().credential()) {
                     return Err(MlsError::DuplicateMember);
                 }
             }
         }
-        if mls
-            .members()
-            .any(|m| identity_of(&m.credential).as_ref() == Ok(&identity))
-        {
+        if mls.members().any(|m| same_device(&m.credential)) {
             return Err(MlsError::DuplicateMember);
         }
         self.limits
             .check_members(mls.members().count() + pending_adds + 1)?;
-        self.admit(&identity, leaf.signature_key().as_slice())
+        self.admit(&credential, leaf.signature_key().as_slice())
     }
 
-    /// A member replaces its leaf (update proposal or commit path): it must keep its
-    /// identity, and a new credential or signature key goes to the admission policy.
+    /// The source of the SFrame parameters once the group context carries
+    /// `extensions`: refused when they would change the parameters themselves.
+    ///
+    /// # Errors
+    /// [`MlsError::ParamsChangeRefused`] when extension 0xff00 would carry other (or
+    /// malformed) parameters than the group uses.
+    fn params_after(&self, extensions: &Extensions<GroupContext>) -> Result<ParamsSource> {
+        let g = self.group()?;
+        match extensions.unknown(PARAMS_EXTENSION_TYPE) {
+            None => Ok(ParamsSource::App),
+            Some(ext) => match GroupParams::decode(&ext.0) {
+                Ok(p) if p == g.params => Ok(ParamsSource::GroupContext),
+                _ => Err(MlsError::ParamsChangeRefused),
+            },
+        }
+    }
+
+    /// A member replaces its leaf (update proposal or commit path): an `mlsframe`
+    /// identity must stay the same; any new credential or signature key goes to the
+    /// admission policy.
     ///
     /// # Errors
     /// [`MlsError::Rejected`] for a leaf that is not in the group,
-    /// [`MlsError::InvalidIdentity`] for another identity,
-    /// [`MlsError::AdmissionRefused`] when the policy refuses the new key.
+    /// [`MlsError::InvalidIdentity`] when an `mlsframe` identity would change,
+    /// [`MlsError::AdmissionRefused`] when the policy refuses the new credential or key.
     fn check_leaf_change(&self, mls: &MlsGroup, leaf: LeafNodeIndex, new: &LeafNode) -> Result<()> {
         let old = mls.member_at(leaf).ok_or(MlsError::Rejected)?;
-        let identity = identity_of(new.credential())?;
-        if identity_of(&old.credential)? != identity {
+        let old_credential = MemberCredential::of(&old.credential);
+        let credential = MemberCredential::of(new.credential());
+        if old_credential.identity().is_some() && old_credential != credential {
             return Err(MlsError::InvalidIdentity);
         }
-        if old.credential != *new.credential()
-            || old.signature_key != new.signature_key().as_slice()
-        {
-            self.admit(&identity, new.signature_key().as_slice())?;
+        if old_credential != credential || old.signature_key != new.signature_key().as_slice() {
+            self.admit(&credential, new.signature_key().as_slice())?;
         }
         Ok(())
     }
 
-    /// Check an incoming commit against the admission policy, identity rules and the
-    /// member cap. `Err` is the reason of a terminal policy violation.
+    /// Check an incoming commit against the proposal types we follow, the SFrame
+    /// parameters, the admission policy, identity rules and the member cap. Returns where
+    /// the parameters come from after it.
     fn check_commit(
         &self,
         mls: &MlsGroup,
         sender: &Sender,
         sc: &StagedCommit,
-    ) -> core::result::Result<(), String> {
+    ) -> core::result::Result<ParamsSource, CommitRefusal> {
+        let mut source = self
+            .group()
+            .map_err(CommitRefusal::NotFollowed)?
+            .params_source;
         for p in sc.queued_proposals() {
-            if !matches!(
-                p.proposal(),
-                Proposal::Add(_) | Proposal::Remove(_) | Proposal::Update(_)
-            ) {
-                return Err("commit carries an unsupported proposal type".into());
+            match p.proposal() {
+                Proposal::Add(_)
+                | Proposal::Remove(_)
+                | Proposal::Update(_)
+                | Proposal::ExternalInit(_)
+                | Proposal::PreSharedKey(_) => {}
+                Proposal::GroupContextExtensions(_) => {
+                    source = self
+                        .params_after(sc.group_context().extensions())
+                        .map_err(CommitRefusal::NotFollowed)?;
+                }
+                _ => return Err(CommitRefusal::NotFollowed(MlsError::UnsupportedProposal)),
             }
         }
+        self.check_members(mls, sender, sc)
+            .map_err(CommitRefusal::Terminal)?;
+        Ok(source)
+    }
+
+    /// The membership part of [`check_commit`](Self::check_commit). `Err` is the reason
+    /// of a terminal policy violation.
+    fn check_members(
+        &self,
+        mls: &MlsGroup,
+        sender: &Sender,
+        sc: &StagedCommit,
+    ) -> core::result::Result<(), String> {
         // Membership after the commit: its removals apply before its adds (RFC 9420
         // §12.3), so a commit may remove a device and add it back with a new leaf.
         let removed: BTreeSet<LeafNodeIndex> = sc
@@ -195,17 +252,18 @@ impl Session {
             .collect();
         let mut present: BTreeSet<MemberIdentity> = staying
             .iter()
-            .filter_map(|m| identity_of(&m.credential).ok())
+            .filter_map(|m| MemberCredential::of(&m.credential).identity())
             .collect();
         let mut added = Vec::new();
         for add in sc.add_proposals() {
             let leaf = add.add_proposal().key_package().leaf_node();
-            let identity = identity_of(leaf.credential())
-                .map_err(|_| "added member has an invalid identity".to_string())?;
-            if !present.insert(identity.clone()) {
+            let credential = MemberCredential::of(leaf.credential());
+            if let Some(identity) = credential.identity()
+                && !present.insert(identity)
+            {
                 return Err("commit adds a device already in the group".into());
             }
-            added.push((identity, leaf.signature_key().as_slice().to_vec()));
+            added.push((credential, leaf.signature_key().as_slice().to_vec()));
         }
         if self
             .limits
@@ -219,8 +277,8 @@ impl Session {
             MlsError::InvalidIdentity => changed_identity.to_string(),
             other => other.to_string(),
         };
-        for (identity, signature_key) in &added {
-            self.admit(identity, signature_key)
+        for (credential, signature_key) in &added {
+            self.admit(credential, signature_key)
                 .map_err(|e| refusal(e, "added member has an invalid identity"))?;
         }
         // A member may rotate keys but never change who it claims to be; a new
@@ -257,21 +315,12 @@ impl Session {
             self.enter(Status::Removed);
             return Ok(Outcome::Removed);
         }
-        if let Err(reason) = self.check_commit(&g.mls, sender, &sc) {
-            let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
-            if g.pending.take().is_some() {
-                g.mls
-                    .clear_pending_commit(self.provider.storage())
-                    .map_err(|_| MlsError::Internal("storage failed"))?;
-            }
-            if let Some(epoch) = lost_pending {
-                self.sink.apply(EpochEvent::Discarded { epoch });
-            }
-            // Terminal: we cannot follow the group any more, so media stops as hard as
-            // after a removal (no sealing, short retention for receiving).
-            self.enter(Status::Terminated);
-            return Ok(Outcome::PolicyViolation { reason });
-        }
+        let params_source = match self.check_commit(&g.mls, sender, &sc) {
+            Ok(source) => source,
+            // Not merged, nothing changes: our pending commit (if any) stays pending.
+            Err(CommitRefusal::NotFollowed(e)) => return Err(e),
+            Err(CommitRefusal::Terminal(reason)) => return self.terminate(lost_pending, reason),
+        };
         let secrets = self.staged_secrets(&g.mls, g.params, &sc)?;
         let (removed, added_keys) = commit_changes(&g.mls, &sc);
         let new_epoch = secrets.epoch;
@@ -285,7 +334,25 @@ impl Session {
             self.sink.apply(EpochEvent::Discarded { epoch: new_epoch });
             return Err(MlsError::Internal("merge failed"));
         }
+        g.params_source = params_source;
         self.after_merge(removed, added_keys)
+    }
+
+    /// An incoming, sequenced commit broke the admission policy: the group is unusable.
+    fn terminate(&mut self, lost_pending: Option<u64>, reason: String) -> Result<Outcome> {
+        let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        if g.pending.take().is_some() {
+            g.mls
+                .clear_pending_commit(self.provider.storage())
+                .map_err(|_| MlsError::Internal("storage failed"))?;
+        }
+        if let Some(epoch) = lost_pending {
+            self.sink.apply(EpochEvent::Discarded { epoch });
+        }
+        // Terminal: we cannot follow the group any more, so media stops as hard as
+        // after a removal (no sealing, short retention for receiving).
+        self.enter(Status::Terminated);
+        Ok(Outcome::PolicyViolation { reason })
     }
 }
 
@@ -299,7 +366,7 @@ pub(super) fn commit_changes(mls: &MlsGroup, sc: &StagedCommit) -> (Vec<MemberIn
     let removed = mls
         .members()
         .filter(|m| removed_leaves.contains(&m.index))
-        .filter_map(|m| member_info(&m))
+        .map(|m| member_info(&m))
         .collect();
     let added = sc
         .add_proposals()

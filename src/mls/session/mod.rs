@@ -14,7 +14,9 @@ use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
 use openmls_basic_credential::SignatureKeyPair;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
+use super::credential::MemberCredential;
 use super::epoch_event::{EpochEvent, EpochSink};
 use super::error::{MlsError, Result};
 use super::identity::{Identity, MemberIdentity, fingerprint};
@@ -23,6 +25,8 @@ use super::policy::{AdmissionPolicy, Candidate};
 use storage::SessionProvider;
 
 mod incoming;
+#[cfg(test)]
+mod interop_tests;
 mod limits;
 mod ops;
 mod params;
@@ -36,10 +40,10 @@ pub use limits::{
     DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_WELCOME_BYTES,
     Limits,
 };
-pub use params::{GroupParams, HandshakeFormat, PARAMS_EXTENSION_TYPE};
-
-/// The only MLS ciphersuite this library speaks.
-const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+pub use params::{
+    GroupOptions, GroupParams, HandshakeFormat, JoinOptions, MlsCiphersuite, PARAMS_EXTENSION_TYPE,
+    ParamsSource,
+};
 
 /// RFC 9605 §5.2 exporter label.
 const BASE_KEY_LABEL: &str = "SFrame 1.0 Base Key";
@@ -52,8 +56,11 @@ const SECURITY_CODE_LABEL: &[u8] = b"mlsframe security code v1";
 pub struct MemberInfo {
     /// Leaf index in the ratchet tree (the SFrame sender index).
     pub leaf: u32,
-    /// Who the leaf belongs to.
-    pub identity: MemberIdentity,
+    /// Who the leaf belongs to, when its credential is an `mlsframe` identity; `None`
+    /// for a member on another MLS stack (see `credential`).
+    pub identity: Option<MemberIdentity>,
+    /// The leaf's credential, raw.
+    pub credential: MemberCredential,
     /// Fingerprint of the leaf's signature key.
     pub fingerprint: String,
 }
@@ -61,7 +68,8 @@ pub struct MemberInfo {
 /// All devices of one user in the group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterUser {
-    /// The user id.
+    /// The user id; for a member whose credential is not an `mlsframe` identity, the
+    /// credential's raw content (such a member is always a user of its own).
     pub user_id: Vec<u8>,
     /// The user's devices, by ascending leaf index.
     pub devices: Vec<MemberInfo>,
@@ -146,6 +154,7 @@ struct PendingOwn {
 struct Group {
     mls: MlsGroup,
     params: GroupParams,
+    params_source: ParamsSource,
     status: Status,
     pending: Option<PendingOwn>,
 }
@@ -177,10 +186,17 @@ impl fmt::Debug for Session {
     }
 }
 
-fn capabilities() -> Capabilities {
+/// What our leaves advertise: the MLS suites our identity can sign for, our group
+/// context extension, basic credentials.
+fn capabilities(scheme: SignatureScheme) -> Capabilities {
+    let suites: Vec<Ciphersuite> = MlsCiphersuite::ALL
+        .into_iter()
+        .filter(|s| s.signature_scheme() == scheme)
+        .map(MlsCiphersuite::openmls)
+        .collect();
     Capabilities::new(
         None,
-        Some(&[CIPHERSUITE]),
+        Some(&suites),
         Some(&[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)]),
         None,
         Some(&[CredentialType::Basic]),
@@ -196,18 +212,14 @@ fn parse(bytes: &[u8]) -> Result<MlsMessageIn> {
     MlsMessageIn::tls_deserialize_exact(bytes).map_err(|_| MlsError::Malformed)
 }
 
-fn identity_of(credential: &Credential) -> Result<MemberIdentity> {
-    let basic =
-        BasicCredential::try_from(credential.clone()).map_err(|_| MlsError::InvalidIdentity)?;
-    MemberIdentity::decode(basic.identity())
-}
-
-fn member_info(m: &Member) -> Option<MemberInfo> {
-    Some(MemberInfo {
+fn member_info(m: &Member) -> MemberInfo {
+    let credential = MemberCredential::of(&m.credential);
+    MemberInfo {
         leaf: m.index.u32(),
-        identity: identity_of(&m.credential).ok()?,
+        identity: credential.identity(),
+        credential,
         fingerprint: fingerprint(&m.signature_key),
-    })
+    }
 }
 
 /// The group, checked to be active with no pending commit of ours.
@@ -323,13 +335,29 @@ impl Session {
         Ok(())
     }
 
-    /// A fresh key package (TLS-encoded `MLSMessage`) others can use to add this device.
-    /// Its private keys stay in the session until a welcome consumes them.
+    /// A fresh key package (TLS-encoded `MLSMessage`) others can use to add this device,
+    /// for the default MLS ciphersuite of our identity's signature algorithm (0x0001 for
+    /// Ed25519, 0x0002 for P-256). Its private keys stay in the session until a welcome
+    /// consumes them.
+    ///
+    /// # Errors
+    /// [`MlsError::Internal`] if the key store fails.
     pub fn key_package(&self) -> Result<Vec<u8>> {
+        self.key_package_for(self.default_ciphersuite())
+    }
+
+    /// A fresh key package for the MLS ciphersuite `suite` (groups of another suite
+    /// cannot add it).
+    ///
+    /// # Errors
+    /// [`MlsError::CiphersuiteMismatch`] when `suite` needs another signature algorithm
+    /// than our identity's; [`MlsError::Internal`] if the key store fails.
+    pub fn key_package_for(&self, suite: MlsCiphersuite) -> Result<Vec<u8>> {
+        self.check_suite(suite)?;
         let bundle = KeyPackage::builder()
-            .leaf_node_capabilities(capabilities())
+            .leaf_node_capabilities(capabilities(self.signer.signature_scheme()))
             .build(
-                CIPHERSUITE,
+                suite.openmls(),
                 &self.provider,
                 &self.signer,
                 self.credential.clone(),
@@ -338,9 +366,27 @@ impl Session {
         serialize(&MlsMessageOut::from(bundle.key_package().clone()))
     }
 
-    fn admit(&self, identity: &MemberIdentity, signature_key: &[u8]) -> Result<()> {
+    /// The first MLS ciphersuite our identity can sign for.
+    fn default_ciphersuite(&self) -> MlsCiphersuite {
+        let scheme = self.signer.signature_scheme();
+        MlsCiphersuite::ALL
+            .into_iter()
+            .find(|s| s.signature_scheme() == scheme)
+            .unwrap_or_default()
+    }
+
+    fn check_suite(&self, suite: MlsCiphersuite) -> Result<()> {
+        if suite.signature_scheme() != self.signer.signature_scheme() {
+            return Err(MlsError::CiphersuiteMismatch);
+        }
+        Ok(())
+    }
+
+    fn admit(&self, credential: &MemberCredential, signature_key: &[u8]) -> Result<()> {
+        let identity = credential.identity();
         let candidate = Candidate {
-            identity,
+            identity: identity.as_ref(),
+            credential,
             signature_key,
             fingerprint: fingerprint(signature_key),
         };
@@ -396,22 +442,105 @@ impl Session {
     /// All members by ascending leaf index.
     pub fn members(&self) -> Result<Vec<MemberInfo>> {
         let g = self.group()?;
-        Ok(g.mls.members().filter_map(|m| member_info(&m)).collect())
+        Ok(g.mls.members().map(|m| member_info(&m)).collect())
     }
 
-    /// Members grouped by user (users ordered by their lowest leaf).
+    /// Members grouped by user (users ordered by their lowest leaf). A member whose
+    /// credential is not an `mlsframe` identity is a user of its own.
     pub fn roster(&self) -> Result<Vec<RosterUser>> {
         let mut users: Vec<RosterUser> = Vec::new();
         for m in self.members()? {
-            match users.iter_mut().find(|u| u.user_id == m.identity.user_id) {
+            let Some(user_id) = m.identity.as_ref().map(|id| id.user_id.clone()) else {
+                users.push(RosterUser {
+                    user_id: m.credential.content.clone(),
+                    devices: vec![m],
+                });
+                continue;
+            };
+            let same_user = |u: &&mut RosterUser| {
+                u.user_id == user_id && u.devices.first().is_some_and(|d| d.identity.is_some())
+            };
+            match users.iter_mut().find(same_user) {
                 Some(u) => u.devices.push(m),
                 None => users.push(RosterUser {
-                    user_id: m.identity.user_id.clone(),
+                    user_id,
                     devices: vec![m],
                 }),
             }
         }
         Ok(users)
+    }
+
+    /// Where the group's SFrame parameters come from, if in a group.
+    pub fn params_source(&self) -> Option<ParamsSource> {
+        self.group.as_ref().map(|g| g.params_source)
+    }
+
+    /// The group's MLS ciphersuite, if in a group.
+    pub fn ciphersuite(&self) -> Option<MlsCiphersuite> {
+        self.group
+            .as_ref()
+            .and_then(|g| MlsCiphersuite::from_openmls(g.mls.ciphersuite()))
+    }
+
+    /// The current ratchet tree (TLS-encoded `optional<Node> ratchet_tree<V>`, RFC 9420
+    /// §12.4.3.3), for a joiner whose welcome lacks the `ratchet_tree` extension
+    /// ([`JoinOptions::ratchet_tree`]). Public data: no secrets.
+    ///
+    /// # Errors
+    /// [`MlsError::NoGroup`].
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>> {
+        use openmls::prelude::tls_codec::Serialize as _;
+        self.group()?
+            .mls
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(|_| MlsError::Internal("ratchet tree serialization failed"))
+    }
+
+    /// The current epoch's epoch authenticator (RFC 9420 §8.7), for the application's
+    /// own verification UI. Every member of the epoch holds the same value. It is derived
+    /// from the key schedule: treat it as confidential (never log it); compare it
+    /// through a hash or [`security_code`](Self::security_code) rather than in full.
+    ///
+    /// # Errors
+    /// [`MlsError::NoGroup`], [`MlsError::NotMember`] once removed or terminated.
+    pub fn epoch_authenticator(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let g = self.group()?;
+        if g.status != Status::Active {
+            return Err(MlsError::NotMember);
+        }
+        Ok(Zeroizing::new(
+            g.mls.epoch_authenticator().as_slice().to_vec(),
+        ))
+    }
+
+    /// An MLS exporter value of the current epoch (RFC 9420 §8.5):
+    /// `MLS-Exporter(label, context, length)`. **Secret**: a key for whatever the
+    /// application keys with it; choose a label of your own. (The label
+    /// `"SFrame 1.0 Base Key"` with an empty context gives the SFrame base key of this
+    /// epoch, which the media ring already holds.)
+    ///
+    /// # Errors
+    /// [`MlsError::NoGroup`], [`MlsError::NotMember`] once removed or terminated,
+    /// [`MlsError::InvalidConfig`] for a length of 0 or over 255 × the hash length.
+    pub fn export_secret(
+        &self,
+        label: &str,
+        context: &[u8],
+        length: usize,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let g = self.group()?;
+        if g.status != Status::Active {
+            return Err(MlsError::NotMember);
+        }
+        if length == 0 || length > 255 * 32 {
+            return Err(MlsError::InvalidConfig("exporter length out of range"));
+        }
+        g.mls
+            .export_secret(self.provider.crypto(), label, context, length)
+            .map(Zeroizing::new)
+            .map_err(|_| MlsError::InvalidConfig("exporter length out of range"))
     }
 
     /// A 30-digit code (six groups of five digits) derived from the epoch

@@ -6,14 +6,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use openmls::prelude::*;
+use openmls_traits::storage::StorageProvider as _;
 use zeroize::Zeroizing;
 
 use super::incoming::commit_changes;
+use super::params::{GroupOptions, JoinOptions, ParamsSource};
 use super::{
-    BASE_KEY_LABEL, CIPHERSUITE, CommitOutput, Group, GroupParams, MemberInfo, Outcome,
-    PARAMS_EXTENSION_TYPE, PendingOwn, Session, Status, capabilities, identity_of, member_info,
-    operational, parse, serialize,
+    BASE_KEY_LABEL, CommitOutput, Group, GroupParams, MemberInfo, Outcome, PARAMS_EXTENSION_TYPE,
+    PendingOwn, Session, Status, capabilities, member_info, operational, parse, serialize,
 };
+use crate::mls::credential::MemberCredential;
 use crate::mls::epoch_event::{EpochEvent, EpochSecrets};
 use crate::mls::error::{MlsError, Result};
 use crate::mls::identity::MemberIdentity;
@@ -62,7 +64,7 @@ impl EpochRoster {
         for m in mls.members() {
             let leaf = m.index.u32();
             leaves.push(leaf);
-            if let Ok(id) = identity_of(&m.credential) {
+            if let Some(id) = MemberCredential::of(&m.credential).identity() {
                 identities.insert(leaf, Arc::new(id));
             }
         }
@@ -78,24 +80,73 @@ impl Session {
         }
     }
 
-    /// Create a new group with this device as its only member (epoch 0).
+    /// Create a new group with this device as its only member (epoch 0): MLS
+    /// ciphersuite 0x0001, `params` carried in the group context. See
+    /// [`create_group_with`](Self::create_group_with) for the other choices.
+    ///
+    /// # Errors
+    /// As [`create_group_with`](Self::create_group_with).
     pub fn create_group(&mut self, params: GroupParams) -> Result<()> {
+        self.create_group_with(&GroupOptions {
+            params,
+            ciphersuite: self.default_ciphersuite(),
+            ..GroupOptions::default()
+        })
+    }
+
+    /// Create a new group with this device as its only member (epoch 0), as `options`
+    /// say: the MLS ciphersuite, whether the SFrame parameters travel in the group
+    /// context (and every member must support extension 0xff00) or are left to the
+    /// applications (for groups with members on other MLS stacks), and the external
+    /// senders allowed to propose.
+    ///
+    /// # Errors
+    /// [`MlsError::AlreadyInGroup`]; [`MlsError::InvalidParams`];
+    /// [`MlsError::CiphersuiteMismatch`] when the suite needs another signature
+    /// algorithm than our identity's; [`MlsError::InvalidConfig`] for a malformed
+    /// external sender.
+    pub fn create_group_with(&mut self, options: &GroupOptions) -> Result<()> {
         self.ensure_no_active_group()?;
+        let params = options.params;
         params.validate()?;
-        let gce = Extensions::<GroupContext>::from_vec(vec![
-            Extension::Unknown(PARAMS_EXTENSION_TYPE, UnknownExtension(params.encode())),
-            Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
-                &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
-                &[],
-                &[CredentialType::Basic],
-            )),
-        ])
-        .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
+        self.check_suite(options.ciphersuite)?;
+        let mut extensions = Vec::new();
+        if options.params_source == ParamsSource::GroupContext {
+            extensions.push(Extension::Unknown(
+                PARAMS_EXTENSION_TYPE,
+                UnknownExtension(params.encode()),
+            ));
+            extensions.push(Extension::RequiredCapabilities(
+                RequiredCapabilitiesExtension::new(
+                    &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
+                    &[],
+                    &[CredentialType::Basic],
+                ),
+            ));
+        }
+        if !options.external_senders.is_empty() {
+            let senders = options
+                .external_senders
+                .iter()
+                .map(|(key, identity)| {
+                    if key.is_empty() || key.len() > 1024 || identity.len() > 1 << 16 {
+                        return Err(MlsError::InvalidConfig("malformed external sender"));
+                    }
+                    Ok(ExternalSender::new(
+                        key.clone().into(),
+                        BasicCredential::new(identity.clone()).into(),
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            extensions.push(Extension::ExternalSenders(senders));
+        }
+        let gce = Extensions::<GroupContext>::from_vec(extensions)
+            .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
         let config = MlsGroupCreateConfig::builder()
-            .ciphersuite(CIPHERSUITE)
+            .ciphersuite(options.ciphersuite.openmls())
             .use_ratchet_tree_extension(true)
             .wire_format_policy(params.wire_policy())
-            .capabilities(capabilities())
+            .capabilities(capabilities(self.signer.signature_scheme()))
             .with_group_context_extensions(gce)
             .build();
         let mls = MlsGroup::new(
@@ -112,6 +163,7 @@ impl Session {
         self.group = Some(Group {
             mls,
             params,
+            params_source: options.params_source,
             status: Status::Active,
             pending: None,
         });
@@ -119,25 +171,57 @@ impl Session {
         Ok(())
     }
 
-    /// Join a group from a welcome (TLS-encoded `MLSMessage`). The group parameters
-    /// come from the group context; every existing member is vetted by the admission
-    /// policy. Returns the epoch joined. A session whose group ended (removed or
-    /// terminated) can join again, even the same group: the ended group's state is
+    /// Join a group from a welcome (TLS-encoded `MLSMessage`) that carries the ratchet
+    /// tree; the SFrame parameters come from the group context, or are the
+    /// [`GroupParams::default`] when it has none. Same as
+    /// [`join_with`](Self::join_with) with [`JoinOptions::default`].
+    ///
+    /// # Errors
+    /// As [`join_with`](Self::join_with).
+    pub fn join(&mut self, welcome: &[u8]) -> Result<u64> {
+        self.join_with(welcome, JoinOptions::default())
+    }
+
+    /// Join a group from a welcome (TLS-encoded `MLSMessage`). The ratchet tree comes
+    /// from the welcome's `ratchet_tree` extension or from `options.ratchet_tree`. The
+    /// SFrame parameters come from the group context's extension 0xff00 when the group
+    /// has it (`options.params` is then ignored), else from `options.params` or
+    /// [`GroupParams::default`] (suite 4, E = 4, encrypted handshakes): every member's
+    /// application must then agree on them. Every existing member is vetted by the
+    /// admission policy. Returns the epoch joined. A session whose group ended (removed
+    /// or terminated) can join again, even the same group: the ended group's state is
     /// discarded first.
     ///
     /// # Errors
-    /// [`MlsError::WelcomeTooLarge`] before parsing anything; [`MlsError::GroupFull`]
-    /// for a group over [`Limits::max_members`](super::Limits); [`MlsError::DuplicateMember`]
-    /// when two leaves claim one device; [`MlsError::AdmissionRefused`]; parsing and
-    /// validation errors. On error the session stays out of the group; a welcome
-    /// refused after decryption has used up the key package it was sealed to (publish a
-    /// fresh one).
-    pub fn join(&mut self, welcome: &[u8]) -> Result<u64> {
+    /// [`MlsError::WelcomeTooLarge`] before parsing anything;
+    /// [`MlsError::MissingRatchetTree`] with no tree in either place;
+    /// [`MlsError::InvalidRatchetTree`] for a tree that is malformed or not the group's;
+    /// [`MlsError::InvalidParams`] for parameters out of range (in the group context or
+    /// `options`); [`MlsError::UnsupportedCiphersuite`]; [`MlsError::GroupFull`] for a
+    /// group over [`Limits::max_members`](super::Limits); [`MlsError::DuplicateMember`]
+    /// when two leaves hold one credential; [`MlsError::AdmissionRefused`];
+    /// [`MlsError::InvalidWelcome`] for a welcome not for us or failing validation. On
+    /// error the session stays out of the group and the key package the welcome was
+    /// sealed to stays usable (retry with a tree, or take another welcome).
+    pub fn join_with(&mut self, welcome: &[u8], options: JoinOptions<'_>) -> Result<u64> {
+        use openmls::prelude::tls_codec::Deserialize as _;
         self.limits.check_welcome(welcome.len())?;
         self.ensure_no_active_group()?;
+        if let Some(p) = options.params {
+            p.validate()?;
+        }
         let MlsMessageBodyIn::Welcome(welcome) = parse(welcome)?.extract() else {
             return Err(MlsError::UnexpectedMessageType);
         };
+        let tree = options
+            .ratchet_tree
+            .map(|bytes| {
+                self.limits.check_welcome(bytes.len())?;
+                RatchetTreeIn::tls_deserialize_exact(bytes)
+                    .map_err(|_| MlsError::InvalidRatchetTree)
+            })
+            .transpose()?;
+        let tree_given = tree.is_some();
         // A group of ours that ended (removed, terminated) may be the very group we are
         // re-added to, and openmls keeps one group per id: its state goes first.
         if let Some(mut ended) = self.group.take()
@@ -146,36 +230,28 @@ impl Session {
             self.group = Some(ended);
             return Err(MlsError::Internal("storage failed"));
         }
-        let staged = StagedWelcome::new_from_welcome(
-            &self.provider,
-            &GroupParams::default().join_config(),
-            welcome,
-            None,
-        )
-        .map_err(|_| MlsError::InvalidWelcome)?;
-        let params = staged
-            .group_context()
-            .extensions()
-            .unknown(PARAMS_EXTENSION_TYPE)
-            .ok_or(MlsError::InvalidWelcome)
-            .and_then(|ext| GroupParams::decode(&ext.0))?;
-        self.limits.check_members(staged.members().count())?;
-        let own = staged.own_leaf_index();
-        let mut seen = BTreeSet::new();
-        for m in staged.members() {
-            let identity = identity_of(&m.credential)?;
-            if m.index != own {
-                self.admit(&identity, &m.signature_key)?;
-            }
-            if !seen.insert(identity) {
-                return Err(MlsError::DuplicateMember);
+        // openmls deletes the key package the welcome is sealed to as soon as it finds
+        // it, even when the join then fails (no tree, a wrong tree, a refused member):
+        // keep a copy and put it back on failure, so the right welcome still works.
+        let kept: Vec<(KeyPackageRef, KeyPackageBundle)> = welcome
+            .secrets()
+            .iter()
+            .filter_map(|s| {
+                let r = s.new_member();
+                let bundle = self.provider.storage().key_package(&r).ok()??;
+                Some((r, bundle))
+            })
+            .collect();
+        let joined = self.stage_welcome(welcome, tree, tree_given, options.params);
+        if joined.is_err() {
+            for (r, bundle) in &kept {
+                self.provider
+                    .storage()
+                    .write_key_package(r, bundle)
+                    .map_err(|_| MlsError::Internal("storage failed"))?;
             }
         }
-        let mut mls = staged
-            .into_group(&self.provider)
-            .map_err(|_| MlsError::InvalidWelcome)?;
-        mls.set_configuration(self.provider.storage(), &params.join_config())
-            .map_err(|_| MlsError::Internal("storage failed"))?;
+        let (mls, params, params_source) = joined?;
         // A new group's epochs were never sealed in by us: whatever a restore left
         // unknown belonged to the group that ended.
         self.rekey_required = false;
@@ -184,11 +260,56 @@ impl Session {
         self.group = Some(Group {
             mls,
             params,
+            params_source,
             status: Status::Active,
             pending: None,
         });
         self.sink.apply(EpochEvent::Started(secrets));
         Ok(epoch)
+    }
+
+    /// Stage and check a welcome: the group, its SFrame parameters and their source.
+    fn stage_welcome(
+        &self,
+        welcome: Welcome,
+        tree: Option<RatchetTreeIn>,
+        tree_given: bool,
+        app_params: Option<GroupParams>,
+    ) -> Result<(MlsGroup, GroupParams, ParamsSource)> {
+        let staged = StagedWelcome::new_from_welcome(
+            &self.provider,
+            &GroupParams::default().join_config(),
+            welcome,
+            tree,
+        )
+        .map_err(|e| map_welcome_error(e, tree_given))?;
+        let extensions = staged.group_context().extensions();
+        let (params, params_source) = match extensions.unknown(PARAMS_EXTENSION_TYPE) {
+            Some(ext) => (GroupParams::decode(&ext.0)?, ParamsSource::GroupContext),
+            None => (app_params.unwrap_or_default(), ParamsSource::App),
+        };
+        self.limits.check_members(staged.members().count())?;
+        let own = staged.own_leaf_index();
+        // Two leaves of one `mlsframe` device are refused; other stacks' credentials
+        // may repeat (MLS only requires distinct signature keys), the policy decides.
+        let mut seen = BTreeSet::new();
+        for m in staged.members() {
+            let credential = MemberCredential::of(&m.credential);
+            if m.index != own {
+                self.admit(&credential, &m.signature_key)?;
+            }
+            if let Some(identity) = credential.identity()
+                && !seen.insert(identity)
+            {
+                return Err(MlsError::DuplicateMember);
+            }
+        }
+        let mut mls = staged
+            .into_group(&self.provider)
+            .map_err(|_| MlsError::InvalidWelcome)?;
+        mls.set_configuration(self.provider.storage(), &params.join_config())
+            .map_err(|_| MlsError::Internal("storage failed"))?;
+        Ok((mls, params, params_source))
     }
 
     pub(super) fn current_secrets(
@@ -237,8 +358,8 @@ impl Session {
             .map(|r| r.remove_proposal().removed().u32())
             .collect();
         let added = sc.add_proposals().map(|a| {
-            identity_of(a.add_proposal().key_package().leaf_node().credential())
-                .ok()
+            MemberCredential::of(a.add_proposal().key_package().leaf_node().credential())
+                .identity()
                 .map(Arc::new)
         });
         let roster = predict_roster(&EpochRoster::of(mls), &removed, added);
@@ -325,9 +446,14 @@ impl Session {
         }
         self.limits
             .check_members(members.saturating_add(key_packages.len()))?;
+        let group_suite = g.mls.ciphersuite();
+        let requires_params = g.params_source == ParamsSource::GroupContext;
         let mut kps = Vec::with_capacity(key_packages.len());
-        let mut seen: BTreeSet<MemberIdentity> =
-            self.members()?.into_iter().map(|m| m.identity).collect();
+        let mut seen: BTreeSet<MemberIdentity> = self
+            .members()?
+            .into_iter()
+            .filter_map(|m| m.identity)
+            .collect();
         for bytes in key_packages {
             let MlsMessageBodyIn::KeyPackage(kp) = parse(bytes)?.extract() else {
                 return Err(MlsError::UnexpectedMessageType);
@@ -335,15 +461,25 @@ impl Session {
             let kp = kp
                 .validate(self.provider.crypto(), ProtocolVersion::Mls10)
                 .map_err(|_| MlsError::InvalidKeyPackage)?;
-            if kp.ciphersuite() != CIPHERSUITE {
-                return Err(MlsError::InvalidKeyPackage);
+            if kp.ciphersuite() != group_suite {
+                return Err(MlsError::CiphersuiteMismatch);
             }
             let leaf = kp.leaf_node();
-            let identity = identity_of(leaf.credential())?;
-            if !seen.insert(identity.clone()) {
+            if requires_params
+                && !leaf
+                    .capabilities()
+                    .extensions()
+                    .contains(&ExtensionType::Unknown(PARAMS_EXTENSION_TYPE))
+            {
+                return Err(MlsError::MissingCapability);
+            }
+            let credential = MemberCredential::of(leaf.credential());
+            if let Some(identity) = credential.identity()
+                && !seen.insert(identity)
+            {
                 return Err(MlsError::DuplicateMember);
             }
-            self.admit(&identity, leaf.signature_key().as_slice())?;
+            self.admit(&credential, leaf.signature_key().as_slice())?;
             kps.push(kp);
         }
         let g = operational(&mut self.group)?;
@@ -387,7 +523,7 @@ impl Session {
         let leaves: Vec<u32> = self
             .members()?
             .into_iter()
-            .filter(|m| m.identity.user_id == user_id)
+            .filter(|m| m.identity.as_ref().is_some_and(|id| id.user_id == user_id))
             .map(|m| m.leaf)
             .collect();
         if leaves.is_empty() {
@@ -514,7 +650,7 @@ impl Session {
             .mls
             .members()
             .filter(|m| added_keys.contains(&m.signature_key))
-            .filter_map(|m| member_info(&m))
+            .map(|m| member_info(&m))
             .collect();
         self.sink.apply(EpochEvent::Merged(secrets));
         Ok(Outcome::EpochChanged {
@@ -522,5 +658,21 @@ impl Session {
             added,
             removed,
         })
+    }
+}
+
+/// The specific error of a welcome openmls refused.
+fn map_welcome_error<E>(e: WelcomeError<E>, tree_given: bool) -> MlsError {
+    match e {
+        WelcomeError::MissingRatchetTree => MlsError::MissingRatchetTree,
+        WelcomeError::PublicTreeError(_) | WelcomeError::PublicGroupError(_) if tree_given => {
+            MlsError::InvalidRatchetTree
+        }
+        WelcomeError::UnsupportedCiphersuite(_) => MlsError::UnsupportedCiphersuite,
+        WelcomeError::CiphersuiteMismatch => MlsError::CiphersuiteMismatch,
+        WelcomeError::LibraryError(_) | WelcomeError::StorageError(_) => {
+            MlsError::Internal("welcome processing failed internally")
+        }
+        _ => MlsError::InvalidWelcome,
     }
 }

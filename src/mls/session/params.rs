@@ -1,5 +1,7 @@
-//! Group-wide parameters fixed by the creator and carried in the group context: the
-//! SFrame suite, E (the KID's epoch bits) and the handshake wire format.
+//! Group-wide parameters: the SFrame suite, E (the KID's epoch bits) and the handshake
+//! wire format, carried in the group context's private extension 0xff00 when the group
+//! has it, or given by the application for groups that do not (other MLS stacks); and
+//! the MLS ciphersuite and creation options of a new group.
 
 use openmls::prelude::*;
 
@@ -19,7 +21,8 @@ pub enum HandshakeFormat {
     Ciphertext,
 }
 
-/// Group-wide parameters fixed by the creator and carried in the group context.
+/// Group-wide parameters fixed by the creator and carried in the group context (or, for
+/// a group without the [`PARAMS_EXTENSION_TYPE`] extension, agreed by the applications).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GroupParams {
     /// SFrame cipher suite (RFC 9605 §4.5), 0x0001..=0x0005.
@@ -121,4 +124,122 @@ impl GroupParams {
             .wire_format_policy(self.wire_policy())
             .build()
     }
+}
+
+/// The MLS ciphersuites a group can use (RFC 9420 §17.1): every suite
+/// `openmls_rust_crypto` implements. SFrame keying (RFC 9605 §5.2) is the same for all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MlsCiphersuite {
+    /// 0x0001 `MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519` (the default).
+    #[default]
+    X25519Aes128GcmEd25519,
+    /// 0x0002 `MLS_128_DHKEMP256_AES128GCM_SHA256_P256`: needs a P-256 identity.
+    P256Aes128GcmP256,
+    /// 0x0003 `MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519`.
+    X25519ChaCha20Ed25519,
+}
+
+impl MlsCiphersuite {
+    /// Every suite, in code order.
+    pub const ALL: [MlsCiphersuite; 3] = [
+        MlsCiphersuite::X25519Aes128GcmEd25519,
+        MlsCiphersuite::P256Aes128GcmP256,
+        MlsCiphersuite::X25519ChaCha20Ed25519,
+    ];
+
+    /// The RFC 9420 code point.
+    pub fn code(self) -> u16 {
+        match self {
+            MlsCiphersuite::X25519Aes128GcmEd25519 => 0x0001,
+            MlsCiphersuite::P256Aes128GcmP256 => 0x0002,
+            MlsCiphersuite::X25519ChaCha20Ed25519 => 0x0003,
+        }
+    }
+
+    pub(crate) fn openmls(self) -> Ciphersuite {
+        match self {
+            MlsCiphersuite::X25519Aes128GcmEd25519 => {
+                Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
+            }
+            MlsCiphersuite::P256Aes128GcmP256 => {
+                Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+            }
+            MlsCiphersuite::X25519ChaCha20Ed25519 => {
+                Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519
+            }
+        }
+    }
+
+    pub(crate) fn from_openmls(suite: Ciphersuite) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.openmls() == suite)
+    }
+
+    /// The signature scheme a member's identity needs for this suite.
+    pub(crate) fn signature_scheme(self) -> SignatureScheme {
+        self.openmls().signature_algorithm()
+    }
+}
+
+impl TryFrom<u16> for MlsCiphersuite {
+    type Error = MlsError;
+
+    /// # Errors
+    /// [`MlsError::UnsupportedCiphersuite`] for any other code.
+    fn try_from(code: u16) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .ok_or(MlsError::UnsupportedCiphersuite)
+    }
+}
+
+/// Where a group's SFrame parameters come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ParamsSource {
+    /// The group context's [`PARAMS_EXTENSION_TYPE`] extension: every member reads the
+    /// same values, and only members advertising the extension can be added.
+    #[default]
+    GroupContext,
+    /// The application (a group without the extension, e.g. one created by another MLS
+    /// implementation): every member's application must configure the same values.
+    App,
+}
+
+/// How [`Session::create_group_with`](super::Session::create_group_with) creates a group.
+///
+/// ```
+/// use mlsframe::mls::session::{GroupOptions, GroupParams, MlsCiphersuite, ParamsSource};
+/// let options = GroupOptions {
+///     params: GroupParams::default(),
+///     ciphersuite: MlsCiphersuite::X25519ChaCha20Ed25519,
+///     params_source: ParamsSource::App,
+///     external_senders: Vec::new(),
+/// };
+/// assert_eq!(options.ciphersuite.code(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupOptions {
+    /// The SFrame suite, E and handshake format.
+    pub params: GroupParams,
+    /// The MLS ciphersuite; it must match the identity's signature algorithm.
+    pub ciphersuite: MlsCiphersuite,
+    /// [`ParamsSource::GroupContext`] (the default) carries `params` in the group context
+    /// and requires every member to advertise the extension;
+    /// [`ParamsSource::App`] omits it, for groups with members on other MLS stacks.
+    pub params_source: ParamsSource,
+    /// Third parties allowed to send proposals to the group (RFC 9420 §12.1.8.1): each a
+    /// (signature public key, basic credential identity) pair.
+    pub external_senders: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// How [`Session::join_with`](super::Session::join_with) joins a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JoinOptions<'a> {
+    /// The ratchet tree (TLS-encoded, as [`Session::ratchet_tree`](super::Session::ratchet_tree)
+    /// exports it), for a welcome without the `ratchet_tree` extension.
+    pub ratchet_tree: Option<&'a [u8]>,
+    /// The SFrame parameters to use when the group context has no
+    /// [`PARAMS_EXTENSION_TYPE`] extension; `None` means [`GroupParams::default`]. A
+    /// group that carries the extension always uses its own values.
+    pub params: Option<GroupParams>,
 }

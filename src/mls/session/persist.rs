@@ -208,6 +208,7 @@ impl Session {
         session.group = Some(Group {
             mls,
             params,
+            params_source: super::ParamsSource::GroupContext,
             status: Status::Active,
             pending: None,
         });

@@ -335,7 +335,7 @@ fn leave_flow() {
     for i in [0, 3] {
         assert!(matches!(
             g[i].0.process(&out.commit).expect("process"),
-            Outcome::EpochChanged { epoch: 2, ref removed, .. } if removed.len() == 1 && removed[0].identity.user_id == b"carol"
+            Outcome::EpochChanged { epoch: 2, ref removed, .. } if removed.len() == 1 && removed[0].identity.as_ref().is_some_and(|id| id.user_id == b"carol")
         ));
     }
     assert_eq!(g[2].0.process(&out.commit), Ok(Outcome::Removed));
@@ -346,7 +346,7 @@ fn leave_flow() {
 #[test]
 fn admission_policy_refuses_own_adds_and_flags_incoming() {
     let no_mallory: Arc<dyn AdmissionPolicy> = Arc::new(|c: &Candidate<'_>| {
-        if c.identity.user_id == b"mallory" {
+        if c.identity.is_some_and(|id| id.user_id == b"mallory") {
             Err(Refusal("mallory is banned".into()))
         } else {
             Ok(())
@@ -397,7 +397,7 @@ fn admission_policy_refuses_own_adds_and_flags_incoming() {
         "dave",
         "d",
         Arc::new(|c: &Candidate<'_>| {
-            if c.identity.user_id == b"carol" {
+            if c.identity.is_some_and(|id| id.user_id == b"carol") {
                 Err(Refusal("no".into()))
             } else {
                 Ok(())
@@ -940,16 +940,17 @@ fn create_unchecked(s: &mut Session, params: GroupParams) {
     ])
     .expect("extensions");
     let config = MlsGroupCreateConfig::builder()
-        .ciphersuite(CIPHERSUITE)
+        .ciphersuite(MlsCiphersuite::default().openmls())
         .use_ratchet_tree_extension(true)
         .wire_format_policy(params.wire_policy())
-        .capabilities(capabilities())
+        .capabilities(capabilities(SignatureScheme::ED25519))
         .with_group_context_extensions(gce)
         .build();
     let mls = MlsGroup::new(&s.provider, &s.signer, &config, s.credential.clone()).expect("group");
     s.group = Some(Group {
         mls,
         params,
+        params_source: ParamsSource::GroupContext,
         status: Status::Active,
         pending: None,
     });
