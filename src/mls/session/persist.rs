@@ -194,7 +194,7 @@ impl Session {
             .map_err(|_| MlsError::Malformed)?
             .ok_or(MlsError::NoGroup)?;
         if mls.own_leaf_node().map(|l| l.signature_key().as_slice())
-            != Some(&session.identity.public_key()[..])
+            != Some(session.identity.public_key())
         {
             return Err(MlsError::InvalidIdentity);
         }
