@@ -36,6 +36,7 @@ pub use limits::{
     DEFAULT_MAX_PENDING_PROPOSAL_BYTES, DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_WELCOME_BYTES,
     Limits,
 };
+use params::ParamsSource;
 pub use params::{GroupParams, HandshakeFormat, PARAMS_EXTENSION_TYPE};
 
 /// The only MLS ciphersuite this library speaks.
@@ -146,6 +147,7 @@ struct PendingOwn {
 struct Group {
     mls: MlsGroup,
     params: GroupParams,
+    params_source: ParamsSource,
     status: Status,
     pending: Option<PendingOwn>,
 }

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 use super::incoming::commit_changes;
 use super::{
     BASE_KEY_LABEL, CIPHERSUITE, CommitOutput, Group, GroupParams, MemberInfo, Outcome,
-    PARAMS_EXTENSION_TYPE, PendingOwn, Session, Status, capabilities, identity_of, member_info,
-    operational, parse, serialize,
+    PARAMS_EXTENSION_TYPE, ParamsSource, PendingOwn, Session, Status, capabilities, identity_of,
+    member_info, operational, parse, serialize,
 };
 use crate::mls::epoch_event::{EpochEvent, EpochSecrets};
 use crate::mls::error::{MlsError, Result};
@@ -112,6 +112,7 @@ impl Session {
         self.group = Some(Group {
             mls,
             params,
+            params_source: ParamsSource::GroupContext,
             status: Status::Active,
             pending: None,
         });
@@ -184,6 +185,7 @@ impl Session {
         self.group = Some(Group {
             mls,
             params,
+            params_source: ParamsSource::GroupContext,
             status: Status::Active,
             pending: None,
         });

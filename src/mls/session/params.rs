@@ -10,6 +10,16 @@ use crate::mls::error::{MlsError, Result};
 /// [`GroupParams`].
 pub const PARAMS_EXTENSION_TYPE: u16 = 0xff00;
 
+/// Where a group's [`GroupParams`] come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamsSource {
+    /// The group context carries them in its [`PARAMS_EXTENSION_TYPE`] extension.
+    GroupContext,
+    /// The group context has no such extension: the application gave them when it
+    /// created or joined the group.
+    App,
+}
+
 /// How handshake messages (commits, proposals) are framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HandshakeFormat {

@@ -950,6 +950,7 @@ fn create_unchecked(s: &mut Session, params: GroupParams) {
     s.group = Some(Group {
         mls,
         params,
+        params_source: ParamsSource::GroupContext,
         status: Status::Active,
         pending: None,
     });
