@@ -167,7 +167,9 @@ impl From<MlsError> for mlsframe_result {
             MlsError::Malformed | MlsError::EmptyInput => MLSFRAME_MLS_MALFORMED,
             MlsError::UnexpectedMessageType => MLSFRAME_MLS_UNEXPECTED_MESSAGE,
             MlsError::InvalidKeyPackage => MLSFRAME_MLS_INVALID_KEY_PACKAGE,
-            MlsError::InvalidIdentity => MLSFRAME_MLS_INVALID_IDENTITY,
+            MlsError::InvalidIdentity | MlsError::InvalidSigningKey => {
+                MLSFRAME_MLS_INVALID_IDENTITY
+            }
             MlsError::WrongGroup => MLSFRAME_MLS_WRONG_GROUP,
             MlsError::WrongEpoch => MLSFRAME_MLS_WRONG_EPOCH,
             MlsError::Rejected => MLSFRAME_MLS_REJECTED,

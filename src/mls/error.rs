@@ -23,6 +23,10 @@ pub enum MlsError {
     /// is not an error: it goes to the admission policy.)
     #[error("invalid member identity")]
     InvalidIdentity,
+    /// An identity's secret is not a valid signing key for its algorithm: not 32 bytes,
+    /// or (P-256) a scalar that is zero or not below the group order.
+    #[error("invalid signing key")]
+    InvalidSigningKey,
     /// The message belongs to another group.
     #[error("message is for a different group")]
     WrongGroup,

@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use super::*;
+use crate::mls::identity::SignatureAlgorithm;
 use crate::mls::policy::{AdmitAll, Refusal};
 
 fn session_with(user: &str, policy: Arc<dyn AdmissionPolicy>) -> Session {
@@ -329,6 +330,33 @@ fn every_ciphersuite_keys_sframe_the_same_way() {
             "the base key is the RFC 9605 exporter value"
         );
     }
+    // P-256 identities make 0x0002 groups by default; the two kinds do not mix.
+    let p256 = |user: &str| {
+        let member = MemberIdentity::new(user.as_bytes().to_vec(), b"dev".to_vec()).expect("id");
+        let identity = Identity::generate_with(member, SignatureAlgorithm::EcdsaP256).expect("rng");
+        Session::new(identity, Arc::new(AdmitAll), MediaConfig::default()).expect("session")
+    };
+    let (mut alice, mut bob) = (p256("alice"), p256("bob"));
+    alice.create_group(GroupParams::default()).expect("create");
+    assert_eq!(alice.ciphersuite(), Some(MlsCiphersuite::P256Aes128GcmP256));
+    let ed = session("ed");
+    assert_eq!(
+        alice.add_members(&[&ed.key_package().expect("kp")]),
+        Err(MlsError::CiphersuiteMismatch)
+    );
+    let welcome = add(&mut alice, &bob.key_package().expect("kp"));
+    bob.join(&welcome).expect("join");
+    assert_eq!(base_key(&alice), base_key(&bob));
+    assert_eq!(bob.identity().public_key().len(), 65);
+    let mut carol = p256("carol");
+    assert_eq!(
+        carol.create_group_with(&GroupOptions {
+            ciphersuite: MlsCiphersuite::X25519Aes128GcmEd25519,
+            ..GroupOptions::default()
+        }),
+        Err(MlsError::CiphersuiteMismatch)
+    );
+
     // An Ed25519 identity cannot sign for the P-256 suite.
     let mut alice = session("alice");
     assert_eq!(

@@ -286,11 +286,7 @@ impl Session {
         sink: Arc<dyn EpochSink>,
     ) -> Result<Self> {
         let provider = SessionProvider::default();
-        let signer = SignatureKeyPair::from_raw(
-            SignatureScheme::ED25519,
-            identity.seed().to_vec(),
-            identity.public_key().to_vec(),
-        );
+        let signer = identity.signature_key_pair();
         signer
             .store(provider.storage())
             .map_err(|_| MlsError::Internal("key storage failed"))?;
