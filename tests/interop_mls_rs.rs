@@ -8,8 +8,8 @@
 //! per creator of the group: joins both ways, commits from both stacks (adds, removals
 //! that leave gaps, a self-update), and after every commit each member's frames opened by
 //! everyone else, with the KID on the wire checked against the one the other stack
-//! computes. Cases today's mlsframe API cannot run yet are `#[ignore]`d with the API they
-//! need; the helpers that would call it (`device`, `join`) say so when reached.
+//! computes. All three MLS ciphersuites run in both directions; further cases run groups
+//! without mlsframe's parameters extension, out-of-band trees and foreign credentials.
 
 mod mls_rs_peer;
 
@@ -17,11 +17,12 @@ use Creator::{MlsRs, Mlsframe};
 use HandshakeFormat::{Ciphertext, Plaintext};
 use mls_rs_peer::{Peer, Received};
 use mlsframe::mls::error::MlsError;
-use mlsframe::mls::identity::{Identity, MemberIdentity};
+use mlsframe::mls::identity::{Identity, MemberIdentity, SignatureAlgorithm};
 use mlsframe::mls::media::{Decryptor, Encryptor, MediaConfig, MediaError};
 use mlsframe::mls::policy::AdmitAll;
 use mlsframe::mls::session::{
-    GroupParams, HandshakeFormat, Outcome, PARAMS_EXTENSION_TYPE, Session,
+    GroupOptions, GroupParams, HandshakeFormat, JoinOptions, MlsCiphersuite, Outcome,
+    PARAMS_EXTENSION_TYPE, ParamsSource, Session,
 };
 use mlsframe::sframe::SframeError;
 use sframe::mls::{MlsKeyId, MlsKeyIdBitRange};
@@ -53,7 +54,7 @@ struct Foreign {
     plain_group: bool,
 }
 
-/// One `#[test]` per case: `name: case;`, attributes (`#[ignore = ...]`) first.
+/// One `#[test]` per case: `name: case;`, attributes first.
 macro_rules! interop_tests {
     ($($(#[$attr:meta])* $name:ident: $case:expr;)*) => {$(
         #[test]
@@ -76,34 +77,16 @@ interop_tests! {
     mlsframe_joins_suite1_plaintext_aes256gcm: Case::new(0x0001, Plaintext, 0x0005, MlsRs);
     mlsframe_joins_suite1_ciphertext_aes256gcm: Case::new(0x0001, Ciphertext, 0x0005, MlsRs);
 
-    #[ignore = "needs issue 9 API: Session for MLS ciphersuite 0x0002 (P-256 key packages, \
-                groups, joins; ECDSA P-256 signature keys in Identity)"]
     mls_rs_joins_suite2_ciphertext_aes128gcm: Case::new(0x0002, Ciphertext, 0x0004, Mlsframe);
-    #[ignore = "needs issue 9 API: Session for MLS ciphersuite 0x0002 (P-256 key packages, \
-                groups, joins; ECDSA P-256 signature keys in Identity)"]
     mlsframe_joins_suite2_plaintext_aes256gcm: Case::new(0x0002, Plaintext, 0x0005, MlsRs);
-    #[ignore = "needs issue 9 API: Session for MLS ciphersuite 0x0003 (X25519, \
-                ChaCha20-Poly1305, Ed25519)"]
     mls_rs_joins_suite3_plaintext_aes256gcm: Case::new(0x0003, Plaintext, 0x0005, Mlsframe);
-    #[ignore = "needs issue 9 API: Session for MLS ciphersuite 0x0003 (X25519, \
-                ChaCha20-Poly1305, Ed25519)"]
     mlsframe_joins_suite3_ciphertext_aes128gcm: Case::new(0x0003, Ciphertext, 0x0004, MlsRs);
-    #[ignore = "needs issue 9 API: Session::join taking GroupParams out of band, for a group \
-                without mlsframe's 0xff00 group-context extension (and no required \
-                capabilities naming it)"]
     mlsframe_joins_plain_mls_rs_group: Case::new(0x0001, Ciphertext, 0x0004, MlsRs)
         .with(Foreign { plain_group: true, ..Foreign::default() });
-    #[ignore = "needs issue 9 API: Session::join with an out-of-band ratchet tree (welcome \
-                without the ratchet_tree extension)"]
     mlsframe_joins_with_out_of_band_tree: Case::new(0x0001, Plaintext, 0x0004, MlsRs)
         .with(Foreign { tree_out_of_band: true, ..Foreign::default() });
-    #[ignore = "needs issue 9 API: foreign basic credentials (any identity bytes) accepted by \
-                add_members, join, process and the admission policy; today only mlsframe's \
-                (user, device) encoding is"]
     mls_rs_with_foreign_credential_joins: Case::new(0x0001, Ciphertext, 0x0004, Mlsframe)
         .with(Foreign { credential: true, ..Foreign::default() });
-    #[ignore = "needs issue 9 API: foreign basic credentials, out-of-band GroupParams and \
-                out-of-band ratchet tree on join: a plain RFC 9420 group"]
     mlsframe_joins_fully_foreign_mls_rs_group: Case::new(0x0001, Plaintext, 0x0005, MlsRs)
         .with(Foreign { credential: true, tree_out_of_band: true, plain_group: true });
 }
@@ -139,6 +122,10 @@ impl Case {
 
     fn with(self, foreign: Foreign) -> Case {
         Case { foreign, ..self }
+    }
+
+    fn suite(&self) -> MlsCiphersuite {
+        MlsCiphersuite::try_from(self.mls_suite).unwrap()
     }
 
     fn params(&self) -> GroupParams {
@@ -209,19 +196,22 @@ impl Device {
     fn identity(&self) -> MemberIdentity {
         self.session.identity().member().clone()
     }
+
+    /// A key package for the case's MLS ciphersuite.
+    fn key_package(&self, case: &Case) -> Vec<u8> {
+        self.session.key_package_for(case.suite()).unwrap()
+    }
 }
 
 /// An mlsframe device for the case's MLS ciphersuite.
 fn device(name: &'static str, case: &Case) -> Device {
-    assert!(
-        case.mls_suite == 0x0001,
-        "needs issue 9 API: an mlsframe Session for MLS ciphersuite {:#06x} (today only \
-         0x0001; key packages, groups and joins are fixed to it)",
-        case.mls_suite
-    );
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"mlsframe".to_vec()).unwrap();
+    let algorithm = match case.suite() {
+        MlsCiphersuite::P256Aes128GcmP256 => SignatureAlgorithm::EcdsaP256,
+        _ => SignatureAlgorithm::Ed25519,
+    };
     let session = Session::new(
-        Identity::generate(id).unwrap(),
+        Identity::generate_with(id, algorithm).unwrap(),
         Arc::new(AdmitAll),
         MediaConfig::default(),
     )
@@ -237,18 +227,13 @@ fn device(name: &'static str, case: &Case) -> Device {
 
 /// An mlsframe device joins from a welcome (made by either stack).
 fn join(dev: &mut Device, case: &Case, welcome: &[u8], ratchet_tree: Option<&[u8]>) -> u64 {
-    assert!(
-        ratchet_tree.is_none(),
-        "needs issue 9 API: Session::join with an out-of-band ratchet tree (today the welcome \
-         must carry the ratchet_tree extension)"
-    );
-    assert!(
-        !(case.creator == Creator::MlsRs && case.foreign.plain_group),
-        "needs issue 9 API: Session::join with GroupParams given out of band, for a group \
-         without mlsframe's 0xff00 group-context extension"
-    );
+    // The parameters are the app's agreement: used only when the group context has none.
+    let options = JoinOptions {
+        ratchet_tree,
+        params: Some(case.params()),
+    };
     dev.session
-        .join(welcome)
+        .join_with(welcome, options)
         .unwrap_or_else(|e| panic!("{} cannot join: {e}", dev.name))
 }
 
@@ -496,7 +481,20 @@ fn call(case: Case) {
     let mut call = match case.creator {
         Creator::Mlsframe => {
             let mut alice = alice;
-            alice.session.create_group(params).unwrap();
+            let params_source = if case.foreign.plain_group {
+                ParamsSource::App
+            } else {
+                ParamsSource::GroupContext
+            };
+            alice
+                .session
+                .create_group_with(&GroupOptions {
+                    params,
+                    ciphersuite: case.suite(),
+                    params_source,
+                    external_senders: Vec::new(),
+                })
+                .unwrap();
             let out = alice
                 .session
                 .add_members(&[&bob.key_package()])
@@ -526,7 +524,7 @@ fn call(case: Case) {
                 );
             }
             let commit = bob
-                .add(&[&alice.session.key_package().unwrap()])
+                .add(&[&alice.key_package(&case)])
                 .expect("mls-rs adds the mlsframe key package");
             bob.apply_pending_commit();
             let mut call = Call {
@@ -565,14 +563,14 @@ fn call(case: Case) {
     let carol = device("carol", &case);
     let commit = call
         .peer
-        .add(&[&carol.session.key_package().unwrap()])
+        .add(&[&carol.key_package(&case)])
         .expect("mls-rs adds carol");
     let outcomes = call.peer_commits(&commit);
     match &outcomes[..] {
         [Outcome::EpochChanged { added, removed, .. }] => {
             assert!(removed.is_empty());
             assert_eq!(added.len(), 1);
-            assert_eq!(added[0].identity, carol.identity());
+            assert_eq!(added[0].identity, Some(carol.identity()));
             assert_eq!(added[0].leaf, 2);
         }
         other => panic!("unexpected {other:?}"),
@@ -586,10 +584,7 @@ fn call(case: Case) {
 
     // mlsframe commits an add of two; mls-rs follows; they join from mlsframe's welcome.
     let (dave, erin) = (device("dave", &case), device("erin", &case));
-    let kps = [
-        dave.session.key_package().unwrap(),
-        erin.session.key_package().unwrap(),
-    ];
+    let kps = [dave.key_package(&case), erin.key_package(&case)];
     let out = call
         .device("alice")
         .session
@@ -624,7 +619,7 @@ fn call(case: Case) {
     let out = call
         .device("alice")
         .session
-        .add_members(&[&frank.session.key_package().unwrap()])
+        .add_members(&[&frank.key_package(&case)])
         .unwrap();
     call.device_commits("alice", &out.commit);
     call.welcome(vec![frank], &out.welcome.unwrap(), None);
@@ -751,11 +746,10 @@ fn gap_checks(call: &Call, gaps: &[u32]) {
     }
 }
 
-/// The mls-rs side alone, in all three ciphersuites and both handshake formats, with what
-/// today's mlsframe cannot follow yet (foreign credentials, no mlsframe extension, ratchet
-/// tree out of band): three mls-rs members key SFrame from their exporters and open each
-/// other's frames, across an add and a removal that leaves a gap. This is the peer the
-/// ignored cases above will meet.
+/// The mls-rs side alone, in all three ciphersuites and both handshake formats, with
+/// foreign credentials, no mlsframe extension and the ratchet tree out of band: three
+/// mls-rs members key SFrame from their exporters and open each other's frames, across an
+/// add and a removal that leaves a gap. It pins the peer the cases above meet.
 #[test]
 fn mls_rs_peers_key_sframe_in_every_ciphersuite() {
     use mls_rs::{MlsMessage, WireFormat};
