@@ -141,6 +141,13 @@ enum mlsframe_result
   MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
   // The group would exceed the member limit (10,000 by default).
   MLSFRAME_MLS_GROUP_FULL = 425,
+  // The group info does not verify, or has no ratchet tree (external join).
+  MLSFRAME_MLS_INVALID_GROUP_INFO = 426,
+  // The group info or ratchet tree exceeds the size limit (that of welcomes); not parsed.
+  MLSFRAME_MLS_GROUP_INFO_TOO_LARGE = 427,
+  // A proposal from an external sender the group does not list (or a bad signature);
+  // nothing was stored.
+  MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 428,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).

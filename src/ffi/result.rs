@@ -104,6 +104,13 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE = 424,
     /// The group would exceed the member limit (10,000 by default).
     MLSFRAME_MLS_GROUP_FULL = 425,
+    /// The group info does not verify, or has no ratchet tree (external join).
+    MLSFRAME_MLS_INVALID_GROUP_INFO = 426,
+    /// The group info or ratchet tree exceeds the size limit (that of welcomes); not parsed.
+    MLSFRAME_MLS_GROUP_INFO_TOO_LARGE = 427,
+    /// A proposal from an external sender the group does not list (or a bad signature);
+    /// nothing was stored.
+    MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 428,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -176,6 +183,9 @@ impl From<MlsError> for mlsframe_result {
             MlsError::WelcomeTooLarge => MLSFRAME_MLS_WELCOME_TOO_LARGE,
             MlsError::KeyPackageTooLarge => MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE,
             MlsError::GroupFull => MLSFRAME_MLS_GROUP_FULL,
+            MlsError::InvalidGroupInfo => MLSFRAME_MLS_INVALID_GROUP_INFO,
+            MlsError::GroupInfoTooLarge => MLSFRAME_MLS_GROUP_INFO_TOO_LARGE,
+            MlsError::UnauthorizedExternalSender => MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER,
             MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
@@ -241,6 +251,9 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         423 => c"welcome too large",
         424 => c"key package too large",
         425 => c"group is full",
+        426 => c"invalid group info",
+        427 => c"group info too large",
+        428 => c"proposal from an unauthorized external sender; nothing stored",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

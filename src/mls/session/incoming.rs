@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use openmls::prelude::tls_codec::Size as _;
 use openmls::prelude::*;
 
-use super::{MemberInfo, Outcome, Session, Status, identity_of, member_info, parse};
+use super::{MemberInfo, Outcome, Session, Status, external, identity_of, member_info, parse};
 use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
 use crate::mls::identity::MemberIdentity;
 
-fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
+pub(super) fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
     match e {
         ProcessMessageError::ValidationError(ValidationError::WrongGroupId) => MlsError::WrongGroup,
         ProcessMessageError::ValidationError(ValidationError::WrongEpoch) => MlsError::WrongEpoch,
@@ -38,13 +38,21 @@ impl Session {
     /// or signature key the policy refuses is a terminal [`Outcome::PolicyViolation`]:
     /// the delivery service already sequenced it.
     ///
+    /// Proposals from the group's external senders (adds, removes) and a new member's
+    /// proposal to add itself follow the same rules. Another device's external commit is
+    /// judged as an add of its new leaf, and may remove only leaves of that same device (a
+    /// rejoin); see [`join_by_external_commit`](Self::join_by_external_commit).
+    ///
     /// # Errors
     /// [`MlsError::MessageTooLarge`] before parsing anything;
     /// [`MlsError::DuplicateProposal`] for a proposal already pending (a replay);
     /// [`MlsError::TooManyProposals`], [`MlsError::DuplicateMember`],
-    /// [`MlsError::GroupFull`], [`MlsError::AdmissionRefused`] or
-    /// [`MlsError::InvalidIdentity`] for a proposal refused storage; parsing and MLS
-    /// validation errors otherwise.
+    /// [`MlsError::GroupFull`], [`MlsError::AdmissionRefused`],
+    /// [`MlsError::InvalidIdentity`] or [`MlsError::UnknownMember`] (a removal of an empty
+    /// leaf) for a proposal refused storage; [`MlsError::UnauthorizedExternalSender`] for
+    /// a proposal from an external sender the group does not list; [`MlsError::CommitPending`]
+    /// while our external join awaits confirmation; parsing and MLS validation errors
+    /// otherwise.
     pub fn process(&mut self, message: &[u8]) -> Result<Outcome> {
         self.limits.check_message(message.len())?;
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
@@ -56,21 +64,27 @@ impl Session {
         if g.pending.as_ref().is_some_and(|p| p.commit == message) {
             return self.confirm_own_commit();
         }
+        // Our external join is merged in openmls already: confirm or discard it first.
+        if g.joining() {
+            return Err(MlsError::CommitPending);
+        }
         let protocol = parse(message)?
             .try_into_protocol_message()
             .map_err(|_| MlsError::UnexpectedMessageType)?;
+        let from_external_sender = external::claims_external_sender(&protocol);
         let processed = g
             .mls
             .process_message(&self.provider, protocol)
-            .map_err(map_process_error)?;
+            .map_err(|e| external::map_error(from_external_sender, e))?;
         let sender = processed.sender().clone();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(_) => Ok(Outcome::ApplicationIgnored),
             ProcessedMessageContent::ProposalMessage(qp) => self.handle_proposal(*qp),
+            // A new member's proposal to add itself: an Add like any other.
+            ProcessedMessageContent::ExternalJoinProposalMessage(qp) => self.handle_proposal(*qp),
             ProcessedMessageContent::StagedCommitMessage(sc) => self.handle_commit(&sender, *sc),
             ProcessedMessageContent::OwnPendingCommit => self.confirm_own_commit(),
             ProcessedMessageContent::OwnPrivateMessage => Ok(Outcome::OwnMessageIgnored),
-            _ => Err(MlsError::Rejected),
         }
     }
 
@@ -106,6 +120,11 @@ impl Session {
                     return Err(MlsError::Rejected);
                 };
                 self.check_leaf_change(mls, *leaf, update.leaf_node())?;
+            }
+            // A removal of an empty leaf (say, from an external sender) would make every
+            // commit of the pending proposals fail.
+            Proposal::Remove(r) if mls.member_at(r.removed()).is_none() => {
+                return Err(MlsError::UnknownMember);
             }
             Proposal::Remove(_) => {}
             _ => return Err(MlsError::Rejected),
@@ -175,6 +194,9 @@ impl Session {
         sender: &Sender,
         sc: &StagedCommit,
     ) -> core::result::Result<(), String> {
+        if *sender == Sender::NewMemberCommit {
+            return self.check_external_commit(mls, sc);
+        }
         for p in sc.queued_proposals() {
             if !matches!(
                 p.proposal(),
@@ -311,6 +333,7 @@ pub(super) fn commit_changes(mls: &MlsGroup, sc: &StagedCommit) -> (Vec<MemberIn
                 .as_slice()
                 .to_vec()
         })
+        .chain(external::joiner(sc).map(|l| l.signature_key().as_slice().to_vec()))
         .collect();
     (removed, added)
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use openmls::prelude::*;
 use zeroize::Zeroizing;
 
+use super::external;
 use super::incoming::commit_changes;
 use super::{
     BASE_KEY_LABEL, CIPHERSUITE, CommitOutput, Group, GroupParams, MemberInfo, Outcome,
@@ -80,9 +81,19 @@ impl Session {
 
     /// Create a new group with this device as its only member (epoch 0).
     pub fn create_group(&mut self, params: GroupParams) -> Result<()> {
+        self.create_group_with_external_senders(params, &[])
+    }
+
+    /// [`create_group`](Self::create_group), listing `external_senders` (signature key,
+    /// basic credential identity) in the group context (see `external.rs`).
+    pub(super) fn create_group_with_external_senders(
+        &mut self,
+        params: GroupParams,
+        external_senders: &[external::ExternalSenderSpec],
+    ) -> Result<()> {
         self.ensure_no_active_group()?;
         params.validate()?;
-        let gce = Extensions::<GroupContext>::from_vec(vec![
+        let mut gce = Extensions::<GroupContext>::from_vec(vec![
             Extension::Unknown(PARAMS_EXTENSION_TYPE, UnknownExtension(params.encode())),
             Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
                 &[ExtensionType::Unknown(PARAMS_EXTENSION_TYPE)],
@@ -91,6 +102,10 @@ impl Session {
             )),
         ])
         .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
+        if let Some(senders) = external::external_senders_extension(external_senders)? {
+            gce.add(senders)
+                .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
+        }
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(CIPHERSUITE)
             .use_ratchet_tree_extension(true)
@@ -241,6 +256,9 @@ impl Session {
                 .ok()
                 .map(Arc::new)
         });
+        // An external commit's joiner takes a leaf as an add does.
+        let joiner = external::joiner(sc).map(|l| identity_of(l.credential()).ok().map(Arc::new));
+        let added = added.chain(joiner);
         let roster = predict_roster(&EpochRoster::of(mls), &removed, added);
         Ok(EpochSecrets {
             epoch: sc.epoch().as_u64(),
@@ -290,6 +308,7 @@ impl Session {
                     commit: output.commit.clone(),
                     epoch: output.epoch,
                     rekeys: false,
+                    external: None,
                 });
                 self.sink.apply(EpochEvent::Staged(secrets));
                 Ok(output)
@@ -477,6 +496,9 @@ impl Session {
         if g.pending.is_none() {
             return Err(MlsError::NoPendingCommit);
         }
+        if g.joining() {
+            return self.confirm_external_join();
+        }
         let sc = g.mls.pending_commit().ok_or(MlsError::NoPendingCommit)?;
         let (removed, added_keys) = commit_changes(&g.mls, sc);
         g.mls
@@ -489,9 +511,13 @@ impl Session {
     }
 
     /// Our pending commit lost (another commit was sequenced first and we will process
-    /// it) or was refused: drop it and its staged keys.
+    /// it) or was refused: drop it and its staged keys. A pending external join takes the
+    /// joined group with it ([`join_by_external_commit`](Self::join_by_external_commit)).
     pub fn discard_pending_commit(&mut self) -> Result<()> {
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        if g.joining() {
+            return self.discard_external_join();
+        }
         let pending = g.pending.take().ok_or(MlsError::NoPendingCommit)?;
         g.mls
             .clear_pending_commit(self.provider.storage())
