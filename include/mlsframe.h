@@ -155,6 +155,13 @@ enum mlsframe_result
   MLSFRAME_MLS_PARAMS_CHANGE_REFUSED = 431,
   // A proposal type this library does not follow: not stored, not merged.
   MLSFRAME_MLS_UNSUPPORTED_PROPOSAL = 432,
+  // The group info does not verify, or has no ratchet tree (external join).
+  MLSFRAME_MLS_INVALID_GROUP_INFO = 433,
+  // The group info or ratchet tree exceeds the size limit (that of welcomes); not parsed.
+  MLSFRAME_MLS_GROUP_INFO_TOO_LARGE = 434,
+  // A proposal from an external sender the group does not list (or a bad signature);
+  // nothing was stored.
+  MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 435,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).

@@ -118,6 +118,13 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_PARAMS_CHANGE_REFUSED = 431,
     /// A proposal type this library does not follow: not stored, not merged.
     MLSFRAME_MLS_UNSUPPORTED_PROPOSAL = 432,
+    /// The group info does not verify, or has no ratchet tree (external join).
+    MLSFRAME_MLS_INVALID_GROUP_INFO = 433,
+    /// The group info or ratchet tree exceeds the size limit (that of welcomes); not parsed.
+    MLSFRAME_MLS_GROUP_INFO_TOO_LARGE = 434,
+    /// A proposal from an external sender the group does not list (or a bad signature);
+    /// nothing was stored.
+    MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 435,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -199,6 +206,9 @@ impl From<MlsError> for mlsframe_result {
             MlsError::MissingCapability => MLSFRAME_MLS_MISSING_CAPABILITY,
             MlsError::ParamsChangeRefused => MLSFRAME_MLS_PARAMS_CHANGE_REFUSED,
             MlsError::UnsupportedProposal => MLSFRAME_MLS_UNSUPPORTED_PROPOSAL,
+            MlsError::InvalidGroupInfo => MLSFRAME_MLS_INVALID_GROUP_INFO,
+            MlsError::GroupInfoTooLarge => MLSFRAME_MLS_GROUP_INFO_TOO_LARGE,
+            MlsError::UnauthorizedExternalSender => MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER,
             MlsError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MlsError::Internal(_) => MLSFRAME_INTERNAL,
         }
@@ -271,6 +281,9 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         430 => c"key package lacks a capability the group requires",
         431 => c"change of the group's SFrame parameters refused",
         432 => c"unsupported proposal type",
+        433 => c"invalid group info",
+        434 => c"group info too large",
+        435 => c"proposal from an unauthorized external sender; nothing stored",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

@@ -77,6 +77,10 @@ pub(crate) enum EpochEvent {
     /// A commit was staged (an incoming one before its merge, or our own pending one):
     /// open frames of the next epoch, seal nothing in it yet.
     Staged(EpochSecrets),
+    /// Our external commit joined a group and awaits confirmation: forget every earlier
+    /// group's epochs (as `Started`), then open frames of the epoch it creates but seal
+    /// nothing in it until it is `Merged` (or `Discarded`, leaving no group at all).
+    Joining(EpochSecrets),
     /// The staged commit for `epoch` lost the race or was discarded: drop its keys.
     Discarded {
         /// The epoch the commit would have created.

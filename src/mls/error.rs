@@ -140,6 +140,23 @@ pub enum MlsError {
     /// [`Limits::max_members`]: crate::mls::session::Limits::max_members
     #[error("group is full")]
     GroupFull,
+    /// A group info (for a join by external commit) does not verify: bad signature,
+    /// ratchet tree or `external_pub` extension, another ciphersuite, no ratchet tree
+    /// (neither in the group info nor given), or a group our commit cannot join.
+    #[error("invalid group info")]
+    InvalidGroupInfo,
+    /// A group info (or a ratchet tree given with it) is larger than
+    /// [`Limits::max_welcome_bytes`], which bounds both; it was not parsed. Also returned
+    /// when a group info we export would exceed it.
+    ///
+    /// [`Limits::max_welcome_bytes`]: crate::mls::session::Limits::max_welcome_bytes
+    #[error("group info too large")]
+    GroupInfoTooLarge,
+    /// A proposal claims an external sender the group does not list in its
+    /// `external_senders` extension (or the group lists none), or its signature does not
+    /// verify with the listed key; nothing was stored.
+    #[error("proposal from an unauthorized external sender")]
+    UnauthorizedExternalSender,
     /// A [`MediaConfig`](crate::mls::media::MediaConfig) or
     /// [`Limits`](crate::mls::session::Limits) value is out of range.
     #[error("invalid configuration: {0}")]

@@ -444,6 +444,10 @@ impl EpochSink for MediaShared {
                 self.activate(secrets, replay_floors);
             }
             EpochEvent::Staged(s) => self.stage(s),
+            EpochEvent::Joining(s) => {
+                self.reset();
+                self.stage(s);
+            }
             EpochEvent::Discarded { epoch } => self.discard(epoch),
             EpochEvent::Merged(s) => self.activate(s, HashMap::new()),
             EpochEvent::Removed | EpochEvent::Terminated | EpochEvent::Dropped => self.stop(),

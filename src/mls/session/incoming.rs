@@ -8,7 +8,7 @@ use openmls::prelude::tls_codec::Size as _;
 use openmls::prelude::*;
 
 use super::params::{GroupParams, PARAMS_EXTENSION_TYPE, ParamsSource};
-use super::{MemberInfo, Outcome, Session, Status, member_info, parse};
+use super::{MemberInfo, Outcome, Session, Status, external, member_info, parse};
 use crate::mls::credential::MemberCredential;
 use crate::mls::epoch_event::EpochEvent;
 use crate::mls::error::{MlsError, Result};
@@ -24,7 +24,7 @@ enum CommitRefusal {
     NotFollowed(MlsError),
 }
 
-fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
+pub(super) fn map_process_error<E>(e: ProcessMessageError<E>) -> MlsError {
     match e {
         ProcessMessageError::ValidationError(ValidationError::WrongGroupId) => MlsError::WrongGroup,
         ProcessMessageError::ValidationError(ValidationError::WrongEpoch) => MlsError::WrongEpoch,
@@ -50,13 +50,21 @@ impl Session {
     /// or signature key the policy refuses is a terminal [`Outcome::PolicyViolation`]:
     /// the delivery service already sequenced it.
     ///
+    /// Proposals from the group's external senders (adds, removes) and a new member's
+    /// proposal to add itself follow the same rules. Another device's external commit is
+    /// judged as an add of its new leaf, and may remove only leaves of that same device (a
+    /// rejoin); see [`join_by_external_commit`](Self::join_by_external_commit).
+    ///
     /// # Errors
     /// [`MlsError::MessageTooLarge`] before parsing anything;
     /// [`MlsError::DuplicateProposal`] for a proposal already pending (a replay);
     /// [`MlsError::TooManyProposals`], [`MlsError::DuplicateMember`],
-    /// [`MlsError::GroupFull`], [`MlsError::AdmissionRefused`] or
-    /// [`MlsError::InvalidIdentity`] for a proposal refused storage; parsing and MLS
-    /// validation errors otherwise.
+    /// [`MlsError::GroupFull`], [`MlsError::AdmissionRefused`],
+    /// [`MlsError::InvalidIdentity`] or [`MlsError::UnknownMember`] (a removal of an empty
+    /// leaf) for a proposal refused storage; [`MlsError::UnauthorizedExternalSender`] for
+    /// a proposal from an external sender the group does not list; [`MlsError::CommitPending`]
+    /// while our external join awaits confirmation; parsing and MLS validation errors
+    /// otherwise.
     pub fn process(&mut self, message: &[u8]) -> Result<Outcome> {
         self.limits.check_message(message.len())?;
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
@@ -68,21 +76,27 @@ impl Session {
         if g.pending.as_ref().is_some_and(|p| p.commit == message) {
             return self.confirm_own_commit();
         }
+        // Our external join is merged in openmls already: confirm or discard it first.
+        if g.joining() {
+            return Err(MlsError::CommitPending);
+        }
         let protocol = parse(message)?
             .try_into_protocol_message()
             .map_err(|_| MlsError::UnexpectedMessageType)?;
+        let from_external_sender = external::claims_external_sender(&protocol);
         let processed = g
             .mls
             .process_message(&self.provider, protocol)
-            .map_err(map_process_error)?;
+            .map_err(|e| external::map_error(from_external_sender, e))?;
         let sender = processed.sender().clone();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(_) => Ok(Outcome::ApplicationIgnored),
             ProcessedMessageContent::ProposalMessage(qp) => self.handle_proposal(*qp),
+            // A new member's proposal to add itself: an Add like any other.
+            ProcessedMessageContent::ExternalJoinProposalMessage(qp) => self.handle_proposal(*qp),
             ProcessedMessageContent::StagedCommitMessage(sc) => self.handle_commit(&sender, *sc),
             ProcessedMessageContent::OwnPendingCommit => self.confirm_own_commit(),
             ProcessedMessageContent::OwnPrivateMessage => Ok(Outcome::OwnMessageIgnored),
-            _ => Err(MlsError::Rejected),
         }
     }
 
@@ -118,6 +132,11 @@ impl Session {
                     return Err(MlsError::Rejected);
                 };
                 self.check_leaf_change(mls, *leaf, update.leaf_node())?;
+            }
+            // A removal of an empty leaf (say, from an external sender) would make every
+            // commit of the pending proposals fail.
+            Proposal::Remove(r) if mls.member_at(r.removed()).is_none() => {
+                return Err(MlsError::UnknownMember);
             }
             Proposal::Remove(_) => {}
             Proposal::GroupContextExtensions(gce) => {
@@ -227,8 +246,12 @@ impl Session {
                 _ => return Err(CommitRefusal::NotFollowed(MlsError::UnsupportedProposal)),
             }
         }
-        self.check_members(mls, sender, sc)
-            .map_err(CommitRefusal::Terminal)?;
+        if *sender == Sender::NewMemberCommit {
+            self.check_external_commit(mls, sc)
+        } else {
+            self.check_members(mls, sender, sc)
+        }
+        .map_err(CommitRefusal::Terminal)?;
         Ok(source)
     }
 
@@ -378,6 +401,7 @@ pub(super) fn commit_changes(mls: &MlsGroup, sc: &StagedCommit) -> (Vec<MemberIn
                 .as_slice()
                 .to_vec()
         })
+        .chain(external::joiner(sc).map(|l| l.signature_key().as_slice().to_vec()))
         .collect();
     (removed, added)
 }

@@ -18,7 +18,10 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Largest welcome [`join`](super::Session::join) parses, in bytes
     /// ([`MlsError::WelcomeTooLarge`]). A welcome carries the whole ratchet tree, so this
-    /// grows with the member cap. Also bounds the welcomes we create.
+    /// grows with the member cap. Also bounds the welcomes we create, and the group infos
+    /// (and ratchet trees) [`join_by_external_commit`](super::Session::join_by_external_commit)
+    /// parses and [`group_info`](super::Session::group_info) exports, which carry the tree
+    /// too ([`MlsError::GroupInfoTooLarge`]).
     pub max_welcome_bytes: usize,
     /// Largest key package [`add_members`](super::Session::add_members) parses, in bytes
     /// ([`MlsError::KeyPackageTooLarge`]).

@@ -3,7 +3,9 @@
 //! This module owns the session's state, its identity and the read-only queries (roster,
 //! security code); group operations live in `ops`, incoming messages in `incoming`,
 //! snapshots in `persist`, the group-wide parameters in `params`, the key store that
-//! wipes `openmls`'s secrets in `storage`, and the caps on untrusted input in `limits`.
+//! wipes `openmls`'s secrets in `storage`, the caps on untrusted input in `limits`, and
+//! joins and proposals from outside the group (external commits, external senders) in
+//! `external`.
 //! Every change to the session's epochs reaches the media key ring as one `EpochEvent`
 //! (`epoch_event.rs`).
 
@@ -24,6 +26,7 @@ use super::media::{MediaConfig, MediaKeys};
 use super::policy::{AdmissionPolicy, Candidate};
 use storage::SessionProvider;
 
+mod external;
 mod incoming;
 #[cfg(test)]
 mod interop_tests;
@@ -149,6 +152,8 @@ struct PendingOwn {
     epoch: u64,
     /// A self-update: merging it gives a restored session fresh send keys.
     rekeys: bool,
+    /// An external join: `openmls` merged it already (see `external.rs`).
+    external: Option<external::ExternalJoin>,
 }
 
 struct Group {

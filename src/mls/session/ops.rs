@@ -9,6 +9,7 @@ use openmls::prelude::*;
 use openmls_traits::storage::StorageProvider as _;
 use zeroize::Zeroizing;
 
+use super::external;
 use super::incoming::commit_changes;
 use super::params::{GroupOptions, JoinOptions, ParamsSource};
 use super::{
@@ -124,22 +125,10 @@ impl Session {
                 ),
             ));
         }
-        if !options.external_senders.is_empty() {
-            let senders = options
-                .external_senders
-                .iter()
-                .map(|(key, identity)| {
-                    if key.is_empty() || key.len() > 1024 || identity.len() > 1 << 16 {
-                        return Err(MlsError::InvalidConfig("malformed external sender"));
-                    }
-                    Ok(ExternalSender::new(
-                        key.clone().into(),
-                        BasicCredential::new(identity.clone()).into(),
-                    ))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            extensions.push(Extension::ExternalSenders(senders));
-        }
+        extensions.extend(external::external_senders_extension(
+            &options.external_senders,
+            options.ciphersuite.signature_scheme(),
+        )?);
         let gce = Extensions::<GroupContext>::from_vec(extensions)
             .map_err(|_| MlsError::Internal("group context extensions rejected"))?;
         let config = MlsGroupCreateConfig::builder()
@@ -362,6 +351,13 @@ impl Session {
                 .identity()
                 .map(Arc::new)
         });
+        // An external commit's joiner takes a leaf as an add does.
+        let joiner = external::joiner(sc).map(|l| {
+            MemberCredential::of(l.credential())
+                .identity()
+                .map(Arc::new)
+        });
+        let added = added.chain(joiner);
         let roster = predict_roster(&EpochRoster::of(mls), &removed, added);
         Ok(EpochSecrets {
             epoch: sc.epoch().as_u64(),
@@ -411,6 +407,7 @@ impl Session {
                     commit: output.commit.clone(),
                     epoch: output.epoch,
                     rekeys: false,
+                    external: None,
                 });
                 self.sink.apply(EpochEvent::Staged(secrets));
                 Ok(output)
@@ -613,6 +610,9 @@ impl Session {
         if g.pending.is_none() {
             return Err(MlsError::NoPendingCommit);
         }
+        if g.joining() {
+            return self.confirm_external_join();
+        }
         let sc = g.mls.pending_commit().ok_or(MlsError::NoPendingCommit)?;
         let (removed, added_keys) = commit_changes(&g.mls, sc);
         g.mls
@@ -625,9 +625,13 @@ impl Session {
     }
 
     /// Our pending commit lost (another commit was sequenced first and we will process
-    /// it) or was refused: drop it and its staged keys.
+    /// it) or was refused: drop it and its staged keys. A pending external join takes the
+    /// joined group with it ([`join_by_external_commit`](Self::join_by_external_commit)).
     pub fn discard_pending_commit(&mut self) -> Result<()> {
         let g = self.group.as_mut().ok_or(MlsError::NoGroup)?;
+        if g.joining() {
+            return self.discard_external_join();
+        }
         let pending = g.pending.take().ok_or(MlsError::NoPendingCommit)?;
         g.mls
             .clear_pending_commit(self.provider.storage())

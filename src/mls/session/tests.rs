@@ -32,7 +32,9 @@ impl Rec {
 impl EpochSink for Rec {
     fn apply(&self, event: EpochEvent) {
         let ev = match event {
-            EpochEvent::Staged(s) => Ev::Stage(s.epoch, s.occupied_leaves, s.base_key.to_vec()),
+            EpochEvent::Staged(s) | EpochEvent::Joining(s) => {
+                Ev::Stage(s.epoch, s.occupied_leaves, s.base_key.to_vec())
+            }
             EpochEvent::Discarded { epoch } => Ev::Unstage(epoch),
             EpochEvent::Started(s)
             | EpochEvent::Merged(s)
