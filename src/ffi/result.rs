@@ -118,6 +118,10 @@ pub enum mlsframe_result {
     MLSFRAME_MLS_PARAMS_CHANGE_REFUSED = 431,
     /// A proposal type this library does not follow: not stored, not merged.
     MLSFRAME_MLS_UNSUPPORTED_PROPOSAL = 432,
+    /// The member's credential is not an mlsframe identity (a member on another MLS
+    /// stack): it has no user id or device id. Read its raw credential with
+    /// `mlsframe_session_member_credential`.
+    MLSFRAME_MLS_FOREIGN_CREDENTIAL = 433,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -269,6 +273,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         430 => c"key package lacks a capability the group requires",
         431 => c"change of the group's SFrame parameters refused",
         432 => c"unsupported proposal type",
+        433 => c"member's credential is not an mlsframe identity",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",
