@@ -162,6 +162,10 @@ enum mlsframe_result
   // A proposal from an external sender the group does not list (or a bad signature);
   // nothing was stored.
   MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 435,
+  // The member's credential is not an mlsframe identity (a member on another MLS
+  // stack): it has no user id or device id. Read its raw credential with
+  // `mlsframe_session_member_credential`.
+  MLSFRAME_MLS_FOREIGN_CREDENTIAL = 436,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).
@@ -245,6 +249,49 @@ typedef uint32_t mlsframe_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Values of `mlsframe_group_params.handshake`: how commits and proposals travel.
+enum mlsframe_handshake_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // MLS `PrivateMessage`: handshakes are encrypted to the group (the default).
+  MLSFRAME_HANDSHAKE_CIPHERTEXT = 0,
+  // MLS `PublicMessage`: the delivery service can read commits and proposals.
+  MLSFRAME_HANDSHAKE_PLAINTEXT = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mlsframe_handshake_format mlsframe_handshake_format;
+#else
+typedef uint32_t mlsframe_handshake_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Where a group's SFrame parameters come from: values of
+// `mlsframe_group_options.params_source` and of `mlsframe_session_params`'s source.
+enum mlsframe_params_source
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Carried in the group context (private extension 0xff00): joiners read them from the
+  // welcome, and only members whose key package advertises the extension can be added
+  // (others: `MLSFRAME_MLS_MISSING_CAPABILITY`). The default.
+  MLSFRAME_PARAMS_GROUP_CONTEXT = 0,
+  // Not carried (the extension is omitted), for groups with members on other MLS stacks:
+  // every member's application must use the same values (pass them to
+  // `mlsframe_session_join_with`).
+  MLSFRAME_PARAMS_APP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mlsframe_params_source mlsframe_params_source;
+#else
+typedef uint32_t mlsframe_params_source;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The MLS ciphersuites a group can use (RFC 9420 §17.1): every suite
 // `openmls_rust_crypto` implements. SFrame keying (RFC 9605 §5.2) is the same for all.
 typedef struct MlsCiphersuite MlsCiphersuite;
@@ -261,7 +308,8 @@ typedef struct mlsframe_session mlsframe_session;
 // SFrame state for app-managed keys (opaque).
 typedef struct mlsframe_sframe_context mlsframe_sframe_context;
 
-// Bytes owned by the library. Free with `mlsframe_buffer_free`; an all-zero buffer
+// Bytes owned by the library. Free with `mlsframe_buffer_free`, which wipes them first
+// (so buffers holding secrets leave no copy in freed memory); an all-zero buffer
 // (`{NULL, 0}`) is valid and empty.
 typedef struct {
   // The bytes (NULL when empty).
@@ -335,16 +383,50 @@ typedef void (*mlsframe_log_callback)(void *user_data,
                                       uint32_t level,
                                       const char *message);
 
-// Decides whether a new member may join: return `true` to admit. Receives the member's
-// user id, device id and signature-key fingerprint (UTF-8, not NUL-terminated). Called on
-// the thread driving the session; must not call back into the library.
+// A member the admission callback is asked about: who it claims to be, its raw MLS
+// credential and its signature key. Every pointer is valid only for the duration of the
+// callback; an empty field is NULL with length 0.
+typedef struct {
+  // True when the credential is an mlsframe identity: `user_id` and `device_id` are its
+  // two parts. False for a member on another MLS stack: `user_id` and `device_id` are
+  // then NULL with length 0, and `credential_type` and `credential` are all there is
+  // (never read them as a user id: another stack chooses them freely).
+  bool is_mlsframe_identity;
+  // The user id (1..=1024 bytes) of an mlsframe identity, else NULL.
+  const uint8_t *user_id;
+  // Length of `user_id`.
+  size_t user_id_len;
+  // The device id (0..=1024 bytes) of an mlsframe identity, else NULL. An empty device
+  // id is NULL too: tell the cases apart by `is_mlsframe_identity`.
+  const uint8_t *device_id;
+  // Length of `device_id`.
+  size_t device_id_len;
+  // The MLS credential type (1 = basic, 2 = X.509, others from the IANA registry).
+  uint16_t credential_type;
+  // The credential's content, raw: a basic credential's identity bytes (for an
+  // mlsframe identity, the encoding of its user and device id), or another type's
+  // serialized content (for X.509, the TLS-encoded certificate chain).
+  const uint8_t *credential;
+  // Length of `credential`.
+  size_t credential_len;
+  // The member's signature public key (Ed25519: 32 bytes; P-256: 65 bytes).
+  const uint8_t *signature_key;
+  // Length of `signature_key`.
+  size_t signature_key_len;
+  // Fingerprint of the signature key: SHA-256 in lowercase hex, 16 space-separated
+  // groups of four (79 bytes of UTF-8, not NUL-terminated).
+  const uint8_t *fingerprint;
+  // Length of `fingerprint`.
+  size_t fingerprint_len;
+} mlsframe_candidate;
+
+// Decides whether a member may join: return `true` to admit. Asked for every member a
+// commit of ours adds, every member an incoming proposal or commit adds, and every
+// existing member of a group we join. `candidate` and everything it points to are valid
+// only during the call. Called on the thread driving the session; must not call back
+// into the library.
 typedef bool (*mlsframe_admission_callback)(void *user_data,
-                                            const uint8_t *user_id,
-                                            size_t user_id_len,
-                                            const uint8_t *device_id,
-                                            size_t device_id_len,
-                                            const uint8_t *fingerprint,
-                                            size_t fingerprint_len);
+                                            const mlsframe_candidate *candidate);
 
 // Session options. Zero-initialize for defaults (`mlsframe_session_config cfg = {0};`).
 typedef struct {
@@ -360,11 +442,63 @@ typedef struct {
   // Replay window per sender stream, in frames (0: 128; at most 65536, else
   // `MLSFRAME_INVALID_CONFIG`).
   uint32_t replay_window;
-  // Admission policy (NULL: admit everyone).
+  // Admission policy: called with an `mlsframe_candidate` for every new member (NULL:
+  // admit everyone, members on other MLS stacks included).
   mlsframe_admission_callback admission;
   // Passed to `admission` as its first argument.
   void *admission_user_data;
 } mlsframe_session_config;
+
+// A group's SFrame parameters. Zero-initialize for the defaults (SFrame suite 4, E = 4,
+// encrypted handshakes); `mlsframe_session_params` fills in the values in use, never 0.
+typedef struct {
+  // SFrame cipher suite 1..=5 (RFC 9605 section 4.5); 0 means 4 (AES-128-GCM with
+  // SHA-256, 128-bit tag). Any other value: `MLSFRAME_MLS_INVALID_PARAMS`.
+  uint16_t sframe_suite;
+  // E, the KID's epoch bits, 2..=16; 0 means 4. Any other value:
+  // `MLSFRAME_MLS_INVALID_PARAMS`.
+  uint8_t epoch_bits;
+  // An `mlsframe_handshake_format` (0: encrypted). Any other value:
+  // `MLSFRAME_INVALID_ARGUMENT`.
+  uint32_t handshake;
+} mlsframe_group_params;
+
+// A third party allowed to send proposals to the group (RFC 9420 section 12.1.8.1),
+// such as a delivery service that removes members who disconnected.
+typedef struct {
+  // Its signature public key, 1..=1024 bytes (not checked further: it must be of the
+  // group's MLS signature scheme for its proposals to verify).
+  const uint8_t *signature_key;
+  // Length of `signature_key`.
+  size_t signature_key_len;
+  // The identity of its basic credential, 0..=65536 bytes.
+  const uint8_t *identity;
+  // Length of `identity`.
+  size_t identity_len;
+} mlsframe_external_sender;
+
+// How `mlsframe_session_create_group_with` creates a group. Zero-initialize for the
+// defaults, which are `mlsframe_session_create_group(session, 4, 4, false)`'s
+// (`mlsframe_group_options opts = {0};`).
+typedef struct {
+  // The SFrame suite, E and handshake format (zero fields: the defaults).
+  mlsframe_group_params params;
+  // The MLS ciphersuite (RFC 9420 section 17.1): 0x0001
+  // (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), 0x0002 (P-256; needs a P-256
+  // identity) or 0x0003 (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519); 0 means
+  // the default suite of the session's identity (0x0001 for an Ed25519 identity, the
+  // kind `mlsframe_session_new` makes). Others: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`;
+  // a suite the identity cannot sign for: `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`. Joiners
+  // need a key package of the same suite (`mlsframe_session_key_package_for`).
+  uint16_t mls_ciphersuite;
+  // An `mlsframe_params_source` (0: carry the parameters in the group context). Any
+  // other value: `MLSFRAME_INVALID_ARGUMENT`.
+  uint32_t params_source;
+  // `external_senders_count` entries (NULL with count 0: none).
+  const mlsframe_external_sender *external_senders;
+  // Number of entries at `external_senders`.
+  size_t external_senders_count;
+} mlsframe_group_options;
 
 // The outcome of `mlsframe_session_process`.
 typedef struct {
@@ -449,8 +583,12 @@ mlsframe_result mlsframe_decryptor_take_released(const mlsframe_decryptor *dec,
 // The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
 // decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
 // the current roster (a leaf may since belong to someone else) and never waiting for MLS
-// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
-// leaf's credential is not an mlsframe identity. Free both buffers with
+// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` when that epoch is not installed (never, or its
+// retention has passed) or nobody held the leaf in it; `MLSFRAME_MLS_FOREIGN_CREDENTIAL`
+// when its holder's credential is not an mlsframe identity (a member on another MLS
+// stack: it has no user or device id, and the key ring keeps no credential for it;
+// `mlsframe_session_member_credential` gives the credential of the leaf's *current*
+// holder). On error both buffers are `{NULL, 0}`. Free both buffers with
 // `mlsframe_buffer_free`.
 //
 // # Safety
@@ -547,7 +685,8 @@ mlsframe_result mlsframe_session_restore(const uint8_t *snapshot,
                                          mlsframe_session **out);
 
 // Serializes the session (identity seed and MLS key store) for `mlsframe_session_restore`.
-// The bytes are secret: encrypt them at rest, and wipe them after use.
+// The bytes are secret: encrypt them at rest; `mlsframe_buffer_free` wipes the buffer,
+// wipe any copy you make.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -562,12 +701,26 @@ mlsframe_result mlsframe_session_snapshot(const mlsframe_session *session,
 // `session` is NULL or from `mlsframe_session_new`, not yet freed, and not in use.
 void mlsframe_session_free(mlsframe_session *session);
 
-// A fresh key package (bytes to publish so others can add this device).
+// A fresh key package (bytes to publish so others can add this device), for MLS
+// ciphersuite 0x0001 (the default suite of the session's identity). For a group of
+// another suite, use `mlsframe_session_key_package_for`.
 //
 // # Safety
 // `session` is a live session; `out` is writable.
 mlsframe_result mlsframe_session_key_package(const mlsframe_session *session,
                                              mlsframe_buffer *out);
+
+// A fresh key package for the MLS ciphersuite `mls_ciphersuite` (0x0001..=0x0003; see
+// `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
+// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
+// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
+// (0x0002 with an Ed25519 identity). On error `*out` is `{NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; `out` is writable.
+mlsframe_result mlsframe_session_key_package_for(const mlsframe_session *session,
+                                                 uint16_t mls_ciphersuite,
+                                                 mlsframe_buffer *out);
 
 // Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
 // AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
@@ -591,6 +744,67 @@ mlsframe_result mlsframe_session_join(const mlsframe_session *session,
                                       const uint8_t *welcome,
                                       size_t welcome_len,
                                       uint64_t *epoch_out);
+
+// Creates a new group with this device as its only member, as `*options` says; `options`
+// NULL, or zero-initialized, means the defaults (those of
+// `mlsframe_session_create_group(session, 4, 4, false)`). Set `mls_ciphersuite` for
+// another MLS ciphersuite, `params_source = MLSFRAME_PARAMS_APP` to omit the group
+// context extension that carries the SFrame parameters (so members on other MLS stacks,
+// which lack it, can be added), and `external_senders` for third parties allowed to
+// propose. All of this is fixed for the group's life.
+//
+// Checked in this order: the pointers (`external_senders` NULL with a count, an entry's
+// pointer NULL with a length: `MLSFRAME_NULL_ARGUMENT`; a count or length over
+// `isize::MAX` bytes: `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
+// (`handshake` or `params_source` unknown: `MLSFRAME_INVALID_ARGUMENT`; an unknown
+// `mls_ciphersuite`: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`); then
+// `MLSFRAME_MLS_ALREADY_IN_GROUP`; SFrame suite or E out of range:
+// `MLSFRAME_MLS_INVALID_PARAMS`; a suite the identity cannot sign for:
+// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`; an external sender whose key is empty or over
+// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`. On
+// error the session stays without a group.
+//
+// # Safety
+// `session` is a live session; `options` is NULL or readable, its `external_senders`
+// NULL or readable for `external_senders_count` entries, and each entry's pointers NULL
+// or readable for their lengths.
+mlsframe_result mlsframe_session_create_group_with(const mlsframe_session *session,
+                                                   const mlsframe_group_options *options);
+
+// Joins from a welcome, as `mlsframe_session_join` does, for groups shared with other MLS
+// stacks. `ratchet_tree` (NULL or length 0: none) is the group's ratchet tree for a
+// welcome that does not carry it (another stack may send it out of band; from this
+// library, `mlsframe_session_ratchet_tree` of a member in the welcome's epoch). A
+// welcome that carries its tree uses that one: a given tree must then still parse, but
+// is otherwise ignored.
+// `*params` (NULL: the defaults; zero fields: the defaults) are the SFrame parameters to
+// use when the group context has no parameters extension (`MLSFRAME_PARAMS_APP`): every
+// member's application must pass the same ones. A group that carries the extension uses
+// its own, whatever `*params` says (they are still range-checked). Writes the joined
+// epoch to `epoch_out` (may be NULL).
+//
+// Checked in this order: the pointers and overlap; `params->handshake` (unknown:
+// `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size, state),
+// `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the welcome's
+// parse, the tree's size and parse, the welcome itself. Besides `mlsframe_session_join`'s
+// codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the welcome nor `ratchet_tree`
+// has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree that does not parse or is not
+// the group's; a tree over 24 MiB is `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS
+// ciphersuite not 0x0001..=0x0003: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out`
+// may not overlap the welcome, the tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On
+// error the session stays out of the group, `*epoch_out` is not written, and the key
+// package the welcome is for stays usable (retry with a tree).
+//
+// # Safety
+// `session` is a live session; `welcome` and `ratchet_tree` are NULL or readable for
+// their lengths; `params` is NULL or readable; `epoch_out` is NULL or writable.
+mlsframe_result mlsframe_session_join_with(const mlsframe_session *session,
+                                           const uint8_t *welcome,
+                                           size_t welcome_len,
+                                           const uint8_t *ratchet_tree,
+                                           size_t ratchet_tree_len,
+                                           const mlsframe_group_params *params,
+                                           uint64_t *epoch_out);
 
 // Adds the members whose key packages are given (`count` pointers and lengths) in one
 // commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
@@ -691,6 +905,38 @@ mlsframe_result mlsframe_session_epoch(const mlsframe_session *session,
                                        uint64_t *epoch_out,
                                        uint32_t *own_leaf_out);
 
+// The group's MLS ciphersuite (0x0001..=0x0003). `MLSFRAME_MLS_NO_GROUP` without a
+// group; after removal, the last group's. `*out` is written only on success.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_ciphersuite(const mlsframe_session *session,
+                                             uint16_t *out);
+
+// The group's SFrame parameters as they are in use (no zero fields), and where they come
+// from (an `mlsframe_params_source`: `MLSFRAME_PARAMS_GROUP_CONTEXT` when the group
+// context carries them, `MLSFRAME_PARAMS_APP` when the applications agreed them). Either
+// out-pointer may be NULL; they may not overlap (`MLSFRAME_INVALID_ARGUMENT`).
+// `MLSFRAME_MLS_NO_GROUP` without a group; after removal, the last group's. The outputs
+// are written only on success.
+//
+// # Safety
+// `session` is a live session; out-pointers NULL or writable.
+mlsframe_result mlsframe_session_params(const mlsframe_session *session,
+                                        mlsframe_group_params *params_out,
+                                        uint32_t *params_source_out);
+
+// The current epoch's ratchet tree (TLS-encoded, RFC 9420 section 12.4.3.3): public
+// data, for a joiner whose welcome does not carry the tree (`ratchet_tree` of
+// `mlsframe_session_join_with`). A welcome is for the epoch its commit makes, so take the
+// tree after `mlsframe_session_confirm_commit`. `MLSFRAME_MLS_NO_GROUP` without a group;
+// after removal, the last epoch's tree. On error `*out` is `{NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_ratchet_tree(const mlsframe_session *session,
+                                              mlsframe_buffer *out);
+
 // The epoch's security code (NUL-free ASCII digits in groups of five, e.g.
 // "12345 67890 …"), identical at every member; compare it out of band.
 //
@@ -699,17 +945,65 @@ mlsframe_result mlsframe_session_epoch(const mlsframe_session *session,
 mlsframe_result mlsframe_session_security_code(const mlsframe_session *session,
                                                mlsframe_buffer *out);
 
-// The roster as text, one member per line, grouped by user:
-// `leaf<TAB>user_id hex<TAB>device_id hex<TAB>fingerprint\n`.
+// The current epoch's epoch authenticator (RFC 9420 section 8.7), identical at every
+// member of the epoch, for an app's own verification. **Confidential**: derived from the
+// key schedule; never log or send it in full: compare a hash of it, or the security
+// code. `mlsframe_buffer_free` wipes it. `MLSFRAME_MLS_NO_GROUP` without a group,
+// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation. On error `*out` is
+// `{NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_epoch_authenticator(const mlsframe_session *session,
+                                                     mlsframe_buffer *out);
+
+// An MLS exporter value of the current epoch (RFC 9420 section 8.5):
+// `MLS-Exporter(label, context, length)`, identical at every member of the epoch.
+// **Secret**: a key for whatever the app keys with it; `mlsframe_buffer_free` wipes it.
+// Choose a label of your own (`"SFrame 1.0 Base Key"` with an empty context is the
+// epoch's SFrame base key). `label` is UTF-8 (`label_len` bytes, not NUL-terminated;
+// NULL with 0 is the empty label); `context` any bytes; `length` 1..=8160 bytes.
+//
+// Codes: invalid UTF-8 in the label: `MLSFRAME_INVALID_ARGUMENT`; then
+// `MLSFRAME_MLS_NO_GROUP` without a group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a
+// policy violation; then `length` 0 or over 8160: `MLSFRAME_INVALID_ARGUMENT`. `*out` may
+// not overlap the label or the context (`MLSFRAME_INVALID_ARGUMENT`). Once past the
+// pointer and overlap checks, a failure leaves `*out = {NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; `label` and `context` NULL or readable for their lengths;
+// `out` writable.
+mlsframe_result mlsframe_session_export_secret(const mlsframe_session *session,
+                                               const uint8_t *label,
+                                               size_t label_len,
+                                               const uint8_t *context,
+                                               size_t context_len,
+                                               size_t length,
+                                               mlsframe_buffer *out);
+
+// The roster as text, one member per line, users in order of their lowest leaf and each
+// user's devices together, six tab-separated columns:
+// `leaf<TAB>user_id<TAB>device_id<TAB>fingerprint<TAB>credential_type<TAB>foreign_credential\n`.
+// `leaf` and `credential_type` (1 = basic) are decimal; `fingerprint` is the signature
+// key's (hex in space-separated groups of four); `user_id`, `device_id` and
+// `foreign_credential` are lowercase hex. For an mlsframe identity, `user_id` is never
+// empty, `device_id` may be, and `foreign_credential` is empty. For a member on another
+// MLS stack, `user_id` and `device_id` are empty and `foreign_credential` holds its raw
+// credential content: an empty `user_id` column is how to tell it apart. Never compare a
+// foreign credential with a user id.
 //
 // # Safety
 // `session` is a live session; `out` writable.
 mlsframe_result mlsframe_session_roster(const mlsframe_session *session,
                                         mlsframe_buffer *out);
 
-// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
-// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
-// in the frame's own epoch.
+// The user id and device id of the member at `leaf` in the *current* epoch.
+// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf;
+// `MLSFRAME_MLS_FOREIGN_CREDENTIAL` when its credential is not an mlsframe identity (a
+// member on another MLS stack: read it with `mlsframe_session_member_credential`). On
+// error both buffers are `{NULL, 0}`. To credit a decrypted frame, use
+// `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the frame's own
+// epoch.
 //
 // # Safety
 // `session` is a live session; out-pointers writable.
@@ -717,6 +1011,20 @@ mlsframe_result mlsframe_session_member_identity(const mlsframe_session *session
                                                  uint32_t leaf,
                                                  mlsframe_buffer *user_id_out,
                                                  mlsframe_buffer *device_id_out);
+
+// The raw MLS credential of the member at `leaf` in the *current* epoch, for every
+// member: `*credential_type_out` (1 = basic, 2 = X.509, ...) and its content (a basic
+// credential's identity bytes: for an mlsframe identity, the encoding of its user and
+// device id; for a member on another MLS stack, whatever that stack put there).
+// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf. Once past the argument
+// checks, a failure leaves `*credential_type_out = 0` and `*content_out = {NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; out-pointers writable.
+mlsframe_result mlsframe_session_member_credential(const mlsframe_session *session,
+                                                   uint32_t leaf,
+                                                   uint16_t *credential_type_out,
+                                                   mlsframe_buffer *content_out);
 
 // An encryptor for our own stream `context` (e.g. 0 audio, 1 video, 2 screen); one per
 // context at a time. It lives independently of the session.

@@ -297,8 +297,9 @@ int main(void) {
 
     mlsframe_buffer roster = {NULL, 0};
     OK(mlsframe_session_roster(g_m[BOB].session, &roster));
-    printf("  bob's roster (leaf, user, device, fingerprint):\n%.*s", (int)roster.len,
-           (const char *)roster.data);
+    printf("  bob's roster (leaf, user, device, fingerprint, credential type, foreign "
+           "credential; ids in hex):\n%.*s",
+           (int)roster.len, (const char *)roster.data);
     mlsframe_buffer_free(&roster);
     mlsframe_buffer uid = {NULL, 0}, did = {NULL, 0};
     OK(mlsframe_session_member_identity(g_m[BOB].session, g_m[CAROL].leaf, &uid, &did));

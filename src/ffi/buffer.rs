@@ -1,11 +1,13 @@
 //! `mlsframe_buffer`: the one type for library-owned, variable-size outputs (key packages,
-//! commits, welcomes, security codes, rosters), freed by `mlsframe_buffer_free`.
+//! commits, welcomes, security codes, rosters, and secrets such as snapshots and exporter
+//! values), freed by `mlsframe_buffer_free`, which wipes every buffer before freeing it.
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{ffi_guard, mlsframe_result};
 
-/// Bytes owned by the library. Free with `mlsframe_buffer_free`; an all-zero buffer
+/// Bytes owned by the library. Free with `mlsframe_buffer_free`, which wipes them first
+/// (so buffers holding secrets leave no copy in freed memory); an all-zero buffer
 /// (`{NULL, 0}`) is valid and empty.
 #[repr(C)]
 #[derive(Debug)]
@@ -28,6 +30,12 @@ impl mlsframe_buffer {
             data: Box::into_raw(boxed).cast::<u8>(),
             len,
         }
+    }
+
+    /// Copies a secret into a C-owned buffer of exactly its length (so no reallocation
+    /// leaves a copy behind); `secret` itself is wiped when it drops here.
+    pub(crate) fn from_secret(secret: Zeroizing<Vec<u8>>) -> mlsframe_buffer {
+        mlsframe_buffer::from_vec(secret.as_slice().to_vec())
     }
 
     pub(crate) fn empty() -> mlsframe_buffer {

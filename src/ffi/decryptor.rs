@@ -11,7 +11,7 @@ use super::{
     FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_disjoint, try_ref,
     try_write,
 };
-use crate::mls::media::{Decryptor, ReleasedFrame};
+use crate::mls::media::{Decryptor, LeafHolder, ReleasedFrame};
 use mlsframe_result::*;
 
 /// Who sealed a frame, from its authenticated KID: "claimed within the group" (any member
@@ -300,8 +300,12 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
 /// The user id and device id of the member who held `sender->leaf` in `sender->epoch`, as a
 /// decrypt or `take_released` reported it. Looks in the decryptor's own key ring, never in
 /// the current roster (a leaf may since belong to someone else) and never waiting for MLS
-/// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` once that epoch's retention has passed, or when the
-/// leaf's credential is not an mlsframe identity. Free both buffers with
+/// work. `MLSFRAME_MLS_UNKNOWN_MEMBER` when that epoch is not installed (never, or its
+/// retention has passed) or nobody held the leaf in it; `MLSFRAME_MLS_FOREIGN_CREDENTIAL`
+/// when its holder's credential is not an mlsframe identity (a member on another MLS
+/// stack: it has no user or device id, and the key ring keeps no credential for it;
+/// `mlsframe_session_member_credential` gives the credential of the leaf's *current*
+/// holder). On error both buffers are `{NULL, 0}`. Free both buffers with
 /// `mlsframe_buffer_free`.
 ///
 /// # Safety
@@ -326,8 +330,10 @@ pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
         );
         try_write!(user_id_out, mlsframe_buffer::empty());
         try_write!(device_id_out, mlsframe_buffer::empty());
-        let Some(identity) = dec.inner.identity_at(sender.epoch, sender.leaf) else {
-            return MLSFRAME_MLS_UNKNOWN_MEMBER;
+        let identity = match dec.inner.holder_at(sender.epoch, sender.leaf) {
+            Some(LeafHolder::Identity(identity)) => identity,
+            Some(LeafHolder::Foreign) => return MLSFRAME_MLS_FOREIGN_CREDENTIAL,
+            None => return MLSFRAME_MLS_UNKNOWN_MEMBER,
         };
         try_write!(
             user_id_out,

@@ -1,16 +1,19 @@
 //! The C ABI: the only place in the crate with `unsafe`. One file per C object
-//! ([`session`], [`encryptor`], [`decryptor`], [`sframe_context`]), plus the plumbing every
-//! export shares: result codes, library-owned buffers, the panic boundary and argument
-//! checks. Conventions (after rustls-ffi): fallible calls return [`mlsframe_result`];
+//! ([`session`], [`encryptor`], [`decryptor`], [`sframe_context`], and the structs the
+//! session takes: [`params`] for group parameters and options, [`admission`] for the
+//! admission callback's candidate), plus the plumbing every export shares: result codes,
+//! library-owned buffers, the panic boundary and argument checks. Conventions (after rustls-ffi): fallible calls return [`mlsframe_result`];
 //! inputs are `(const uint8_t *ptr, size_t len)` where NULL with length 0 is an empty slice;
 //! outputs come last; every object has `_new`/`_free`. No output may overlap an input or
 //! another output (`disjoint`), except a frame call exactly in place (`out == frame`).
 #![allow(non_camel_case_types)]
 
+pub mod admission;
 pub mod buffer;
 pub mod decryptor;
 pub mod encryptor;
 pub mod log;
+pub mod params;
 pub mod result;
 pub mod session;
 pub mod sframe_context;
@@ -73,6 +76,33 @@ macro_rules! try_slice {
     }};
 }
 pub(crate) use try_slice;
+
+/// A typed slice of `count` elements from `(ptr, count)`: NULL with count 0 is empty; NULL
+/// with a count is `NULL_ARGUMENT`; more than `isize::MAX` bytes is `INVALID_ARGUMENT`.
+macro_rules! try_array {
+    ($ptr:expr, $count:expr) => {{
+        let (ptr, count) = ($ptr, $count);
+        if ptr.is_null() {
+            if count != 0 {
+                return $crate::ffi::result::mlsframe_result::MLSFRAME_NULL_ARGUMENT;
+            }
+            &[][..]
+        } else {
+            if count > $crate::ffi::max_elements(ptr) {
+                return $crate::ffi::result::mlsframe_result::MLSFRAME_INVALID_ARGUMENT;
+            }
+            // SAFETY: non-NULL; at most `isize::MAX` bytes; the caller guarantees `count`
+            // readable elements at `ptr` that stay valid and unmodified during the call.
+            unsafe { ::std::slice::from_raw_parts(ptr, count) }
+        }
+    }};
+}
+pub(crate) use try_array;
+
+/// The most elements of `T` a slice may have (`isize::MAX` bytes).
+pub(crate) fn max_elements<T>(_: *const T) -> usize {
+    (isize::MAX as usize) / std::mem::size_of::<T>().max(1)
+}
 
 /// Writes `$value` through the out-pointer `$ptr`, or returns `NULL_ARGUMENT`.
 macro_rules! try_write {

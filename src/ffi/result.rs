@@ -125,6 +125,10 @@ pub enum mlsframe_result {
     /// A proposal from an external sender the group does not list (or a bad signature);
     /// nothing was stored.
     MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER = 435,
+    /// The member's credential is not an mlsframe identity (a member on another MLS
+    /// stack): it has no user id or device id. Read its raw credential with
+    /// `mlsframe_session_member_credential`.
+    MLSFRAME_MLS_FOREIGN_CREDENTIAL = 436,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -284,6 +288,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         433 => c"invalid group info",
         434 => c"group info too large",
         435 => c"proposal from an unauthorized external sender; nothing stored",
+        436 => c"member's credential is not an mlsframe identity",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

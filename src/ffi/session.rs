@@ -6,17 +6,28 @@ use std::ffi::c_void;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
+use super::admission::{self, mlsframe_admission_callback};
 use super::buffer::mlsframe_buffer;
 use super::decryptor::mlsframe_decryptor;
 use super::encryptor::mlsframe_encryptor;
 use super::log::{emit, mlsframe_log_level};
-use super::{
-    Span, disjoint, ffi_guard, mlsframe_result, try_disjoint, try_ref, try_slice, try_write,
+use super::params::{
+    ciphersuite_of, mlsframe_group_options, mlsframe_group_params, params_source_of,
+    params_source_value,
 };
+use super::{
+    Span, disjoint, ffi_guard, mlsframe_result, try_array, try_disjoint, try_ref, try_slice,
+    try_write,
+};
+use crate::mls::error::MlsError;
 use crate::mls::identity::{Identity, MemberIdentity};
 use crate::mls::media::MediaConfig;
-use crate::mls::policy::{AdmissionPolicy, AdmitAll, Candidate, Refusal};
-use crate::mls::session::{GroupParams, HandshakeFormat, Outcome, Session};
+use crate::mls::policy::AdmissionPolicy;
+use crate::mls::session::{
+    GroupOptions, GroupParams, HandshakeFormat, JoinOptions, MlsCiphersuite, Outcome, Session,
+};
 use mlsframe_result::*;
 
 /// An MLS group member (opaque).
@@ -29,21 +40,6 @@ impl mlsframe_session {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
-
-/// Decides whether a new member may join: return `true` to admit. Receives the member's
-/// user id, device id and signature-key fingerprint (UTF-8, not NUL-terminated). Called on
-/// the thread driving the session; must not call back into the library.
-pub type mlsframe_admission_callback = Option<
-    unsafe extern "C" fn(
-        user_data: *mut c_void,
-        user_id: *const u8,
-        user_id_len: usize,
-        device_id: *const u8,
-        device_id_len: usize,
-        fingerprint: *const u8,
-        fingerprint_len: usize,
-    ) -> bool,
->;
 
 /// Session options. Zero-initialize for defaults (`mlsframe_session_config cfg = {0};`).
 #[repr(C)]
@@ -61,63 +57,17 @@ pub struct mlsframe_session_config {
     /// Replay window per sender stream, in frames (0: 128; at most 65536, else
     /// `MLSFRAME_INVALID_CONFIG`).
     pub replay_window: u32,
-    /// Admission policy (NULL: admit everyone).
+    /// Admission policy: called with an `mlsframe_candidate` for every new member (NULL:
+    /// admit everyone, members on other MLS stacks included).
     pub admission: mlsframe_admission_callback,
     /// Passed to `admission` as its first argument.
     pub admission_user_data: *mut c_void,
 }
 
-/// The app's admission callback as a policy. The app promises the callback and its user
-/// data may be used from the thread driving the session.
-struct CallbackPolicy {
-    callback: unsafe extern "C" fn(
-        *mut c_void,
-        *const u8,
-        usize,
-        *const u8,
-        usize,
-        *const u8,
-        usize,
-    ) -> bool,
-    user_data: usize,
-}
-
-impl AdmissionPolicy for CallbackPolicy {
-    fn admit(&self, c: &Candidate<'_>) -> Result<(), Refusal> {
-        // A credential from another MLS stack: its raw content as the user id, an
-        // empty device id.
-        let (user, device, fp) = match c.identity {
-            Some(id) => (&id.user_id[..], &id.device_id[..], c.fingerprint.as_bytes()),
-            None => (&c.credential.content[..], &[][..], c.fingerprint.as_bytes()),
-        };
-        // SAFETY: the pointers are valid for the call's duration; the callback was supplied
-        // by the app with this user data.
-        let admitted = unsafe {
-            (self.callback)(
-                self.user_data as *mut c_void,
-                user.as_ptr(),
-                user.len(),
-                device.as_ptr(),
-                device.len(),
-                fp.as_ptr(),
-                fp.len(),
-            )
-        };
-        if admitted {
-            Ok(())
-        } else {
-            Err(Refusal("refused by the application".into()))
-        }
-    }
-}
-
 fn policy_of(cfg: Option<&mlsframe_session_config>) -> Arc<dyn AdmissionPolicy> {
-    match cfg.and_then(|c| c.admission.map(|cb| (cb, c.admission_user_data))) {
-        Some((callback, user_data)) => Arc::new(CallbackPolicy {
-            callback,
-            user_data: user_data as usize,
-        }),
-        None => Arc::new(AdmitAll),
+    match cfg {
+        Some(c) => admission::policy_of(c.admission, c.admission_user_data),
+        None => admission::policy_of(None, std::ptr::null_mut()),
     }
 }
 
@@ -263,7 +213,8 @@ pub unsafe extern "C" fn mlsframe_session_restore(
 }
 
 /// Serializes the session (identity seed and MLS key store) for `mlsframe_session_restore`.
-/// The bytes are secret: encrypt them at rest, and wipe them after use.
+/// The bytes are secret: encrypt them at rest; `mlsframe_buffer_free` wipes the buffer,
+/// wipe any copy you make.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -274,9 +225,7 @@ pub unsafe extern "C" fn mlsframe_session_snapshot(
 ) -> mlsframe_result {
     ffi_guard!({
         let session = try_ref!(session);
-        with_bytes(session, out, |s| {
-            s.snapshot().map(|b| b.to_vec()).map_err(Into::into)
-        })
+        with_secret(session, out, |s| s.snapshot().map_err(Into::into))
     })
 }
 
@@ -319,7 +268,32 @@ fn with_bytes(
     }
 }
 
-/// A fresh key package (bytes to publish so others can add this device).
+/// Runs `f` on the session, writing a secret result into `out`: copied once into a buffer
+/// of its exact size, the session's copy wiped; `mlsframe_buffer_free` wipes the buffer.
+fn with_secret(
+    session: &mlsframe_session,
+    out: *mut mlsframe_buffer,
+    f: impl FnOnce(&Session) -> Result<Zeroizing<Vec<u8>>, mlsframe_result>,
+) -> mlsframe_result {
+    if out.is_null() {
+        return MLSFRAME_NULL_ARGUMENT;
+    }
+    let result = f(&session.lock());
+    match result {
+        Ok(secret) => {
+            try_write!(out, mlsframe_buffer::from_secret(secret));
+            MLSFRAME_OK
+        }
+        Err(code) => {
+            try_write!(out, mlsframe_buffer::empty());
+            code
+        }
+    }
+}
+
+/// A fresh key package (bytes to publish so others can add this device), for MLS
+/// ciphersuite 0x0001 (the default suite of the session's identity). For a group of
+/// another suite, use `mlsframe_session_key_package_for`.
 ///
 /// # Safety
 /// `session` is a live session; `out` is writable.
@@ -331,6 +305,29 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
     ffi_guard!({
         let session = try_ref!(session);
         with_bytes(session, out, |s| s.key_package().map_err(Into::into))
+    })
+}
+
+/// A fresh key package for the MLS ciphersuite `mls_ciphersuite` (0x0001..=0x0003; see
+/// `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
+/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
+/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
+/// (0x0002 with an Ed25519 identity). On error `*out` is `{NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_key_package_for(
+    session: *const mlsframe_session,
+    mls_ciphersuite: u16,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| {
+            let suite = MlsCiphersuite::try_from(mls_ciphersuite)?;
+            s.key_package_for(suite).map_err(Into::into)
+        })
     })
 }
 
@@ -388,6 +385,159 @@ pub unsafe extern "C" fn mlsframe_session_join(
             outputs: [Span::of(epoch_out.cast_const())],
         );
         match session.lock().join(welcome) {
+            Ok(epoch) => {
+                if !epoch_out.is_null() {
+                    try_write!(epoch_out, epoch);
+                }
+                emit(
+                    mlsframe_log_level::MLSFRAME_LOG_INFO,
+                    "joined a group from a welcome",
+                );
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// Creates a new group with this device as its only member, as `*options` says; `options`
+/// NULL, or zero-initialized, means the defaults (those of
+/// `mlsframe_session_create_group(session, 4, 4, false)`). Set `mls_ciphersuite` for
+/// another MLS ciphersuite, `params_source = MLSFRAME_PARAMS_APP` to omit the group
+/// context extension that carries the SFrame parameters (so members on other MLS stacks,
+/// which lack it, can be added), and `external_senders` for third parties allowed to
+/// propose. All of this is fixed for the group's life.
+///
+/// Checked in this order: the pointers (`external_senders` NULL with a count, an entry's
+/// pointer NULL with a length: `MLSFRAME_NULL_ARGUMENT`; a count or length over
+/// `isize::MAX` bytes: `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
+/// (`handshake` or `params_source` unknown: `MLSFRAME_INVALID_ARGUMENT`; an unknown
+/// `mls_ciphersuite`: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`); then
+/// `MLSFRAME_MLS_ALREADY_IN_GROUP`; SFrame suite or E out of range:
+/// `MLSFRAME_MLS_INVALID_PARAMS`; a suite the identity cannot sign for:
+/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`; an external sender whose key is empty or over
+/// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`. On
+/// error the session stays without a group.
+///
+/// # Safety
+/// `session` is a live session; `options` is NULL or readable, its `external_senders`
+/// NULL or readable for `external_senders_count` entries, and each entry's pointers NULL
+/// or readable for their lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_create_group_with(
+    session: *const mlsframe_session,
+    options: *const mlsframe_group_options,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if options.is_null() {
+            return create_group_result(session.lock().create_group(GroupParams::default()));
+        }
+        let opts = *try_ref!(options);
+        let entries = try_array!(opts.external_senders, opts.external_senders_count);
+        let mut external_senders = Vec::with_capacity(entries.len());
+        for e in entries {
+            let key = try_slice!(e.signature_key, e.signature_key_len);
+            let identity = try_slice!(e.identity, e.identity_len);
+            external_senders.push((key.to_vec(), identity.to_vec()));
+        }
+        let params = match opts.params.to_params() {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let params_source = match params_source_of(opts.params_source) {
+            Ok(source) => source,
+            Err(code) => return code,
+        };
+        let mut s = session.lock();
+        let ciphersuite = match ciphersuite_of(opts.mls_ciphersuite, s.default_ciphersuite()) {
+            Ok(suite) => suite,
+            Err(code) => return code,
+        };
+        create_group_result(s.create_group_with(&GroupOptions {
+            params,
+            ciphersuite,
+            params_source,
+            external_senders,
+        }))
+    })
+}
+
+/// The code of a `create_group_with`: a malformed external sender (the only
+/// `InvalidConfig` it returns) is a bad argument, not a session configuration.
+fn create_group_result(result: Result<(), MlsError>) -> mlsframe_result {
+    match result {
+        Ok(()) => {
+            emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "group created");
+            MLSFRAME_OK
+        }
+        Err(MlsError::InvalidConfig(_)) => MLSFRAME_INVALID_ARGUMENT,
+        Err(e) => e.into(),
+    }
+}
+
+/// Joins from a welcome, as `mlsframe_session_join` does, for groups shared with other MLS
+/// stacks. `ratchet_tree` (NULL or length 0: none) is the group's ratchet tree for a
+/// welcome that does not carry it (another stack may send it out of band; from this
+/// library, `mlsframe_session_ratchet_tree` of a member in the welcome's epoch). A
+/// welcome that carries its tree uses that one: a given tree must then still parse, but
+/// is otherwise ignored.
+/// `*params` (NULL: the defaults; zero fields: the defaults) are the SFrame parameters to
+/// use when the group context has no parameters extension (`MLSFRAME_PARAMS_APP`): every
+/// member's application must pass the same ones. A group that carries the extension uses
+/// its own, whatever `*params` says (they are still range-checked). Writes the joined
+/// epoch to `epoch_out` (may be NULL).
+///
+/// Checked in this order: the pointers and overlap; `params->handshake` (unknown:
+/// `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size, state),
+/// `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the welcome's
+/// parse, the tree's size and parse, the welcome itself. Besides `mlsframe_session_join`'s
+/// codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the welcome nor `ratchet_tree`
+/// has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree that does not parse or is not
+/// the group's; a tree over 24 MiB is `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS
+/// ciphersuite not 0x0001..=0x0003: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out`
+/// may not overlap the welcome, the tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On
+/// error the session stays out of the group, `*epoch_out` is not written, and the key
+/// package the welcome is for stays usable (retry with a tree).
+///
+/// # Safety
+/// `session` is a live session; `welcome` and `ratchet_tree` are NULL or readable for
+/// their lengths; `params` is NULL or readable; `epoch_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_join_with(
+    session: *const mlsframe_session,
+    welcome: *const u8,
+    welcome_len: usize,
+    ratchet_tree: *const u8,
+    ratchet_tree_len: usize,
+    params: *const mlsframe_group_params,
+    epoch_out: *mut u64,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let welcome = try_slice!(welcome, welcome_len);
+        let tree = try_slice!(ratchet_tree, ratchet_tree_len);
+        try_disjoint!(
+            inputs: [
+                Span::bytes(welcome.as_ptr(), welcome.len()),
+                Span::bytes(tree.as_ptr(), tree.len()),
+                Span::of(params),
+            ],
+            outputs: [Span::of(epoch_out.cast_const())],
+        );
+        let app_params = if params.is_null() {
+            None
+        } else {
+            match try_ref!(params).to_params() {
+                Ok(p) => Some(p),
+                Err(code) => return code,
+            }
+        };
+        let options = JoinOptions {
+            ratchet_tree: (!tree.is_empty()).then_some(tree),
+            params: app_params,
+        };
+        match session.lock().join_with(welcome, options) {
             Ok(epoch) => {
                 if !epoch_out.is_null() {
                     try_write!(epoch_out, epoch);
@@ -798,6 +948,86 @@ pub unsafe extern "C" fn mlsframe_session_epoch(
     })
 }
 
+/// The group's MLS ciphersuite (0x0001..=0x0003). `MLSFRAME_MLS_NO_GROUP` without a
+/// group; after removal, the last group's. `*out` is written only on success.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_ciphersuite(
+    session: *const mlsframe_session,
+    out: *mut u16,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let Some(suite) = session.lock().ciphersuite() else {
+            return MLSFRAME_MLS_NO_GROUP;
+        };
+        try_write!(out, suite.code());
+        MLSFRAME_OK
+    })
+}
+
+/// The group's SFrame parameters as they are in use (no zero fields), and where they come
+/// from (an `mlsframe_params_source`: `MLSFRAME_PARAMS_GROUP_CONTEXT` when the group
+/// context carries them, `MLSFRAME_PARAMS_APP` when the applications agreed them). Either
+/// out-pointer may be NULL; they may not overlap (`MLSFRAME_INVALID_ARGUMENT`).
+/// `MLSFRAME_MLS_NO_GROUP` without a group; after removal, the last group's. The outputs
+/// are written only on success.
+///
+/// # Safety
+/// `session` is a live session; out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_params(
+    session: *const mlsframe_session,
+    params_out: *mut mlsframe_group_params,
+    params_source_out: *mut u32,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        try_disjoint!(
+            inputs: [],
+            outputs: [
+                Span::of(params_out.cast_const()),
+                Span::of(params_source_out.cast_const()),
+            ],
+        );
+        let s = session.lock();
+        let (Some(params), Some(source)) = (s.params(), s.params_source()) else {
+            return MLSFRAME_MLS_NO_GROUP;
+        };
+        if !params_out.is_null() {
+            try_write!(params_out, mlsframe_group_params::of(params));
+        }
+        if !params_source_out.is_null() {
+            try_write!(params_source_out, params_source_value(source));
+        }
+        MLSFRAME_OK
+    })
+}
+
+/// The current epoch's ratchet tree (TLS-encoded, RFC 9420 section 12.4.3.3): public
+/// data, for a joiner whose welcome does not carry the tree (`ratchet_tree` of
+/// `mlsframe_session_join_with`). A welcome is for the epoch its commit makes, so take the
+/// tree after `mlsframe_session_confirm_commit`. `MLSFRAME_MLS_NO_GROUP` without a group;
+/// after removal, the last epoch's tree. On error `*out` is `{NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_ratchet_tree(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| s.ratchet_tree().map_err(Into::into))
+    })
+}
+
 /// The epoch's security code (NUL-free ASCII digits in groups of five, e.g.
 /// "12345 67890 …"), identical at every member; compare it out of band.
 ///
@@ -818,12 +1048,97 @@ pub unsafe extern "C" fn mlsframe_session_security_code(
     })
 }
 
+/// The current epoch's epoch authenticator (RFC 9420 section 8.7), identical at every
+/// member of the epoch, for an app's own verification. **Confidential**: derived from the
+/// key schedule; never log or send it in full: compare a hash of it, or the security
+/// code. `mlsframe_buffer_free` wipes it. `MLSFRAME_MLS_NO_GROUP` without a group,
+/// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation. On error `*out` is
+/// `{NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_epoch_authenticator(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_secret(session, out, |s| {
+            s.epoch_authenticator().map_err(Into::into)
+        })
+    })
+}
+
+/// An MLS exporter value of the current epoch (RFC 9420 section 8.5):
+/// `MLS-Exporter(label, context, length)`, identical at every member of the epoch.
+/// **Secret**: a key for whatever the app keys with it; `mlsframe_buffer_free` wipes it.
+/// Choose a label of your own (`"SFrame 1.0 Base Key"` with an empty context is the
+/// epoch's SFrame base key). `label` is UTF-8 (`label_len` bytes, not NUL-terminated;
+/// NULL with 0 is the empty label); `context` any bytes; `length` 1..=8160 bytes.
+///
+/// Codes: invalid UTF-8 in the label: `MLSFRAME_INVALID_ARGUMENT`; then
+/// `MLSFRAME_MLS_NO_GROUP` without a group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a
+/// policy violation; then `length` 0 or over 8160: `MLSFRAME_INVALID_ARGUMENT`. `*out` may
+/// not overlap the label or the context (`MLSFRAME_INVALID_ARGUMENT`). Once past the
+/// pointer and overlap checks, a failure leaves `*out = {NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; `label` and `context` NULL or readable for their lengths;
+/// `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_export_secret(
+    session: *const mlsframe_session,
+    label: *const u8,
+    label_len: usize,
+    context: *const u8,
+    context_len: usize,
+    length: usize,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let label = try_slice!(label, label_len);
+        let context = try_slice!(context, context_len);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_disjoint!(
+            inputs: [
+                Span::bytes(label.as_ptr(), label.len()),
+                Span::bytes(context.as_ptr(), context.len()),
+            ],
+            outputs: [Span::of(out.cast_const())],
+        );
+        try_write!(out, mlsframe_buffer::empty());
+        let Ok(label) = std::str::from_utf8(label) else {
+            return MLSFRAME_INVALID_ARGUMENT;
+        };
+        with_secret(session, out, |s| {
+            s.export_secret(label, context, length)
+                .map_err(|e| match e {
+                    // The only configuration an export has is its length.
+                    MlsError::InvalidConfig(_) => MLSFRAME_INVALID_ARGUMENT,
+                    e => e.into(),
+                })
+        })
+    })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The roster as text, one member per line, grouped by user:
-/// `leaf<TAB>user_id hex<TAB>device_id hex<TAB>fingerprint\n`.
+/// The roster as text, one member per line, users in order of their lowest leaf and each
+/// user's devices together, six tab-separated columns:
+/// `leaf<TAB>user_id<TAB>device_id<TAB>fingerprint<TAB>credential_type<TAB>foreign_credential\n`.
+/// `leaf` and `credential_type` (1 = basic) are decimal; `fingerprint` is the signature
+/// key's (hex in space-separated groups of four); `user_id`, `device_id` and
+/// `foreign_credential` are lowercase hex. For an mlsframe identity, `user_id` is never
+/// empty, `device_id` may be, and `foreign_credential` is empty. For a member on another
+/// MLS stack, `user_id` and `device_id` are empty and `foreign_credential` holds its raw
+/// credential content: an empty `user_id` column is how to tell it apart. Never compare a
+/// foreign credential with a user id.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -839,11 +1154,14 @@ pub unsafe extern "C" fn mlsframe_session_roster(
             let mut text = String::new();
             for user in roster {
                 for d in user.devices {
-                    let (u, dev) = match &d.identity {
-                        Some(id) => (hex(&id.user_id), hex(&id.device_id)),
-                        None => (hex(&d.credential.content), String::new()),
+                    let (u, dev, foreign) = match &d.identity {
+                        Some(id) => (hex(&id.user_id), hex(&id.device_id), String::new()),
+                        None => (String::new(), String::new(), hex(&d.credential.content)),
                     };
-                    text.push_str(&format!("{}\t{u}\t{dev}\t{}\n", d.leaf, d.fingerprint));
+                    text.push_str(&format!(
+                        "{}\t{u}\t{dev}\t{}\t{}\t{foreign}\n",
+                        d.leaf, d.fingerprint, d.credential.credential_type
+                    ));
                 }
             }
             Ok(text.into_bytes())
@@ -851,9 +1169,13 @@ pub unsafe extern "C" fn mlsframe_session_roster(
     })
 }
 
-/// The user id and device id of the member at `leaf` in the *current* epoch. To credit a
-/// decrypted frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf
-/// in the frame's own epoch.
+/// The user id and device id of the member at `leaf` in the *current* epoch.
+/// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf;
+/// `MLSFRAME_MLS_FOREIGN_CREDENTIAL` when its credential is not an mlsframe identity (a
+/// member on another MLS stack: read it with `mlsframe_session_member_credential`). On
+/// error both buffers are `{NULL, 0}`. To credit a decrypted frame, use
+/// `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the frame's own
+/// epoch.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable.
@@ -882,12 +1204,54 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
         let Some(m) = members.into_iter().find(|m| m.leaf == leaf) else {
             return MLSFRAME_MLS_UNKNOWN_MEMBER;
         };
-        let (user, device) = match m.identity {
-            Some(id) => (id.user_id, id.device_id),
-            None => (m.credential.content, Vec::new()),
+        let Some(id) = m.identity else {
+            return MLSFRAME_MLS_FOREIGN_CREDENTIAL;
         };
-        try_write!(user_id_out, mlsframe_buffer::from_vec(user));
-        try_write!(device_id_out, mlsframe_buffer::from_vec(device));
+        try_write!(user_id_out, mlsframe_buffer::from_vec(id.user_id));
+        try_write!(device_id_out, mlsframe_buffer::from_vec(id.device_id));
+        MLSFRAME_OK
+    })
+}
+
+/// The raw MLS credential of the member at `leaf` in the *current* epoch, for every
+/// member: `*credential_type_out` (1 = basic, 2 = X.509, ...) and its content (a basic
+/// credential's identity bytes: for an mlsframe identity, the encoding of its user and
+/// device id; for a member on another MLS stack, whatever that stack put there).
+/// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf. Once past the argument
+/// checks, a failure leaves `*credential_type_out = 0` and `*content_out = {NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; out-pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_member_credential(
+    session: *const mlsframe_session,
+    leaf: u32,
+    credential_type_out: *mut u16,
+    content_out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if credential_type_out.is_null() || content_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_disjoint!(
+            inputs: [],
+            outputs: [
+                Span::of(credential_type_out.cast_const()),
+                Span::of(content_out.cast_const()),
+            ],
+        );
+        try_write!(credential_type_out, 0);
+        try_write!(content_out, mlsframe_buffer::empty());
+        let members = match session.lock().members() {
+            Ok(m) => m,
+            Err(e) => return e.into(),
+        };
+        let Some(m) = members.into_iter().find(|m| m.leaf == leaf) else {
+            return MLSFRAME_MLS_UNKNOWN_MEMBER;
+        };
+        try_write!(credential_type_out, m.credential.credential_type);
+        try_write!(content_out, mlsframe_buffer::from_vec(m.credential.content));
         MLSFRAME_OK
     })
 }

@@ -89,7 +89,7 @@ static void test_result_messages(void) {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
         413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 426, 427, 428,
-        429, 430, 431, 432, 433, 434, 435, 900, 901,
+        429, 430, 431, 432, 433, 434, 435, 436, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -233,6 +233,42 @@ static void test_no_group(void) {
          mlsframe_session_process(s, GARBAGE, GARBAGE_LEN, &o));
     check("no buffer was filled", b.data == NULL && b2.data == NULL);
 
+    /* The interop queries without a group. */
+    uint16_t suite = 77, type = 77;
+    mlsframe_group_params params = {77, 77, 77};
+    uint32_t source = 77;
+    CODE(MLSFRAME_MLS_NO_GROUP, "ratchet_tree(no group)", mlsframe_session_ratchet_tree(s, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "ciphersuite(no group)", mlsframe_session_ciphersuite(s, &suite));
+    CODE(MLSFRAME_MLS_NO_GROUP, "params(no group)", mlsframe_session_params(s, &params, &source));
+    check("failed ciphersuite/params wrote nothing",
+          suite == 77 && params.sframe_suite == 77 && params.handshake == 77 && source == 77);
+    CODE(MLSFRAME_MLS_NO_GROUP, "export_secret(no group)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, NULL, 0, 16, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "export_secret(no group, length 0: state first)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, NULL, 0, 0, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch_authenticator(no group)",
+         mlsframe_session_epoch_authenticator(s, &b));
+    CODE(MLSFRAME_MLS_NO_GROUP, "member_credential(no group)",
+         mlsframe_session_member_credential(s, 0, &type, &b));
+    check("failed member_credential: type 0", type == 0);
+    check("no interop buffer was filled", b.data == NULL && b.len == 0);
+
+    /* key packages per MLS ciphersuite (no group needed) */
+    CODE(MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE, "key_package_for(suite 0)",
+         mlsframe_session_key_package_for(s, 0, &b));
+    CODE(MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE, "key_package_for(suite 4)",
+         mlsframe_session_key_package_for(s, 4, &b));
+    CODE(MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE, "key_package_for(suite 0xFFFF)",
+         mlsframe_session_key_package_for(s, 0xFFFF, &b));
+    CODE(MLSFRAME_MLS_CIPHERSUITE_MISMATCH, "key_package_for(suite 2: P-256, Ed25519 identity)",
+         mlsframe_session_key_package_for(s, 2, &b));
+    check("failed key_package_for filled no buffer", b.data == NULL && b.len == 0);
+    CODE(MLSFRAME_OK, "key_package_for(suite 1)", mlsframe_session_key_package_for(s, 1, &b));
+    check("-> a key package", b.data != NULL && b.len > 0);
+    mlsframe_buffer_free(&b);
+    CODE(MLSFRAME_OK, "key_package_for(suite 3)", mlsframe_session_key_package_for(s, 3, &b));
+    mlsframe_buffer_free(&b);
+
     /* A handle made before joining seals nothing. */
     mlsframe_encryptor *enc = NULL;
     CODE(MLSFRAME_OK, "encryptor_new(no group)", mlsframe_session_encryptor_new(s, 0, &enc));
@@ -325,8 +361,173 @@ static void test_session_nulls(mlsframe_session *s) {
     CODE(MLSFRAME_NULL_ARGUMENT, "decryptor_new(NULL session)",
          mlsframe_session_decryptor_new(NULL, &dec));
     CODE(MLSFRAME_NULL_ARGUMENT, "decryptor_new(out NULL)", mlsframe_session_decryptor_new(s, NULL));
+    /* the interop calls */
+    mlsframe_group_options opts;
+    memset(&opts, 0, sizeof opts);
+    mlsframe_group_params params;
+    memset(&params, 0, sizeof params);
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
+    uint64_t epoch = 0;
+    CODE(MLSFRAME_NULL_ARGUMENT, "create_group_with(NULL session)",
+         mlsframe_session_create_group_with(NULL, &opts));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_with(NULL session)",
+         mlsframe_session_join_with(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, NULL, &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_with(welcome NULL, len 10)",
+         mlsframe_session_join_with(s, NULL, 10, NULL, 0, NULL, &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_with(ratchet_tree NULL, len 10)",
+         mlsframe_session_join_with(s, GARBAGE, GARBAGE_LEN, NULL, 10, NULL, &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "ratchet_tree(NULL session)", mlsframe_session_ratchet_tree(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "ratchet_tree(out NULL)", mlsframe_session_ratchet_tree(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "key_package_for(NULL session)",
+         mlsframe_session_key_package_for(NULL, 1, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "key_package_for(out NULL)",
+         mlsframe_session_key_package_for(s, 1, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "ciphersuite(NULL session)", mlsframe_session_ciphersuite(NULL, &u16));
+    CODE(MLSFRAME_NULL_ARGUMENT, "ciphersuite(out NULL)", mlsframe_session_ciphersuite(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "params(NULL session)",
+         mlsframe_session_params(NULL, &params, &u32));
+    CODE(MLSFRAME_OK, "params(both outs NULL)", mlsframe_session_params(s, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "export_secret(NULL session)",
+         mlsframe_session_export_secret(NULL, (const uint8_t *)"l", 1, NULL, 0, 16, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "export_secret(label NULL, len 1)",
+         mlsframe_session_export_secret(s, NULL, 1, NULL, 0, 16, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "export_secret(context NULL, len 1)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, NULL, 1, 16, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "export_secret(out NULL)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, NULL, 0, 16, NULL));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(label len SIZE_MAX)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", HUGE, NULL, 0, 16, &b));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(context len SIZE_MAX)",
+         mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, GARBAGE, HUGE, 16, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "epoch_authenticator(NULL session)",
+         mlsframe_session_epoch_authenticator(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "epoch_authenticator(out NULL)",
+         mlsframe_session_epoch_authenticator(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_credential(NULL session)",
+         mlsframe_session_member_credential(NULL, 0, &u16, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_credential(credential_type_out NULL)",
+         mlsframe_session_member_credential(s, 0, NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_credential(content_out NULL)",
+         mlsframe_session_member_credential(s, 0, &u16, NULL));
     check("no handle or buffer was produced",
           enc == NULL && dec == NULL && b.data == NULL && b2.data == NULL);
+}
+
+/* Two Ed25519 public keys (RFC 8032, tests 1 and 2): external senders must be real keys. */
+static const uint8_t DS_KEY_1[32] = {
+    0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+    0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
+static const uint8_t DS_KEY_2[32] = {
+    0x3d, 0x40, 0x17, 0xc3, 0xe8, 0x43, 0x89, 0x5a, 0x92, 0xb7, 0x0a, 0xa7, 0x4d, 0x1b, 0x7e, 0xbc,
+    0x9c, 0x98, 0x2c, 0xcf, 0x2e, 0xc4, 0x96, 0x8c, 0xc0, 0xcd, 0x55, 0xf1, 0x2a, 0xf4, 0x66, 0x0c};
+
+/* create_group_with: every field's bad values, on sessions in no group. */
+static void test_group_options(void) {
+    mlsframe_session *s = new_session("options", "dev");
+    mlsframe_group_options opts;
+    uint8_t key[32];
+    memcpy(key, DS_KEY_2, sizeof key);
+    mlsframe_external_sender ds[2] = {{DS_KEY_1, sizeof DS_KEY_1, (const uint8_t *)"ds", 2},
+                                      {key, sizeof key, NULL, 0}};
+#define WITH(field, value, want, label)                                                     \
+    do {                                                                                    \
+        memset(&opts, 0, sizeof opts);                                                      \
+        opts.field = (value);                                                               \
+        CODE(want, label, mlsframe_session_create_group_with(s, &opts));                    \
+    } while (0)
+    WITH(params.handshake, 2, MLSFRAME_INVALID_ARGUMENT, "create_group_with(handshake 2)");
+    WITH(params.handshake, UINT32_MAX, MLSFRAME_INVALID_ARGUMENT,
+         "create_group_with(handshake UINT32_MAX)");
+    WITH(params_source, 2, MLSFRAME_INVALID_ARGUMENT, "create_group_with(params_source 2)");
+    WITH(mls_ciphersuite, 4, MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE,
+         "create_group_with(MLS suite 4)");
+    WITH(mls_ciphersuite, 0xFFFF, MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE,
+         "create_group_with(MLS suite 0xFFFF)");
+    WITH(mls_ciphersuite, 2, MLSFRAME_MLS_CIPHERSUITE_MISMATCH,
+         "create_group_with(MLS suite 2: P-256, Ed25519 identity)");
+    WITH(params.sframe_suite, 6, MLSFRAME_MLS_INVALID_PARAMS, "create_group_with(SFrame suite 6)");
+    WITH(params.epoch_bits, 1, MLSFRAME_MLS_INVALID_PARAMS, "create_group_with(E 1)");
+    WITH(params.epoch_bits, 17, MLSFRAME_MLS_INVALID_PARAMS, "create_group_with(E 17)");
+    WITH(external_senders_count, 1, MLSFRAME_NULL_ARGUMENT,
+         "create_group_with(external_senders NULL, count 1)");
+    memset(&opts, 0, sizeof opts);
+    opts.external_senders = ds;
+    opts.external_senders_count = HUGE;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(external_senders_count SIZE_MAX)",
+         mlsframe_session_create_group_with(s, &opts));
+    opts.external_senders_count = 2;
+    ds[1].identity_len = 4; /* NULL with a length */
+    CODE(MLSFRAME_NULL_ARGUMENT, "create_group_with(sender identity NULL, len 4)",
+         mlsframe_session_create_group_with(s, &opts));
+    ds[1].identity_len = 0;
+    ds[1].signature_key = NULL;
+    ds[1].signature_key_len = 32;
+    CODE(MLSFRAME_NULL_ARGUMENT, "create_group_with(sender key NULL, len 32)",
+         mlsframe_session_create_group_with(s, &opts));
+    ds[1].signature_key = key;
+    ds[1].signature_key_len = HUGE;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(sender key len SIZE_MAX)",
+         mlsframe_session_create_group_with(s, &opts));
+    ds[1].signature_key_len = 0;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(sender key empty)",
+         mlsframe_session_create_group_with(s, &opts));
+    {
+        uint8_t *big = calloc(1, 65537);
+        ds[1].signature_key = big;
+        ds[1].signature_key_len = 1025;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(sender key 1025 bytes)",
+             mlsframe_session_create_group_with(s, &opts));
+        ds[1].signature_key = key;
+        ds[1].signature_key_len = sizeof key;
+        ds[1].identity = big;
+        ds[1].identity_len = 65537;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(sender identity 65537 bytes)",
+             mlsframe_session_create_group_with(s, &opts));
+        free(big);
+    }
+    /* a bad value is refused before a bad sender is looked at, and vice versa */
+    opts.params.handshake = 5;
+    ds[1].identity = NULL;
+    ds[1].identity_len = 1;
+    CODE(MLSFRAME_NULL_ARGUMENT, "create_group_with(NULL sender identity and handshake 5)",
+         mlsframe_session_create_group_with(s, &opts));
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after every refused create_group_with)",
+         mlsframe_session_epoch(s, NULL, NULL));
+
+    ds[1].identity = NULL;
+    ds[1].identity_len = 0;
+    opts.params.handshake = MLSFRAME_HANDSHAKE_PLAINTEXT;
+    opts.params_source = MLSFRAME_PARAMS_APP;
+    opts.mls_ciphersuite = 3;
+    memset(key, 7, sizeof key);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(sender key not an Ed25519 point)",
+         mlsframe_session_create_group_with(s, &opts));
+    memcpy(key, DS_KEY_1, sizeof key);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(one sender key listed twice)",
+         mlsframe_session_create_group_with(s, &opts));
+    memcpy(key, DS_KEY_2, sizeof key);
+    opts.params_source = MLSFRAME_PARAMS_APP;
+    opts.mls_ciphersuite = 3;
+    CODE(MLSFRAME_OK, "create_group_with(two senders, plaintext, app params, MLS suite 3)",
+         mlsframe_session_create_group_with(s, &opts));
+    uint16_t suite = 0;
+    mlsframe_group_params params = {0, 0, 0};
+    uint32_t source = 0;
+    CODE(MLSFRAME_OK, "ciphersuite", mlsframe_session_ciphersuite(s, &suite));
+    CODE(MLSFRAME_OK, "params", mlsframe_session_params(s, &params, &source));
+    check("-> suite 3; SFrame suite 4, E 4, plaintext; from the app",
+          suite == 3 && params.sframe_suite == 4 && params.epoch_bits == 4 &&
+              params.handshake == MLSFRAME_HANDSHAKE_PLAINTEXT && source == MLSFRAME_PARAMS_APP);
+    CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "create_group_with(already in a group)",
+         mlsframe_session_create_group_with(s, &opts));
+    CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "create_group_with(NULL options, already in a group)",
+         mlsframe_session_create_group_with(s, NULL));
+    opts.params.handshake = 9;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "create_group_with(handshake 9, already in a group: values first)",
+         mlsframe_session_create_group_with(s, &opts));
+#undef WITH
+    mlsframe_session_free(s);
 }
 
 /* ---- the group used by the MLS and media checks ------------------------------------ */
@@ -567,6 +768,135 @@ static void test_mls_garbage(group *g) {
 
     /* leave: a proposal; bob commits it? keep the group: only check the proposal path */
     mlsframe_buffer_free(&carol_kp);
+    mlsframe_session_free(carol);
+}
+
+/* ---- the interop calls on a real group --------------------------------------------- */
+
+static void test_interop_calls(group *g) {
+    mlsframe_buffer b = {NULL, 0}, tree = {NULL, 0};
+    mlsframe_session *carol = new_session("carol", "tablet");
+    mlsframe_group_params params = {0, 0, 0};
+    uint64_t epoch = 77;
+
+    /* join_with */
+    CODE(MLSFRAME_OK, "ratchet_tree(alice)", mlsframe_session_ratchet_tree(g->alice, &tree));
+    check("-> a non-empty tree", tree.data != NULL && tree.len > 0);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(welcome len SIZE_MAX)",
+         mlsframe_session_join_with(carol, GARBAGE, HUGE, NULL, 0, NULL, &epoch));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(ratchet_tree len SIZE_MAX)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, tree.data, HUGE,
+                                    NULL, &epoch));
+    uint64_t words[8];
+    memcpy(words, GARBAGE, GARBAGE_LEN);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(epoch_out inside the welcome)",
+         mlsframe_session_join_with(carol, (const uint8_t *)words, GARBAGE_LEN, NULL, 0, NULL,
+                                    &words[2]));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(epoch_out inside the tree)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len,
+                                    (const uint8_t *)words, GARBAGE_LEN, NULL, &words[3]));
+    check("refused join_with left its inputs intact", memcmp(words, GARBAGE, GARBAGE_LEN) == 0);
+    mlsframe_group_params in_params[2];
+    memset(in_params, 0, sizeof in_params);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(epoch_out inside *params)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, NULL, 0, in_params,
+                                    (uint64_t *)(void *)in_params));
+    params.handshake = 2;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "join_with(params handshake 2)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, NULL, 0, &params,
+                                    &epoch));
+    params.handshake = 0;
+    params.epoch_bits = 1;
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "join_with(params E 1)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, NULL, 0, &params,
+                                    &epoch));
+    params.epoch_bits = 0;
+    params.sframe_suite = 6;
+    CODE(MLSFRAME_MLS_INVALID_PARAMS, "join_with(params suite 6)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, NULL, 0, &params,
+                                    &epoch));
+    params.sframe_suite = 0;
+    CODE(MLSFRAME_MLS_MALFORMED, "join_with(welcome NULL, len 0 = empty)",
+         mlsframe_session_join_with(carol, NULL, 0, NULL, 0, NULL, &epoch));
+    CODE(MLSFRAME_MLS_MALFORMED, "join_with(garbage welcome)",
+         mlsframe_session_join_with(carol, GARBAGE, GARBAGE_LEN, tree.data, tree.len, NULL,
+                                    &epoch));
+    CODE(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "join_with(a key package)",
+         mlsframe_session_join_with(carol, g->bob_kp_spare.data, g->bob_kp_spare.len, NULL, 0,
+                                    NULL, &epoch));
+    CODE(MLSFRAME_MLS_INVALID_RATCHET_TREE, "join_with(garbage tree)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, GARBAGE,
+                                    GARBAGE_LEN, NULL, &epoch));
+    CODE(MLSFRAME_MLS_INVALID_RATCHET_TREE, "join_with(truncated tree)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, tree.data,
+                                    tree.len - 1, NULL, &epoch));
+    CODE(MLSFRAME_MLS_INVALID_WELCOME, "join_with(someone else's welcome, the right tree)",
+         mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, tree.data, tree.len,
+                                    &params, &epoch));
+    CODE(MLSFRAME_MLS_ALREADY_IN_GROUP, "join_with(already in a group)",
+         mlsframe_session_join_with(g->bob, g->welcome.data, g->welcome.len, tree.data,
+                                    tree.len, NULL, &epoch));
+    {
+        uint8_t *big = calloc(1, MAX_WELCOME + 1);
+        memcpy(big, tree.data, tree.len);
+        CODE(MLSFRAME_MLS_WELCOME_TOO_LARGE, "join_with(tree padded to 24 MiB + 1)",
+             mlsframe_session_join_with(carol, g->welcome.data, g->welcome.len, big,
+                                        MAX_WELCOME + 1, NULL, &epoch));
+        free(big);
+    }
+    check("refused join_with wrote no epoch", epoch == 77);
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch(carol after every refused join_with)",
+         mlsframe_session_epoch(carol, NULL, NULL));
+
+    /* export_secret */
+    const uint8_t not_utf8[] = {'a', 0xff, 'b'};
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(label not UTF-8)",
+         mlsframe_session_export_secret(g->alice, not_utf8, sizeof not_utf8, NULL, 0, 16, &b));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(label not UTF-8, no group: label first)",
+         mlsframe_session_export_secret(carol, not_utf8, sizeof not_utf8, NULL, 0, 16, &b));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(length 0)",
+         mlsframe_session_export_secret(g->alice, (const uint8_t *)"l", 1, NULL, 0, 0, &b));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(length 8161)",
+         mlsframe_session_export_secret(g->alice, (const uint8_t *)"l", 1, NULL, 0, 8161, &b));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(length SIZE_MAX)",
+         mlsframe_session_export_secret(g->alice, (const uint8_t *)"l", 1, NULL, 0, SIZE_MAX,
+                                        &b));
+    check("failed export_secret filled no buffer", b.data == NULL && b.len == 0);
+    memcpy(words, GARBAGE, GARBAGE_LEN);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(out inside the label)",
+         mlsframe_session_export_secret(g->alice, (const uint8_t *)words, 40, NULL, 0, 16,
+                                        (mlsframe_buffer *)&words[2]));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "export_secret(out inside the context)",
+         mlsframe_session_export_secret(g->alice, NULL, 0, (const uint8_t *)words, 40, 16,
+                                        (mlsframe_buffer *)&words[1]));
+    check("refused export_secret left its inputs intact",
+          memcmp(words, GARBAGE, GARBAGE_LEN) == 0);
+    CODE(MLSFRAME_OK, "export_secret(empty label and context, length 8160)",
+         mlsframe_session_export_secret(g->alice, NULL, 0, NULL, 0, 8160, &b));
+    check("-> 8160 bytes", b.data != NULL && b.len == 8160);
+    mlsframe_buffer_free(&b);
+
+    /* epoch_authenticator, params, member_credential */
+    CODE(MLSFRAME_OK, "epoch_authenticator(alice)", mlsframe_session_epoch_authenticator(g->alice, &b));
+    check("-> 32 bytes", b.data != NULL && b.len == 32);
+    mlsframe_buffer_free(&b);
+    uint64_t both[2] = {0, 0};
+    CODE(MLSFRAME_INVALID_ARGUMENT, "params(params_source_out inside params_out)",
+         mlsframe_session_params(g->alice, (mlsframe_group_params *)(void *)both,
+                                 (uint32_t *)(void *)both));
+    uint16_t type = 77;
+    CODE(MLSFRAME_MLS_UNKNOWN_MEMBER, "member_credential(leaf 7)",
+         mlsframe_session_member_credential(g->alice, 7, &type, &b));
+    check("failed member_credential: type 0, {NULL, 0}", type == 0 && b.data == NULL && b.len == 0);
+    type = 77;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "member_credential(credential_type_out inside content_out)",
+         mlsframe_session_member_credential(g->alice, 1, (uint16_t *)(void *)&b, &b));
+    CODE(MLSFRAME_OK, "member_credential(bob's leaf)",
+         mlsframe_session_member_credential(g->alice, 1, &type, &b));
+    check("-> a basic credential", type == 1 && b.data != NULL && b.len > 0);
+    mlsframe_buffer_free(&b);
+
+    mlsframe_buffer_free(&tree);
     mlsframe_session_free(carol);
 }
 
@@ -1245,6 +1575,24 @@ static void test_leave_and_removed(group *g) {
          mlsframe_session_self_update(g->bob, &b));
     CODE(MLSFRAME_MLS_NOT_MEMBER, "leave(after removal)", mlsframe_session_leave(g->bob, &b));
     CODE(MLSFRAME_MLS_NOT_MEMBER, "epoch(after removal)", mlsframe_session_epoch(g->bob, NULL, NULL));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "export_secret(after removal)",
+         mlsframe_session_export_secret(g->bob, (const uint8_t *)"l", 1, NULL, 0, 16, &b));
+    CODE(MLSFRAME_MLS_NOT_MEMBER, "epoch_authenticator(after removal)",
+         mlsframe_session_epoch_authenticator(g->bob, &b));
+    {
+        /* The last group stays readable. */
+        uint16_t suite = 0, type = 0;
+        mlsframe_buffer tree = {NULL, 0}, content = {NULL, 0};
+        CODE(MLSFRAME_OK, "ciphersuite(after removal)", mlsframe_session_ciphersuite(g->bob, &suite));
+        CODE(MLSFRAME_OK, "params(after removal)", mlsframe_session_params(g->bob, NULL, NULL));
+        CODE(MLSFRAME_OK, "ratchet_tree(after removal)", mlsframe_session_ratchet_tree(g->bob, &tree));
+        CODE(MLSFRAME_OK, "member_credential(after removal)",
+             mlsframe_session_member_credential(g->bob, 0, &type, &content));
+        check("-> suite 1, a tree, alice's basic credential",
+              suite == 1 && tree.len > 0 && type == 1 && content.len > 0);
+        mlsframe_buffer_free(&tree);
+        mlsframe_buffer_free(&content);
+    }
     uint8_t out[64];
     size_t n = 0;
     CODE(MLSFRAME_NOT_MEMBER, "encrypt(after removal)",
@@ -1332,9 +1680,11 @@ int main(void) {
     test_log_callback();
     test_session_new();
     test_no_group();
+    test_group_options();
     group g = make_group();
     test_session_nulls(g.alice);
     test_mls_garbage(&g);
+    test_interop_calls(&g);
     test_snapshot_restore(&g);
     test_media(&g);
     test_leave_and_removed(&g);

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::held::{HeldFrame, HeldFrames};
 use super::ring::{EpochKeys, KeyRing, MediaShared, SenderEpoch, Stream};
-use super::{DecryptedFrame, MediaError, ReleasedFrame, lock};
+use super::{DecryptedFrame, LeafHolder, MediaError, ReleasedFrame, lock};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, Header};
 
@@ -282,6 +282,13 @@ impl Decryptor {
     /// from the key ring alone (never waiting for MLS work).
     pub fn identity_at(&self, epoch: u64, leaf: u32) -> Option<Arc<MemberIdentity>> {
         self.shared.ring.load().find_epoch(epoch)?.identity_at(leaf)
+    }
+
+    /// Who held `leaf` in `epoch`, while that epoch is installed: an `mlsframe` identity
+    /// or a member of another MLS stack; `None` when the epoch is not installed or nobody
+    /// held the leaf. Like [`identity_at`](Self::identity_at), from the key ring alone.
+    pub fn holder_at(&self, epoch: u64, leaf: u32) -> Option<LeafHolder> {
+        self.shared.ring.load().find_epoch(epoch)?.holder_at(leaf)
     }
 
     /// Number of frames this decryptor currently holds for a future epoch.

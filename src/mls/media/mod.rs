@@ -92,6 +92,18 @@ pub struct DecryptedFrame {
     pub identity: Option<Arc<MemberIdentity>>,
 }
 
+/// Who held a leaf in an installed epoch, as the key ring knows it (see
+/// [`Decryptor::holder_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeafHolder {
+    /// A member whose credential is an `mlsframe` identity.
+    Identity(Arc<MemberIdentity>),
+    /// A member whose credential is not an `mlsframe` identity (another MLS stack's). The
+    /// ring keeps no credential for it; the session's roster has it while the leaf is
+    /// unchanged.
+    Foreign,
+}
+
 /// A held frame released once its epoch arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleasedFrame {

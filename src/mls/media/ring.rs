@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use zeroize::Zeroizing;
 
 use super::config::{MAX_SEND_SWITCH_DELAY, MediaConfig};
-use super::{FrameSender, MediaError, lock, nanos};
+use super::{FrameSender, LeafHolder, MediaError, lock, nanos};
 use crate::mls::epoch_event::{EpochEvent, EpochSecrets, EpochSink};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{CipherSuite, FrameKey, ReplayWindow, SendKey};
@@ -155,6 +155,15 @@ impl EpochKeys {
     /// The identity that held `leaf` in this epoch.
     pub(super) fn identity_at(&self, leaf: u32) -> Option<Arc<MemberIdentity>> {
         self.identities.get(&leaf).cloned()
+    }
+
+    /// Who held `leaf` in this epoch; `None` for a leaf nobody held.
+    pub(super) fn holder_at(&self, leaf: u32) -> Option<LeafHolder> {
+        self.occupied.binary_search(&leaf).ok()?;
+        Some(match self.identities.get(&leaf) {
+            Some(id) => LeafHolder::Identity(id.clone()),
+            None => LeafHolder::Foreign,
+        })
     }
 
     pub(super) fn expired(&self, now: Duration) -> bool {

@@ -367,8 +367,9 @@ impl Session {
         serialize(&MlsMessageOut::from(bundle.key_package().clone()))
     }
 
-    /// The first MLS ciphersuite our identity can sign for.
-    fn default_ciphersuite(&self) -> MlsCiphersuite {
+    /// The first MLS ciphersuite our identity can sign for: the suite of
+    /// [`key_package`](Self::key_package) and [`create_group`](Self::create_group).
+    pub fn default_ciphersuite(&self) -> MlsCiphersuite {
         let scheme = self.signer.signature_scheme();
         MlsCiphersuite::ALL
             .into_iter()
