@@ -301,6 +301,23 @@ fn main() {
     for (name, m) in messages {
         c.put("mls_process", name, m);
     }
+    // A group info (for external joins) and a ratchet tree, from the Rust API.
+    {
+        use mlsframe::mls::identity::{Identity, MemberIdentity};
+        use mlsframe::mls::media::MediaConfig;
+        use mlsframe::mls::policy::AdmitAll;
+        use mlsframe::mls::session::{GroupParams, Session};
+        let id = MemberIdentity::new(b"dave".to_vec(), b"seed".to_vec()).expect("id");
+        let mut dave = Session::new(
+            Identity::generate(id).expect("rng"),
+            std::sync::Arc::new(AdmitAll),
+            MediaConfig::default(),
+        )
+        .expect("session");
+        dave.create_group(GroupParams::default()).expect("group");
+        c.put("mls_process", "group-info", &dave.group_info().expect("group info"));
+        c.put("mls_process", "ratchet-tree", &dave.ratchet_tree().expect("tree"));
+    }
     // A real snapshot: the fuzzer mutates its key-store values, which our store refuses
     // with an error (openmls_memory_storage 0.6 used to panic on them).
     c.put("session_restore", "bob", &snapshot);

@@ -1,6 +1,8 @@
 //! Fuzzes the MLS input path: arbitrary bytes as an incoming message (commit, proposal,
-//! welcome, key package) to a member of a two-member group, and as a welcome to a fresh
-//! session. Nothing may panic, and input that fails must leave the epoch unchanged.
+//! welcome, key package) to a member of a two-member group, as a welcome to a fresh
+//! session, and as a group info for an external join, with the same bytes as an
+//! out-of-band ratchet tree. Nothing may panic, and input that fails must leave the
+//! epoch unchanged.
 #![no_main]
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -9,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::MediaConfig;
 use mlsframe::mls::policy::AdmitAll;
-use mlsframe::mls::session::{GroupParams, Session};
+use mlsframe::mls::session::{GroupParams, JoinOptions, Session};
 
 fn session(name: &str) -> Session {
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"fuzz".to_vec()).expect("valid id");
@@ -43,6 +45,18 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(alice.epoch(), epoch, "failed input changed the epoch");
     }
     if carol.join(data).is_err() {
+        assert_eq!(carol.epoch(), None);
+    }
+    let tree = JoinOptions {
+        ratchet_tree: Some(data),
+        params: None,
+    };
+    match carol.join_by_external_commit(data, tree) {
+        // A real group info (a seed): carol's join is pending; drop it for the next input.
+        Ok(_) => carol.discard_pending_commit().expect("discard"),
+        Err(_) => assert_eq!(carol.epoch(), None, "a failed external join left a group"),
+    }
+    if carol.join_with(data, tree).is_err() {
         assert_eq!(carol.epoch(), None);
     }
 });
