@@ -166,6 +166,11 @@ enum mlsframe_result
   // stack): it has no user id or device id. Read its raw credential with
   // `mlsframe_session_member_credential`.
   MLSFRAME_MLS_FOREIGN_CREDENTIAL = 436,
+  // The identity secret is not a key of its signature algorithm (a P-256 scalar that is
+  // zero or not below the group order).
+  MLSFRAME_MLS_INVALID_SIGNING_KEY = 437,
+  // The signature algorithm is not one of 0x0807 (Ed25519) and 0x0403 (ECDSA P-256).
+  MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM = 438,
   // A panic was caught at the boundary (a bug; please report).
   MLSFRAME_PANIC = 900,
   // An internal failure (a bug; please report).
@@ -289,6 +294,30 @@ enum mlsframe_params_source
 typedef enum mlsframe_params_source mlsframe_params_source;
 #else
 typedef uint32_t mlsframe_params_source;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Values of `mlsframe_identity_options.signature_algorithm` and of
+// `mlsframe_session_signature_algorithm`: the MLS `SignatureScheme` code points (RFC 9420
+// section 17.3). The algorithm decides the MLS ciphersuites a session can use: Ed25519
+// for 0x0001 and 0x0003, ECDSA P-256 for 0x0002.
+enum mlsframe_signature_algorithm
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint16_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // ECDSA over P-256 with SHA-256 (`ecdsa_secp256r1_sha256`). The secret is the 32-byte
+  // big-endian private scalar (nonzero, below the group order); public keys are 65-byte
+  // uncompressed points.
+  MLSFRAME_SIGNATURE_ECDSA_P256 = 1027,
+  // Ed25519. The secret is the 32-byte RFC 8032 seed; public keys are 32 bytes.
+  MLSFRAME_SIGNATURE_ED25519 = 2055,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mlsframe_signature_algorithm mlsframe_signature_algorithm;
+#else
+typedef uint16_t mlsframe_signature_algorithm;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -449,6 +478,32 @@ typedef struct {
   void *admission_user_data;
 } mlsframe_session_config;
 
+// Who a new session is and how it signs, for `mlsframe_session_new_with`.
+// Zero-initialize, then set the ids (`mlsframe_identity_options id = {0};`): the zeroed
+// secret and algorithm mean "a fresh Ed25519 key", as `mlsframe_session_new` makes.
+typedef struct {
+  // The user id: opaque bytes, 1..=1024 (the same for all devices of one person).
+  const uint8_t *user_id;
+  // Length of `user_id`.
+  size_t user_id_len;
+  // The device id: opaque bytes, 0..=1024 (NULL with 0: empty).
+  const uint8_t *device_id;
+  // Length of `device_id`.
+  size_t device_id_len;
+  // The identity secret the app persists, 32 bytes: the Ed25519 seed, or the P-256
+  // private scalar (big-endian). NULL with length 0: generate a fresh key (it can then
+  // be kept only inside a snapshot). Any other length: `MLSFRAME_INVALID_ARGUMENT`; a
+  // P-256 scalar that is zero or not below the group order:
+  // `MLSFRAME_MLS_INVALID_SIGNING_KEY` (32 random bytes are one with probability below
+  // 2^-32).
+  const uint8_t *secret;
+  // Length of `secret`: 0 or 32.
+  size_t secret_len;
+  // An `mlsframe_signature_algorithm` (0x0807 Ed25519, 0x0403 ECDSA P-256); 0 means
+  // Ed25519. Any other value: `MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM`.
+  uint16_t signature_algorithm;
+} mlsframe_identity_options;
+
 // A group's SFrame parameters. Zero-initialize for the defaults (SFrame suite 4, E = 4,
 // encrypted handshakes); `mlsframe_session_params` fills in the values in use, never 0.
 typedef struct {
@@ -484,12 +539,14 @@ typedef struct {
   // The SFrame suite, E and handshake format (zero fields: the defaults).
   mlsframe_group_params params;
   // The MLS ciphersuite (RFC 9420 section 17.1): 0x0001
-  // (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), 0x0002 (P-256; needs a P-256
-  // identity) or 0x0003 (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519); 0 means
-  // the default suite of the session's identity (0x0001 for an Ed25519 identity, the
-  // kind `mlsframe_session_new` makes). Others: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`;
-  // a suite the identity cannot sign for: `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`. Joiners
-  // need a key package of the same suite (`mlsframe_session_key_package_for`).
+  // (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), 0x0002
+  // (MLS_128_DHKEMP256_AES128GCM_SHA256_P256; needs a P-256 identity, from
+  // `mlsframe_session_new_with`) or 0x0003
+  // (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519); 0 means the default suite of
+  // the session's identity (0x0001 for an Ed25519 identity, 0x0002 for a P-256 one).
+  // Others: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; a suite the identity cannot sign
+  // for: `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`. Joiners need a key package of the same
+  // suite (`mlsframe_session_key_package_for`).
   uint16_t mls_ciphersuite;
   // An `mlsframe_params_source` (0: carry the parameters in the group context). Any
   // other value: `MLSFRAME_INVALID_ARGUMENT`.
@@ -657,10 +714,11 @@ void mlsframe_set_log_callback(mlsframe_log_callback callback,
 // "unknown result code"). The string names the failure only: no key material, no input.
 const char *mlsframe_result_message(uint32_t code);
 
-// Creates a session for the member `(user_id, device_id)`: opaque bytes, the user id
-// 1..=1024 bytes, the device id 0..=1024 bytes.
+// Creates a session for the member `(user_id, device_id)` with an Ed25519 identity key:
+// opaque bytes, the user id 1..=1024 bytes, the device id 0..=1024 bytes.
 // `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
-// `config` may be NULL. Free with `mlsframe_session_free`.
+// `config` may be NULL. Free with `mlsframe_session_free`. For a P-256 identity, use
+// `mlsframe_session_new_with`.
 //
 // # Safety
 // Pointers are NULL or valid for their lengths; `out` is writable.
@@ -673,7 +731,43 @@ mlsframe_result mlsframe_session_new(const uint8_t *user_id,
                                      const mlsframe_session_config *config,
                                      mlsframe_session **out);
 
-// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL). The
+// Creates a session for the identity `*identity` describes: its user id and device id
+// (as for `mlsframe_session_new`), its signature algorithm (Ed25519 or ECDSA P-256) and
+// its secret (NULL: a fresh key). A P-256 session creates MLS ciphersuite 0x0002 groups
+// by default (`mlsframe_session_create_group`, `mlsframe_session_key_package`, and
+// `mls_ciphersuite` 0 in `mlsframe_group_options`); an Ed25519 session, 0x0001. `config`
+// may be NULL. Free with `mlsframe_session_free`.
+//
+// Checked in this order, after `out` (NULL: `MLSFRAME_NULL_ARGUMENT`, nothing written;
+// else `*out = NULL` first): `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
+// `*identity` or `*config`: `MLSFRAME_INVALID_ARGUMENT`; a field's pointer NULL with a
+// length: `MLSFRAME_NULL_ARGUMENT`, a length over `isize::MAX`:
+// `MLSFRAME_INVALID_ARGUMENT`; `*out` overlapping the user id, device id or secret:
+// `MLSFRAME_INVALID_ARGUMENT`; then `signature_algorithm` unknown:
+// `MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM`; the ids out of range:
+// `MLSFRAME_MLS_INVALID_IDENTITY`; `secret_len` neither 0 nor 32:
+// `MLSFRAME_INVALID_ARGUMENT`; a P-256 secret that is not a valid scalar:
+// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`). On
+// error `*out` stays NULL.
+//
+// # Safety
+// `identity` is NULL or readable, and its pointers NULL or readable for their lengths;
+// `config` is NULL or readable; `out` is NULL or writable.
+mlsframe_result mlsframe_session_new_with(const mlsframe_identity_options *identity,
+                                          const mlsframe_session_config *config,
+                                          mlsframe_session **out);
+
+// The signature algorithm of the session's identity, an `mlsframe_signature_algorithm`
+// (0x0807 Ed25519, 0x0403 ECDSA P-256): it decides the MLS ciphersuites the session can
+// use. Restored sessions keep their algorithm. `*out` is written only on success.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_signature_algorithm(const mlsframe_session *session,
+                                                     uint16_t *out);
+
+// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL), with
+// the identity's signature algorithm (Ed25519 or P-256) as it was. The
 // restored member processes and decrypts as before; its encryptors return
 // `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update).
 //
@@ -701,9 +795,9 @@ mlsframe_result mlsframe_session_snapshot(const mlsframe_session *session,
 // `session` is NULL or from `mlsframe_session_new`, not yet freed, and not in use.
 void mlsframe_session_free(mlsframe_session *session);
 
-// A fresh key package (bytes to publish so others can add this device), for MLS
-// ciphersuite 0x0001 (the default suite of the session's identity). For a group of
-// another suite, use `mlsframe_session_key_package_for`.
+// A fresh key package (bytes to publish so others can add this device), for the default
+// MLS ciphersuite of the session's identity: 0x0001 for Ed25519, 0x0002 for P-256. For a
+// group of another suite, use `mlsframe_session_key_package_for`.
 //
 // # Safety
 // `session` is a live session; `out` is writable.
@@ -714,7 +808,8 @@ mlsframe_result mlsframe_session_key_package(const mlsframe_session *session,
 // `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
 // `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
 // `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
-// (0x0002 with an Ed25519 identity). On error `*out` is `{NULL, 0}`.
+// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one). On error `*out`
+// is `{NULL, 0}`.
 //
 // # Safety
 // `session` is a live session; `out` is writable.
@@ -722,9 +817,11 @@ mlsframe_result mlsframe_session_key_package_for(const mlsframe_session *session
                                                  uint16_t mls_ciphersuite,
                                                  mlsframe_buffer *out);
 
-// Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
-// delivery service must read commits. These are fixed for the group's life.
+// Creates a new group with this device as its only member, in the default MLS
+// ciphersuite of the session's identity (0x0001 for Ed25519, 0x0002 for P-256).
+// `sframe_suite` 1..=5 (4 is AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual),
+// `plaintext_handshake` true when the delivery service must read commits. These are fixed
+// for the group's life.
 //
 // # Safety
 // `session` is a live session.
@@ -805,6 +902,78 @@ mlsframe_result mlsframe_session_join_with(const mlsframe_session *session,
                                            size_t ratchet_tree_len,
                                            const mlsframe_group_params *params,
                                            uint64_t *epoch_out);
+
+// A signed GroupInfo of the current epoch (an MLSMessage, with the group's ratchet tree
+// and external public key): public data a member publishes through the delivery service
+// so that a device can join, or rejoin after a crash, with
+// `mlsframe_session_join_by_external_commit`. It is valid for this epoch only: publish a
+// fresh one after every epoch change. Anyone holding it can attempt a join; the members'
+// admission callbacks decide.
+//
+// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal;
+// `MLSFRAME_MLS_TERMINATED` after a policy violation; `MLSFRAME_MLS_COMMIT_PENDING` while
+// our own external join awaits confirmation (a member's ordinary pending commit does not
+// stop it: the group info is then the current epoch's); `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`
+// over 24 MiB. On error `*out` is `{NULL, 0}`.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_group_info(const mlsframe_session *session,
+                                            mlsframe_buffer *out);
+
+// Joins the group `group_info` describes (from `mlsframe_session_group_info` of a member,
+// or another MLS stack's GroupInfo) by external commit: as a new device, or as this device
+// again after a crash (a session with the same identity secret: the commit also removes
+// the device's old leaf). `ratchet_tree` (NULL or length 0: none) is needed only when the
+// group info carries no tree (this library's always do); when it carries one, a given
+// tree is ignored, not even parsed. `*params` (NULL or zero fields: the defaults) are the
+// SFrame parameters for a group without the parameters extension, as in
+// `mlsframe_session_join_with`. Every existing member goes to the admission callback,
+// except our own old leaf.
+//
+// On success `*commit_out` is the commit to send to the group and `*epoch_out` (may be
+// NULL) the epoch it makes. The commit is then our pending commit: confirm it with
+// `mlsframe_session_confirm_commit` when the delivery service accepts it (the others
+// process it as `MLSFRAME_OUTCOME_EPOCH_CHANGED`), or drop the joined group with
+// `mlsframe_session_discard_commit` when it is refused or loses a race (then fetch a fresh
+// group info and join again: the winning commit cannot be processed from outside).
+// Until then `mlsframe_session_process` refuses other messages
+// (`MLSFRAME_MLS_COMMIT_PENDING`), encryptors return `MLSFRAME_NOT_MEMBER`, and
+// decryptors already open the new epoch's frames. External commits travel as MLS
+// `PublicMessage`s whatever the group's handshake format.
+//
+// Checked in this order: the pointers (`commit_out` NULL: `MLSFRAME_NULL_ARGUMENT`) and
+// overlap (`*commit_out` or `*epoch_out` over the group info, the tree, `*params` or each
+// other: `MLSFRAME_INVALID_ARGUMENT`); `params->handshake` (unknown:
+// `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges (`MLSFRAME_MLS_INVALID_PARAMS`); the group
+// info or tree over 24 MiB (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an
+// active member, even with a commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group
+// info's parse (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
+// `MLSFRAME_MLS_UNEXPECTED_MESSAGE`); its MLS ciphersuite (not 0x0001..=0x0003:
+// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; one the identity cannot sign for:
+// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse (`MLSFRAME_MLS_MALFORMED`);
+// then the group info itself (bad signature, tree or external key, or no tree at all:
+// `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
+// (`MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_MLS_DUPLICATE_MEMBER` when two leaves claim one
+// device or this device is in the group under another key;
+// `MLSFRAME_MLS_INVALID_IDENTITY` when our key sits in another identity's leaf;
+// `MLSFRAME_MLS_ADMISSION_REFUSED`). Once past the pointer and overlap checks, a failure
+// leaves `*commit_out = {NULL, 0}`; `*epoch_out` is written only on success. On error
+// the session is unchanged; a removed or terminated session may join this way (its
+// ended group is discarded once the commit is built).
+//
+// # Safety
+// `session` is a live session; `group_info` and `ratchet_tree` are NULL or readable for
+// their lengths; `params` is NULL or readable; `commit_out` is writable; `epoch_out` is
+// NULL or writable.
+mlsframe_result mlsframe_session_join_by_external_commit(const mlsframe_session *session,
+                                                         const uint8_t *group_info,
+                                                         size_t group_info_len,
+                                                         const uint8_t *ratchet_tree,
+                                                         size_t ratchet_tree_len,
+                                                         const mlsframe_group_params *params,
+                                                         mlsframe_buffer *commit_out,
+                                                         uint64_t *epoch_out);
 
 // Adds the members whose key packages are given (`count` pointers and lengths) in one
 // commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery

@@ -1,17 +1,20 @@
 //! The C ABI: the only place in the crate with `unsafe`. One file per C object
 //! ([`session`], [`encryptor`], [`decryptor`], [`sframe_context`], and the structs the
-//! session takes: [`params`] for group parameters and options, [`admission`] for the
-//! admission callback's candidate), plus the plumbing every export shares: result codes,
-//! library-owned buffers, the panic boundary and argument checks. Conventions (after rustls-ffi): fallible calls return [`mlsframe_result`];
-//! inputs are `(const uint8_t *ptr, size_t len)` where NULL with length 0 is an empty slice;
-//! outputs come last; every object has `_new`/`_free`. No output may overlap an input or
-//! another output (`disjoint`), except a frame call exactly in place (`out == frame`).
+//! session takes: [`identity`] for who it is and how it signs, [`params`] for group
+//! parameters and options, [`admission`] for the admission callback's candidate), plus
+//! the plumbing every export shares: result codes, library-owned buffers, the panic
+//! boundary and argument checks. Conventions (after rustls-ffi): fallible calls return
+//! [`mlsframe_result`]; inputs are `(const uint8_t *ptr, size_t len)` where NULL with
+//! length 0 is an empty slice; outputs come last; every object has `_new`/`_free`. No
+//! output may overlap an input or another output (`disjoint`), except a frame call exactly
+//! in place (`out == frame`).
 #![allow(non_camel_case_types)]
 
 pub mod admission;
 pub mod buffer;
 pub mod decryptor;
 pub mod encryptor;
+pub mod identity;
 pub mod log;
 pub mod params;
 pub mod result;

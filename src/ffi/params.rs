@@ -115,12 +115,14 @@ pub struct mlsframe_group_options {
     /// The SFrame suite, E and handshake format (zero fields: the defaults).
     pub params: mlsframe_group_params,
     /// The MLS ciphersuite (RFC 9420 section 17.1): 0x0001
-    /// (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), 0x0002 (P-256; needs a P-256
-    /// identity) or 0x0003 (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519); 0 means
-    /// the default suite of the session's identity (0x0001 for an Ed25519 identity, the
-    /// kind `mlsframe_session_new` makes). Others: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`;
-    /// a suite the identity cannot sign for: `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`. Joiners
-    /// need a key package of the same suite (`mlsframe_session_key_package_for`).
+    /// (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), 0x0002
+    /// (MLS_128_DHKEMP256_AES128GCM_SHA256_P256; needs a P-256 identity, from
+    /// `mlsframe_session_new_with`) or 0x0003
+    /// (MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519); 0 means the default suite of
+    /// the session's identity (0x0001 for an Ed25519 identity, 0x0002 for a P-256 one).
+    /// Others: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; a suite the identity cannot sign
+    /// for: `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`. Joiners need a key package of the same
+    /// suite (`mlsframe_session_key_package_for`).
     pub mls_ciphersuite: u16,
     /// An `mlsframe_params_source` (0: carry the parameters in the group context). Any
     /// other value: `MLSFRAME_INVALID_ARGUMENT`.

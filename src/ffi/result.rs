@@ -129,6 +129,11 @@ pub enum mlsframe_result {
     /// stack): it has no user id or device id. Read its raw credential with
     /// `mlsframe_session_member_credential`.
     MLSFRAME_MLS_FOREIGN_CREDENTIAL = 436,
+    /// The identity secret is not a key of its signature algorithm (a P-256 scalar that is
+    /// zero or not below the group order).
+    MLSFRAME_MLS_INVALID_SIGNING_KEY = 437,
+    /// The signature algorithm is not one of 0x0807 (Ed25519) and 0x0403 (ECDSA P-256).
+    MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM = 438,
     /// A panic was caught at the boundary (a bug; please report).
     MLSFRAME_PANIC = 900,
     /// An internal failure (a bug; please report).
@@ -178,9 +183,8 @@ impl From<MlsError> for mlsframe_result {
             MlsError::Malformed | MlsError::EmptyInput => MLSFRAME_MLS_MALFORMED,
             MlsError::UnexpectedMessageType => MLSFRAME_MLS_UNEXPECTED_MESSAGE,
             MlsError::InvalidKeyPackage => MLSFRAME_MLS_INVALID_KEY_PACKAGE,
-            MlsError::InvalidIdentity | MlsError::InvalidSigningKey => {
-                MLSFRAME_MLS_INVALID_IDENTITY
-            }
+            MlsError::InvalidIdentity => MLSFRAME_MLS_INVALID_IDENTITY,
+            MlsError::InvalidSigningKey => MLSFRAME_MLS_INVALID_SIGNING_KEY,
             MlsError::WrongGroup => MLSFRAME_MLS_WRONG_GROUP,
             MlsError::WrongEpoch => MLSFRAME_MLS_WRONG_EPOCH,
             MlsError::Rejected => MLSFRAME_MLS_REJECTED,
@@ -289,6 +293,8 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         434 => c"group info too large",
         435 => c"proposal from an unauthorized external sender; nothing stored",
         436 => c"member's credential is not an mlsframe identity",
+        437 => c"identity secret is not a key of its signature algorithm",
+        438 => c"unsupported signature algorithm",
         900 => c"panic caught at the C boundary (a bug)",
         901 => c"internal failure (a bug)",
         _ => c"unknown result code",

@@ -12,6 +12,7 @@ use super::admission::{self, mlsframe_admission_callback};
 use super::buffer::mlsframe_buffer;
 use super::decryptor::mlsframe_decryptor;
 use super::encryptor::mlsframe_encryptor;
+use super::identity::{algorithm_of, identity_of, mlsframe_identity_options};
 use super::log::{emit, mlsframe_log_level};
 use super::params::{
     ciphersuite_of, mlsframe_group_options, mlsframe_group_params, params_source_of,
@@ -22,7 +23,7 @@ use super::{
     try_write,
 };
 use crate::mls::error::MlsError;
-use crate::mls::identity::{Identity, MemberIdentity};
+use crate::mls::identity::{Identity, SignatureAlgorithm};
 use crate::mls::media::MediaConfig;
 use crate::mls::policy::AdmissionPolicy;
 use crate::mls::session::{
@@ -92,10 +93,11 @@ fn media_config(cfg: Option<&mlsframe_session_config>) -> Result<MediaConfig, ml
     Ok(media)
 }
 
-/// Creates a session for the member `(user_id, device_id)`: opaque bytes, the user id
-/// 1..=1024 bytes, the device id 0..=1024 bytes.
+/// Creates a session for the member `(user_id, device_id)` with an Ed25519 identity key:
+/// opaque bytes, the user id 1..=1024 bytes, the device id 0..=1024 bytes.
 /// `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
-/// `config` may be NULL. Free with `mlsframe_session_free`.
+/// `config` may be NULL. Free with `mlsframe_session_free`. For a P-256 identity, use
+/// `mlsframe_session_new_with`.
 ///
 /// # Safety
 /// Pointers are NULL or valid for their lengths; `out` is writable.
@@ -132,40 +134,130 @@ pub unsafe extern "C" fn mlsframe_session_new(
         } else {
             Some(*try_ref!(config))
         };
-        let Ok(member) = MemberIdentity::new(user.to_vec(), device.to_vec()) else {
-            return MLSFRAME_MLS_INVALID_IDENTITY;
-        };
-        let identity = match seed.len() {
-            0 => match Identity::generate(member) {
-                Ok(i) => i,
-                Err(e) => return e.into(),
-            },
-            32 => {
-                let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-                bytes.copy_from_slice(seed);
-                Identity::from_seed(member, &bytes)
-            }
-            _ => return MLSFRAME_INVALID_ARGUMENT,
-        };
-        let media = match media_config(cfg.as_ref()) {
-            Ok(m) => m,
+        let identity = match identity_of(user, device, seed, SignatureAlgorithm::Ed25519) {
+            Ok(identity) => identity,
             Err(code) => return code,
         };
-        match Session::new(identity, policy_of(cfg.as_ref()), media) {
-            Ok(session) => {
-                let handle = Box::new(mlsframe_session {
-                    inner: Mutex::new(session),
-                });
-                try_write!(out, Box::into_raw(handle));
-                emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "session created");
-                MLSFRAME_OK
-            }
-            Err(e) => e.into(),
-        }
+        new_session(identity, cfg.as_ref(), out)
     })
 }
 
-/// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL). The
+/// Creates a session for the identity `*identity` describes: its user id and device id
+/// (as for `mlsframe_session_new`), its signature algorithm (Ed25519 or ECDSA P-256) and
+/// its secret (NULL: a fresh key). A P-256 session creates MLS ciphersuite 0x0002 groups
+/// by default (`mlsframe_session_create_group`, `mlsframe_session_key_package`, and
+/// `mls_ciphersuite` 0 in `mlsframe_group_options`); an Ed25519 session, 0x0001. `config`
+/// may be NULL. Free with `mlsframe_session_free`.
+///
+/// Checked in this order, after `out` (NULL: `MLSFRAME_NULL_ARGUMENT`, nothing written;
+/// else `*out = NULL` first): `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
+/// `*identity` or `*config`: `MLSFRAME_INVALID_ARGUMENT`; a field's pointer NULL with a
+/// length: `MLSFRAME_NULL_ARGUMENT`, a length over `isize::MAX`:
+/// `MLSFRAME_INVALID_ARGUMENT`; `*out` overlapping the user id, device id or secret:
+/// `MLSFRAME_INVALID_ARGUMENT`; then `signature_algorithm` unknown:
+/// `MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM`; the ids out of range:
+/// `MLSFRAME_MLS_INVALID_IDENTITY`; `secret_len` neither 0 nor 32:
+/// `MLSFRAME_INVALID_ARGUMENT`; a P-256 secret that is not a valid scalar:
+/// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`). On
+/// error `*out` stays NULL.
+///
+/// # Safety
+/// `identity` is NULL or readable, and its pointers NULL or readable for their lengths;
+/// `config` is NULL or readable; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_new_with(
+    identity: *const mlsframe_identity_options,
+    config: *const mlsframe_session_config,
+    out: *mut *mut mlsframe_session,
+) -> mlsframe_result {
+    ffi_guard!({
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_write!(out, std::ptr::null_mut());
+        if identity.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        // The structs first: `*out = NULL` must not have changed a field read below.
+        try_disjoint!(
+            inputs: [Span::of(identity), Span::of(config)],
+            outputs: [Span::of(out.cast_const())],
+        );
+        let id = *try_ref!(identity);
+        let user = try_slice!(id.user_id, id.user_id_len);
+        let device = try_slice!(id.device_id, id.device_id_len);
+        let secret = try_slice!(id.secret, id.secret_len);
+        try_disjoint!(
+            inputs: [
+                Span::bytes(user.as_ptr(), user.len()),
+                Span::bytes(device.as_ptr(), device.len()),
+                Span::bytes(secret.as_ptr(), secret.len()),
+            ],
+            outputs: [Span::of(out.cast_const())],
+        );
+        let cfg = if config.is_null() {
+            None
+        } else {
+            Some(*try_ref!(config))
+        };
+        let identity = match algorithm_of(id.signature_algorithm)
+            .and_then(|algorithm| identity_of(user, device, secret, algorithm))
+        {
+            Ok(identity) => identity,
+            Err(code) => return code,
+        };
+        new_session(identity, cfg.as_ref(), out)
+    })
+}
+
+/// The end of both `_new` calls: a session for `identity` configured by `cfg`, written to
+/// `out` (already checked, non-NULL and holding NULL).
+fn new_session(
+    identity: Identity,
+    cfg: Option<&mlsframe_session_config>,
+    out: *mut *mut mlsframe_session,
+) -> mlsframe_result {
+    let media = match media_config(cfg) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    match Session::new(identity, policy_of(cfg), media) {
+        Ok(session) => {
+            let handle = Box::new(mlsframe_session {
+                inner: Mutex::new(session),
+            });
+            try_write!(out, Box::into_raw(handle));
+            emit(mlsframe_log_level::MLSFRAME_LOG_INFO, "session created");
+            MLSFRAME_OK
+        }
+        Err(e) => e.into(),
+    }
+}
+
+/// The signature algorithm of the session's identity, an `mlsframe_signature_algorithm`
+/// (0x0807 Ed25519, 0x0403 ECDSA P-256): it decides the MLS ciphersuites the session can
+/// use. Restored sessions keep their algorithm. `*out` is written only on success.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_signature_algorithm(
+    session: *const mlsframe_session,
+    out: *mut u16,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let algorithm = session.lock().identity().algorithm();
+        try_write!(out, algorithm.code());
+        MLSFRAME_OK
+    })
+}
+
+/// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL), with
+/// the identity's signature algorithm (Ed25519 or P-256) as it was. The
 /// restored member processes and decrypts as before; its encryptors return
 /// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update).
 ///
@@ -291,9 +383,9 @@ fn with_secret(
     }
 }
 
-/// A fresh key package (bytes to publish so others can add this device), for MLS
-/// ciphersuite 0x0001 (the default suite of the session's identity). For a group of
-/// another suite, use `mlsframe_session_key_package_for`.
+/// A fresh key package (bytes to publish so others can add this device), for the default
+/// MLS ciphersuite of the session's identity: 0x0001 for Ed25519, 0x0002 for P-256. For a
+/// group of another suite, use `mlsframe_session_key_package_for`.
 ///
 /// # Safety
 /// `session` is a live session; `out` is writable.
@@ -312,7 +404,8 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
 /// `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
 /// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
 /// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
-/// (0x0002 with an Ed25519 identity). On error `*out` is `{NULL, 0}`.
+/// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one). On error `*out`
+/// is `{NULL, 0}`.
 ///
 /// # Safety
 /// `session` is a live session; `out` is writable.
@@ -331,9 +424,11 @@ pub unsafe extern "C" fn mlsframe_session_key_package_for(
     })
 }
 
-/// Creates a new group with this device as its only member. `sframe_suite` 1..=5 (4 is
-/// AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual), `plaintext_handshake` true when the
-/// delivery service must read commits. These are fixed for the group's life.
+/// Creates a new group with this device as its only member, in the default MLS
+/// ciphersuite of the session's identity (0x0001 for Ed25519, 0x0002 for P-256).
+/// `sframe_suite` 1..=5 (4 is AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual),
+/// `plaintext_handshake` true when the delivery service must read commits. These are fixed
+/// for the group's life.
 ///
 /// # Safety
 /// `session` is a live session.
@@ -545,6 +640,134 @@ pub unsafe extern "C" fn mlsframe_session_join_with(
                 emit(
                     mlsframe_log_level::MLSFRAME_LOG_INFO,
                     "joined a group from a welcome",
+                );
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+/// A signed GroupInfo of the current epoch (an MLSMessage, with the group's ratchet tree
+/// and external public key): public data a member publishes through the delivery service
+/// so that a device can join, or rejoin after a crash, with
+/// `mlsframe_session_join_by_external_commit`. It is valid for this epoch only: publish a
+/// fresh one after every epoch change. Anyone holding it can attempt a join; the members'
+/// admission callbacks decide.
+///
+/// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal;
+/// `MLSFRAME_MLS_TERMINATED` after a policy violation; `MLSFRAME_MLS_COMMIT_PENDING` while
+/// our own external join awaits confirmation (a member's ordinary pending commit does not
+/// stop it: the group info is then the current epoch's); `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`
+/// over 24 MiB. On error `*out` is `{NULL, 0}`.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_group_info(
+    session: *const mlsframe_session,
+    out: *mut mlsframe_buffer,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        with_bytes(session, out, |s| s.group_info().map_err(Into::into))
+    })
+}
+
+/// Joins the group `group_info` describes (from `mlsframe_session_group_info` of a member,
+/// or another MLS stack's GroupInfo) by external commit: as a new device, or as this device
+/// again after a crash (a session with the same identity secret: the commit also removes
+/// the device's old leaf). `ratchet_tree` (NULL or length 0: none) is needed only when the
+/// group info carries no tree (this library's always do); when it carries one, a given
+/// tree is ignored, not even parsed. `*params` (NULL or zero fields: the defaults) are the
+/// SFrame parameters for a group without the parameters extension, as in
+/// `mlsframe_session_join_with`. Every existing member goes to the admission callback,
+/// except our own old leaf.
+///
+/// On success `*commit_out` is the commit to send to the group and `*epoch_out` (may be
+/// NULL) the epoch it makes. The commit is then our pending commit: confirm it with
+/// `mlsframe_session_confirm_commit` when the delivery service accepts it (the others
+/// process it as `MLSFRAME_OUTCOME_EPOCH_CHANGED`), or drop the joined group with
+/// `mlsframe_session_discard_commit` when it is refused or loses a race (then fetch a fresh
+/// group info and join again: the winning commit cannot be processed from outside).
+/// Until then `mlsframe_session_process` refuses other messages
+/// (`MLSFRAME_MLS_COMMIT_PENDING`), encryptors return `MLSFRAME_NOT_MEMBER`, and
+/// decryptors already open the new epoch's frames. External commits travel as MLS
+/// `PublicMessage`s whatever the group's handshake format.
+///
+/// Checked in this order: the pointers (`commit_out` NULL: `MLSFRAME_NULL_ARGUMENT`) and
+/// overlap (`*commit_out` or `*epoch_out` over the group info, the tree, `*params` or each
+/// other: `MLSFRAME_INVALID_ARGUMENT`); `params->handshake` (unknown:
+/// `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges (`MLSFRAME_MLS_INVALID_PARAMS`); the group
+/// info or tree over 24 MiB (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an
+/// active member, even with a commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group
+/// info's parse (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
+/// `MLSFRAME_MLS_UNEXPECTED_MESSAGE`); its MLS ciphersuite (not 0x0001..=0x0003:
+/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; one the identity cannot sign for:
+/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse (`MLSFRAME_MLS_MALFORMED`);
+/// then the group info itself (bad signature, tree or external key, or no tree at all:
+/// `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
+/// (`MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_MLS_DUPLICATE_MEMBER` when two leaves claim one
+/// device or this device is in the group under another key;
+/// `MLSFRAME_MLS_INVALID_IDENTITY` when our key sits in another identity's leaf;
+/// `MLSFRAME_MLS_ADMISSION_REFUSED`). Once past the pointer and overlap checks, a failure
+/// leaves `*commit_out = {NULL, 0}`; `*epoch_out` is written only on success. On error
+/// the session is unchanged; a removed or terminated session may join this way (its
+/// ended group is discarded once the commit is built).
+///
+/// # Safety
+/// `session` is a live session; `group_info` and `ratchet_tree` are NULL or readable for
+/// their lengths; `params` is NULL or readable; `commit_out` is writable; `epoch_out` is
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_join_by_external_commit(
+    session: *const mlsframe_session,
+    group_info: *const u8,
+    group_info_len: usize,
+    ratchet_tree: *const u8,
+    ratchet_tree_len: usize,
+    params: *const mlsframe_group_params,
+    commit_out: *mut mlsframe_buffer,
+    epoch_out: *mut u64,
+) -> mlsframe_result {
+    ffi_guard!({
+        let session = try_ref!(session);
+        let info = try_slice!(group_info, group_info_len);
+        let tree = try_slice!(ratchet_tree, ratchet_tree_len);
+        if commit_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        try_disjoint!(
+            inputs: [
+                Span::bytes(info.as_ptr(), info.len()),
+                Span::bytes(tree.as_ptr(), tree.len()),
+                Span::of(params),
+            ],
+            outputs: [Span::of(commit_out.cast_const()), Span::of(epoch_out.cast_const())],
+        );
+        try_write!(commit_out, mlsframe_buffer::empty());
+        let app_params = if params.is_null() {
+            None
+        } else {
+            match try_ref!(params).to_params() {
+                Ok(p) => Some(p),
+                Err(code) => return code,
+            }
+        };
+        let options = JoinOptions {
+            ratchet_tree: (!tree.is_empty()).then_some(tree),
+            params: app_params,
+        };
+        let result = session.lock().join_by_external_commit(info, options);
+        match result {
+            Ok(out) => {
+                try_write!(commit_out, mlsframe_buffer::from_vec(out.commit));
+                if !epoch_out.is_null() {
+                    try_write!(epoch_out, out.epoch);
+                }
+                emit(
+                    mlsframe_log_level::MLSFRAME_LOG_INFO,
+                    "external commit created: pending until confirmed",
                 );
                 MLSFRAME_OK
             }

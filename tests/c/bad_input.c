@@ -89,7 +89,7 @@ static void test_result_messages(void) {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
         304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
         413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 426, 427, 428,
-        429, 430, 431, 432, 433, 434, 435, 436, 900, 901,
+        429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -251,6 +251,7 @@ static void test_no_group(void) {
     CODE(MLSFRAME_MLS_NO_GROUP, "member_credential(no group)",
          mlsframe_session_member_credential(s, 0, &type, &b));
     check("failed member_credential: type 0", type == 0);
+    CODE(MLSFRAME_MLS_NO_GROUP, "group_info(no group)", mlsframe_session_group_info(s, &b));
     check("no interop buffer was filled", b.data == NULL && b.len == 0);
 
     /* key packages per MLS ciphersuite (no group needed) */
@@ -410,6 +411,24 @@ static void test_session_nulls(mlsframe_session *s) {
          mlsframe_session_member_credential(s, 0, NULL, &b));
     CODE(MLSFRAME_NULL_ARGUMENT, "member_credential(content_out NULL)",
          mlsframe_session_member_credential(s, 0, &u16, NULL));
+    /* identities and external commits */
+    CODE(MLSFRAME_NULL_ARGUMENT, "signature_algorithm(NULL session)",
+         mlsframe_session_signature_algorithm(NULL, &u16));
+    CODE(MLSFRAME_NULL_ARGUMENT, "signature_algorithm(out NULL)",
+         mlsframe_session_signature_algorithm(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "group_info(NULL session)", mlsframe_session_group_info(NULL, &b));
+    CODE(MLSFRAME_NULL_ARGUMENT, "group_info(out NULL)", mlsframe_session_group_info(s, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_by_external_commit(NULL session)",
+         mlsframe_session_join_by_external_commit(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, NULL, &b,
+                                                  &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_by_external_commit(group_info NULL, len 10)",
+         mlsframe_session_join_by_external_commit(s, NULL, 10, NULL, 0, NULL, &b, &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_by_external_commit(ratchet_tree NULL, len 10)",
+         mlsframe_session_join_by_external_commit(s, GARBAGE, GARBAGE_LEN, NULL, 10, NULL, &b,
+                                                  &epoch));
+    CODE(MLSFRAME_NULL_ARGUMENT, "join_by_external_commit(commit_out NULL)",
+         mlsframe_session_join_by_external_commit(s, GARBAGE, GARBAGE_LEN, NULL, 0, NULL, NULL,
+                                                  &epoch));
     check("no handle or buffer was produced",
           enc == NULL && dec == NULL && b.data == NULL && b2.data == NULL);
 }
@@ -1655,6 +1674,503 @@ static void test_replayed_proposal(void) {
     mlsframe_session_free(bob);
 }
 
+/* ---- identities: session_new_with, signature algorithms ---------------------------- */
+
+/* The P-256 group order n, big-endian: the first scalar that is not a private key. */
+static const uint8_t P256_ORDER[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+
+/* Identity options for (user, device) with `secret` (32 bytes, or NULL) and `algorithm`. */
+static mlsframe_identity_options identity(const char *user, const char *device,
+                                          const uint8_t *secret, uint16_t algorithm) {
+    mlsframe_identity_options id;
+    memset(&id, 0, sizeof id);
+    id.user_id = (const uint8_t *)user;
+    id.user_id_len = strlen(user);
+    id.device_id = (const uint8_t *)device;
+    id.device_id_len = strlen(device);
+    id.secret = secret;
+    id.secret_len = secret ? 32 : 0;
+    id.signature_algorithm = algorithm;
+    return id;
+}
+
+static mlsframe_session *new_session_with(const char *user, const char *device,
+                                          const uint8_t *secret, uint16_t algorithm) {
+    mlsframe_identity_options id = identity(user, device, secret, algorithm);
+    mlsframe_session *s = NULL;
+    must("session_new_with", mlsframe_session_new_with(&id, NULL, &s));
+    return s;
+}
+
+static void test_session_new_with(void) {
+    const uint16_t P256 = MLSFRAME_SIGNATURE_ECDSA_P256, ED = MLSFRAME_SIGNATURE_ED25519;
+    uint8_t secret[32];
+    memset(secret, 0x42, sizeof secret);
+    mlsframe_identity_options id = identity("user", "dev", secret, P256);
+    mlsframe_session *s = (mlsframe_session *)&s; /* must be overwritten with NULL */
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new_with(out NULL)",
+         mlsframe_session_new_with(&id, NULL, NULL));
+    CODE(MLSFRAME_NULL_ARGUMENT, "session_new_with(identity NULL)",
+         mlsframe_session_new_with(NULL, NULL, &s));
+    check("session_new_with failure sets *out to NULL", s == NULL);
+#define ID_CASE(want, label, field, value)                                                  \
+    do {                                                                                    \
+        id = identity("user", "dev", secret, P256);                                         \
+        id.field = (value);                                                                 \
+        s = (mlsframe_session *)&s;                                                         \
+        CODE(want, label, mlsframe_session_new_with(&id, NULL, &s));                        \
+        check("  -> *out NULL", s == NULL);                                                 \
+    } while (0)
+    ID_CASE(MLSFRAME_NULL_ARGUMENT, "session_new_with(user_id NULL, len 4)", user_id, NULL);
+    ID_CASE(MLSFRAME_NULL_ARGUMENT, "session_new_with(device_id NULL, len 3)", device_id, NULL);
+    ID_CASE(MLSFRAME_NULL_ARGUMENT, "session_new_with(secret NULL, len 32)", secret, NULL);
+    ID_CASE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(user_id_len SIZE_MAX)", user_id_len, HUGE);
+    ID_CASE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(device_id_len SIZE_MAX)", device_id_len,
+            HUGE);
+    ID_CASE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(secret_len SIZE_MAX)", secret_len, HUGE);
+    ID_CASE(MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM, "session_new_with(algorithm 1)",
+            signature_algorithm, 1);
+    ID_CASE(MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM,
+            "session_new_with(algorithm 0x0503: ecdsa_secp384r1)", signature_algorithm, 0x0503);
+    ID_CASE(MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM, "session_new_with(algorithm 0xFFFF)",
+            signature_algorithm, 0xFFFF);
+    ID_CASE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new_with(user id empty)", user_id_len, 0);
+    ID_CASE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(P-256 secret 31 bytes)", secret_len, 31);
+    ID_CASE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(P-256 secret 33 bytes)", secret_len, 33);
+    {
+        uint8_t long_id[1025];
+        memset(long_id, 'x', sizeof long_id);
+        id = identity("user", "dev", secret, P256);
+        id.user_id = long_id;
+        id.user_id_len = 1025;
+        CODE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new_with(user id 1025 bytes)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        id.signature_algorithm = 7;
+        CODE(MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM,
+             "session_new_with(user id 1025 bytes and algorithm 7: algorithm first)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        id = identity("user", "dev", secret, P256);
+        id.device_id = long_id;
+        id.device_id_len = 1025;
+        CODE(MLSFRAME_MLS_INVALID_IDENTITY, "session_new_with(device id 1025 bytes)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        id.device_id_len = 1024;
+        id.secret_len = 31;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(secret 31 bytes, 1024-byte device id)",
+             mlsframe_session_new_with(&id, NULL, &s));
+    }
+#undef ID_CASE
+    id = identity("user", "dev", secret, ED);
+    id.secret_len = 33;
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(Ed25519 secret 33 bytes)",
+         mlsframe_session_new_with(&id, NULL, &s));
+    check("-> *out NULL", s == NULL);
+    /* P-256 scalars that are not keys: zero, the order, above it. */
+    {
+        uint8_t bad[32];
+        memset(bad, 0, sizeof bad);
+        id = identity("user", "dev", bad, P256);
+        CODE(MLSFRAME_MLS_INVALID_SIGNING_KEY, "session_new_with(P-256 secret 0)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        memcpy(bad, P256_ORDER, sizeof bad);
+        CODE(MLSFRAME_MLS_INVALID_SIGNING_KEY, "session_new_with(P-256 secret = the order n)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        memset(bad, 0xff, sizeof bad);
+        CODE(MLSFRAME_MLS_INVALID_SIGNING_KEY, "session_new_with(P-256 secret 0xff..ff)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        check("refused secrets leave *out NULL", s == NULL);
+        /* The same bytes are an Ed25519 seed (any 32 bytes are). */
+        id.signature_algorithm = ED;
+        CODE(MLSFRAME_OK, "session_new_with(Ed25519 seed 0xff..ff)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        mlsframe_session_free(s);
+        s = NULL;
+        memcpy(bad, P256_ORDER, sizeof bad);
+        bad[31] -= 1; /* n - 1: the largest key */
+        id = identity("user", "dev", bad, P256);
+        CODE(MLSFRAME_OK, "session_new_with(P-256 secret n - 1)",
+             mlsframe_session_new_with(&id, NULL, &s));
+        mlsframe_session_free(s);
+        s = NULL;
+    }
+
+    /* Overlap: *out may not lie in *identity, *config or the bytes they name (the library
+     * writes *out = NULL first, then refuses). */
+    id = identity("user", "dev", secret, P256);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(out inside *identity)",
+         mlsframe_session_new_with(&id, NULL, (mlsframe_session **)(void *)&id.device_id));
+    id = identity("user", "dev", secret, P256);
+    mlsframe_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(out inside *config)",
+         mlsframe_session_new_with(&id, &cfg, (mlsframe_session **)&cfg.admission_user_data));
+    {
+        uint64_t words[4];
+        memcpy(words, "an overlapping user id!", 24);
+        id.user_id = (const uint8_t *)words;
+        id.user_id_len = 24;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(out inside the user id)",
+             mlsframe_session_new_with(&id, NULL, (mlsframe_session **)&words[1]));
+        id = identity("user", "dev", secret, P256);
+        memset(words, 0x42, sizeof words);
+        id.secret = (const uint8_t *)words;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(out inside the secret)",
+             mlsframe_session_new_with(&id, NULL, (mlsframe_session **)&words[3]));
+        id = identity("user", "dev", secret, P256);
+        memcpy(words, "dev-id-that-overlaps-out", 24);
+        id.device_id = (const uint8_t *)words;
+        id.device_id_len = 24;
+        CODE(MLSFRAME_INVALID_ARGUMENT, "session_new_with(out inside the device id)",
+             mlsframe_session_new_with(&id, NULL, (mlsframe_session **)&words[0]));
+    }
+    id = identity("user", "dev", secret, P256);
+    cfg.replay_window = 65537;
+    CODE(MLSFRAME_INVALID_CONFIG, "session_new_with(replay window 65537)",
+         mlsframe_session_new_with(&id, &cfg, &s));
+    check("rejected config leaves *out NULL", s == NULL);
+
+    /* What each algorithm makes. */
+    uint16_t alg = 0, suite = 0;
+    mlsframe_buffer b = {NULL, 0};
+    id = identity("user", "", NULL, 0);
+    CODE(MLSFRAME_OK, "session_new_with(zeroed algorithm, no secret, empty device id)",
+         mlsframe_session_new_with(&id, NULL, &s));
+    CODE(MLSFRAME_OK, "signature_algorithm", mlsframe_session_signature_algorithm(s, &alg));
+    check("-> Ed25519 (0x0807)", alg == MLSFRAME_SIGNATURE_ED25519 && alg == 0x0807);
+    mlsframe_session_free(s);
+    s = new_session("plain", "dev");
+    alg = 0;
+    CODE(MLSFRAME_OK, "signature_algorithm(session_new)",
+         mlsframe_session_signature_algorithm(s, &alg));
+    check("-> Ed25519", alg == MLSFRAME_SIGNATURE_ED25519);
+    mlsframe_session_free(s);
+    s = NULL;
+    id = identity("user", "dev", NULL, P256);
+    CODE(MLSFRAME_OK, "session_new_with(P-256, fresh key)", mlsframe_session_new_with(&id, NULL, &s));
+    CODE(MLSFRAME_OK, "signature_algorithm(P-256)", mlsframe_session_signature_algorithm(s, &alg));
+    check("-> ECDSA P-256 (0x0403)", alg == MLSFRAME_SIGNATURE_ECDSA_P256 && alg == 0x0403);
+    CODE(MLSFRAME_MLS_CIPHERSUITE_MISMATCH, "key_package_for(P-256 identity, suite 1)",
+         mlsframe_session_key_package_for(s, 1, &b));
+    CODE(MLSFRAME_MLS_CIPHERSUITE_MISMATCH, "key_package_for(P-256 identity, suite 3)",
+         mlsframe_session_key_package_for(s, 3, &b));
+    check("failed key_package_for filled no buffer", b.data == NULL && b.len == 0);
+    CODE(MLSFRAME_OK, "key_package_for(P-256 identity, suite 2)",
+         mlsframe_session_key_package_for(s, 2, &b));
+    mlsframe_buffer_free(&b);
+    mlsframe_group_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.mls_ciphersuite = 1;
+    CODE(MLSFRAME_MLS_CIPHERSUITE_MISMATCH, "create_group_with(P-256 identity, MLS suite 1)",
+         mlsframe_session_create_group_with(s, &opts));
+    opts.mls_ciphersuite = 3;
+    CODE(MLSFRAME_MLS_CIPHERSUITE_MISMATCH, "create_group_with(P-256 identity, MLS suite 3)",
+         mlsframe_session_create_group_with(s, &opts));
+    CODE(MLSFRAME_OK, "create_group(P-256 identity)", mlsframe_session_create_group(s, 4, 4, false));
+    CODE(MLSFRAME_OK, "ciphersuite", mlsframe_session_ciphersuite(s, &suite));
+    check("-> MLS suite 2 (the P-256 identity's default)", suite == 2);
+    mlsframe_session_free(s);
+}
+
+/* Finds `needle` (n bytes) in `hay`; NULL when absent. */
+static uint8_t *find(uint8_t *hay, size_t len, const uint8_t *needle, size_t n) {
+    for (size_t i = 0; i + n <= len; i++) {
+        if (memcmp(hay + i, needle, n) == 0) return hay + i;
+    }
+    return NULL;
+}
+
+/* A P-256 session's snapshot restores with its algorithm; a snapshot whose secret or
+ * algorithm was changed does not. (Version 3: the secret is a u32 length and 32 bytes,
+ * right after the u16 algorithm.) */
+static void test_p256_snapshot(void) {
+    uint8_t secret[32];
+    memset(secret, 0x5a, sizeof secret);
+    mlsframe_session *s = new_session_with("p256", "dev", secret, MLSFRAME_SIGNATURE_ECDSA_P256);
+    must("create_group", mlsframe_session_create_group(s, 4, 4, false));
+    mlsframe_buffer snap = {NULL, 0};
+    must("snapshot", mlsframe_session_snapshot(s, &snap));
+    mlsframe_session *r = NULL;
+    uint16_t alg = 0, suite = 0;
+    CODE(MLSFRAME_OK, "restore(P-256 snapshot)", mlsframe_session_restore(snap.data, snap.len,
+                                                                        NULL, &r));
+    CODE(MLSFRAME_OK, "signature_algorithm(restored)", mlsframe_session_signature_algorithm(r, &alg));
+    CODE(MLSFRAME_OK, "ciphersuite(restored)", mlsframe_session_ciphersuite(r, &suite));
+    check("-> P-256, MLS suite 2", alg == MLSFRAME_SIGNATURE_ECDSA_P256 && suite == 2);
+    mlsframe_session_free(r);
+    r = NULL;
+    uint8_t *at = find(snap.data, snap.len, secret, sizeof secret);
+    check("the snapshot holds the secret after its algorithm and length",
+          at != NULL && at - snap.data >= 6 && at[-6] == 0x04 && at[-5] == 0x03 &&
+              at[-1] == 32 && at[-2] == 0);
+    if (at != NULL && at - snap.data >= 6) {
+        memset(at, 0xff, 32);
+        CODE(MLSFRAME_MLS_INVALID_SIGNING_KEY, "restore(P-256 secret 0xff..ff)",
+             mlsframe_session_restore(snap.data, snap.len, NULL, &r));
+        check("-> *out NULL", r == NULL);
+        memcpy(at, secret, 32);
+        at[-6] = 0x08; /* Ed25519 (0x0807): another key than the leaf's */
+        at[-5] = 0x07;
+        CODE(MLSFRAME_MLS_INVALID_IDENTITY, "restore(algorithm changed to Ed25519)",
+             mlsframe_session_restore(snap.data, snap.len, NULL, &r));
+        at[-6] = 0x00;
+        at[-5] = 0x01;
+        CODE(MLSFRAME_MLS_MALFORMED, "restore(unknown algorithm 0x0001)",
+             mlsframe_session_restore(snap.data, snap.len, NULL, &r));
+    }
+    mlsframe_buffer_free(&snap);
+    mlsframe_session_free(s);
+}
+
+/* ---- group info and external commits ----------------------------------------------- */
+
+static bool refuse_all(void *user_data, const mlsframe_candidate *c) {
+    (void)user_data;
+    (void)c;
+    return false;
+}
+
+static void test_external_commit(void) {
+    uint8_t bob_seed[32];
+    memset(bob_seed, 0xb0, sizeof bob_seed);
+    mlsframe_session *alice = new_session("alice", "laptop");
+    mlsframe_session *bob = NULL;
+    must("session_new(bob, seed)",
+         mlsframe_session_new((const uint8_t *)"bob", 3, (const uint8_t *)"phone", 5, bob_seed,
+                              32, NULL, &bob));
+    mlsframe_buffer kp = {NULL, 0}, commit = {NULL, 0}, welcome = {NULL, 0};
+    must("key_package", mlsframe_session_key_package(bob, &kp));
+    must("create_group", mlsframe_session_create_group(alice, 4, 4, false));
+    const uint8_t *kps[1] = {kp.data};
+    size_t lens[1] = {kp.len};
+    must("add_members", mlsframe_session_add_members(alice, kps, lens, 1, &commit, &welcome));
+    must("confirm_commit", mlsframe_session_confirm_commit(alice));
+    must("join", mlsframe_session_join(bob, welcome.data, welcome.len, NULL));
+    mlsframe_buffer_free(&commit);
+
+    mlsframe_buffer info = {NULL, 0}, b = {NULL, 0}, tree = {NULL, 0};
+    CODE(MLSFRAME_OK, "group_info(alice)", mlsframe_session_group_info(alice, &info));
+    check("-> a group info", info.data != NULL && info.len > 0);
+    CODE(MLSFRAME_OK, "group_info(bob)", mlsframe_session_group_info(bob, &b));
+    mlsframe_buffer_free(&b);
+    must("ratchet_tree", mlsframe_session_ratchet_tree(alice, &tree));
+    {
+        /* An ordinary pending commit does not stop a group info (of the current epoch). */
+        mlsframe_buffer up = {NULL, 0};
+        must("self_update", mlsframe_session_self_update(alice, &up));
+        CODE(MLSFRAME_OK, "group_info(alice, a self-update pending)",
+             mlsframe_session_group_info(alice, &b));
+        must("discard_commit", mlsframe_session_discard_commit(alice));
+        mlsframe_buffer_free(&up);
+        mlsframe_buffer_free(&b);
+    }
+
+    mlsframe_session *carol = new_session("carol", "tablet");
+    mlsframe_group_params params = {0, 0, 0};
+    uint64_t epoch = 77;
+#define JOIN(want, label, s, gi, gi_len, t, t_len, p)                                       \
+    CODE(want, label,                                                                       \
+         mlsframe_session_join_by_external_commit(s, gi, gi_len, t, t_len, p, &b, &epoch))
+    JOIN(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(group_info len SIZE_MAX)", carol,
+         info.data, HUGE, NULL, 0, NULL);
+    JOIN(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(ratchet_tree len SIZE_MAX)", carol,
+         info.data, info.len, tree.data, HUGE, NULL);
+    {
+        uint64_t words[8];
+        memcpy(words, GARBAGE, GARBAGE_LEN);
+        CODE(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(commit_out inside the group info)",
+             mlsframe_session_join_by_external_commit(carol, (const uint8_t *)words,
+                                                      GARBAGE_LEN, NULL, 0, NULL,
+                                                      (mlsframe_buffer *)&words[2], &epoch));
+        CODE(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(epoch_out inside the group info)",
+             mlsframe_session_join_by_external_commit(carol, (const uint8_t *)words,
+                                                      GARBAGE_LEN, NULL, 0, NULL, &b, &words[5]));
+        CODE(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(commit_out inside the tree)",
+             mlsframe_session_join_by_external_commit(carol, info.data, info.len,
+                                                      (const uint8_t *)words, GARBAGE_LEN, NULL,
+                                                      (mlsframe_buffer *)&words[1], &epoch));
+        check("refused join_by_external_commit left its inputs intact",
+              memcmp(words, GARBAGE, GARBAGE_LEN) == 0);
+        mlsframe_group_params in_params[2];
+        memset(in_params, 0, sizeof in_params);
+        CODE(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(epoch_out inside *params)",
+             mlsframe_session_join_by_external_commit(carol, info.data, info.len, NULL, 0,
+                                                      in_params, &b,
+                                                      (uint64_t *)(void *)in_params));
+        CODE(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(epoch_out inside commit_out)",
+             mlsframe_session_join_by_external_commit(carol, info.data, info.len, NULL, 0, NULL,
+                                                      &b, (uint64_t *)(void *)&b));
+    }
+    check("refused join_by_external_commit: no buffer, no epoch", b.data == NULL && epoch == 77);
+    params.handshake = 2;
+    JOIN(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(params handshake 2)", carol,
+         info.data, info.len, NULL, 0, &params);
+    params.handshake = 0;
+    params.epoch_bits = 1;
+    JOIN(MLSFRAME_MLS_INVALID_PARAMS, "join_by_external_commit(params E 1)", carol, info.data,
+         info.len, NULL, 0, &params);
+    params.epoch_bits = 0;
+    params.sframe_suite = 6;
+    JOIN(MLSFRAME_MLS_INVALID_PARAMS, "join_by_external_commit(params suite 6, before the state)",
+         bob, info.data, info.len, NULL, 0, &params);
+    params.sframe_suite = 0;
+    {
+        uint8_t *big = calloc(1, MAX_WELCOME + 1);
+        memcpy(big, info.data, info.len);
+        JOIN(MLSFRAME_MLS_GROUP_INFO_TOO_LARGE,
+             "join_by_external_commit(group info padded to 24 MiB + 1)", carol, big,
+             MAX_WELCOME + 1, NULL, 0, NULL);
+        JOIN(MLSFRAME_MLS_MALFORMED, "join_by_external_commit(group info padded to 24 MiB)",
+             carol, big, MAX_WELCOME, NULL, 0, NULL);
+        JOIN(MLSFRAME_MLS_GROUP_INFO_TOO_LARGE,
+             "join_by_external_commit(tree 24 MiB + 1, before the state)", bob, info.data,
+             info.len, big, MAX_WELCOME + 1, NULL);
+        free(big);
+    }
+    JOIN(MLSFRAME_MLS_ALREADY_IN_GROUP, "join_by_external_commit(already in the group)", bob,
+         info.data, info.len, NULL, 0, NULL);
+    JOIN(MLSFRAME_MLS_ALREADY_IN_GROUP, "join_by_external_commit(garbage, already in a group)",
+         bob, GARBAGE, GARBAGE_LEN, NULL, 0, NULL);
+    JOIN(MLSFRAME_MLS_MALFORMED, "join_by_external_commit(NULL, len 0 = empty)", carol, NULL, 0,
+         NULL, 0, NULL);
+    JOIN(MLSFRAME_MLS_MALFORMED, "join_by_external_commit(garbage)", carol, GARBAGE, GARBAGE_LEN,
+         NULL, 0, NULL);
+    JOIN(MLSFRAME_MLS_MALFORMED, "join_by_external_commit(truncated group info)", carol,
+         info.data, info.len - 1, NULL, 0, NULL);
+    JOIN(MLSFRAME_MLS_UNEXPECTED_MESSAGE, "join_by_external_commit(a welcome)", carol,
+         welcome.data, welcome.len, NULL, 0, NULL);
+    {
+        uint8_t *flipped = malloc(info.len);
+        memcpy(flipped, info.data, info.len);
+        flipped[info.len - 1] ^= 0x01; /* the signature's last byte */
+        JOIN(MLSFRAME_MLS_INVALID_GROUP_INFO, "join_by_external_commit(signature flipped)", carol,
+             flipped, info.len, NULL, 0, NULL);
+        free(flipped);
+    }
+    check("failed join_by_external_commit: no buffer, no epoch", b.data == NULL && epoch == 77);
+
+    /* Who may join: the joiner vets the group, and its key must be its own. */
+    {
+        mlsframe_session *mallory = NULL, *bob2 = NULL, *picky = NULL;
+        must("session_new(mallory, bob's seed)",
+             mlsframe_session_new((const uint8_t *)"mallory", 7, (const uint8_t *)"phone", 5,
+                                  bob_seed, 32, NULL, &mallory));
+        JOIN(MLSFRAME_MLS_INVALID_IDENTITY,
+             "join_by_external_commit(our key in another identity's leaf)", mallory, info.data,
+             info.len, NULL, 0, NULL);
+        bob2 = new_session("bob", "phone");
+        JOIN(MLSFRAME_MLS_DUPLICATE_MEMBER,
+             "join_by_external_commit(this device in the group under another key)", bob2,
+             info.data, info.len, NULL, 0, NULL);
+        mlsframe_session_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.admission = refuse_all;
+        must("session_new(picky)", mlsframe_session_new((const uint8_t *)"picky", 5, NULL, 0,
+                                                        NULL, 0, &cfg, &picky));
+        JOIN(MLSFRAME_MLS_ADMISSION_REFUSED,
+             "join_by_external_commit(the callback refuses a member)", picky, info.data,
+             info.len, NULL, 0, NULL);
+        mlsframe_session *p256 = new_session_with("dave", "", NULL, MLSFRAME_SIGNATURE_ECDSA_P256);
+        JOIN(MLSFRAME_MLS_CIPHERSUITE_MISMATCH,
+             "join_by_external_commit(P-256 identity, MLS suite 1 group)", p256, info.data,
+             info.len, NULL, 0, NULL);
+        check("refused joins: no buffer, no epoch", b.data == NULL && epoch == 77);
+        CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after every refused external join)",
+             mlsframe_session_epoch(mallory, NULL, NULL));
+        mlsframe_session_free(mallory);
+        mlsframe_session_free(bob2);
+        mlsframe_session_free(picky);
+        mlsframe_session_free(p256);
+    }
+
+    /* A join that succeeds is pending: a tree given with a group info that has its own is
+     * ignored (garbage here); discarding drops the joined group. */
+    JOIN(MLSFRAME_OK, "join_by_external_commit(carol, garbage tree: ignored)", carol, info.data,
+         info.len, GARBAGE, GARBAGE_LEN, NULL);
+    check("-> a commit for epoch 2", b.data != NULL && b.len > 0 && epoch == 2);
+    mlsframe_buffer_free(&b);
+    {
+        mlsframe_buffer out = {NULL, 0};
+        mlsframe_outcome o;
+        CODE(MLSFRAME_MLS_COMMIT_PENDING, "group_info(external join pending)",
+             mlsframe_session_group_info(carol, &out));
+        check("-> {NULL, 0}", out.data == NULL && out.len == 0);
+        CODE(MLSFRAME_MLS_COMMIT_PENDING, "process(external join pending)",
+             mlsframe_session_process(carol, info.data, info.len, &o));
+        CODE(MLSFRAME_MLS_COMMIT_PENDING, "snapshot(external join pending)",
+             mlsframe_session_snapshot(carol, &out));
+        CODE(MLSFRAME_MLS_COMMIT_PENDING, "self_update(external join pending)",
+             mlsframe_session_self_update(carol, &out));
+        uint64_t e = 0;
+        CODE(MLSFRAME_OK, "epoch(external join pending)", mlsframe_session_epoch(carol, &e, NULL));
+        check("-> the commit's epoch", e == 2);
+        mlsframe_encryptor *enc = NULL;
+        must("encryptor_new", mlsframe_session_encryptor_new(carol, 0, &enc));
+        uint8_t sealed[64];
+        size_t n = 1;
+        CODE(MLSFRAME_NOT_MEMBER, "encrypt(external join pending)",
+             mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, sealed,
+                                        sizeof sealed, &n));
+        mlsframe_encryptor_free(enc);
+        check("no buffer filled while pending", out.data == NULL);
+    }
+    JOIN(MLSFRAME_MLS_ALREADY_IN_GROUP, "join_by_external_commit(external join pending)", carol,
+         info.data, info.len, NULL, 0, NULL);
+    CODE(MLSFRAME_OK, "discard_commit(external join)", mlsframe_session_discard_commit(carol));
+    CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after discarding the external join)",
+         mlsframe_session_epoch(carol, NULL, NULL));
+    CODE(MLSFRAME_MLS_NO_GROUP, "discard_commit(again)", mlsframe_session_discard_commit(carol));
+
+    /* A removed member rejoins: its ended group is discarded. */
+    {
+        mlsframe_buffer rm = {NULL, 0}, info2 = {NULL, 0};
+        mlsframe_outcome o;
+        must("remove_member(bob)", mlsframe_session_remove_member(alice, 1, &rm));
+        must("confirm_commit", mlsframe_session_confirm_commit(alice));
+        must("process(removal) at bob", mlsframe_session_process(bob, rm.data, rm.len, &o));
+        check("bob: REMOVED", o.kind == MLSFRAME_OUTCOME_REMOVED);
+        CODE(MLSFRAME_MLS_NOT_MEMBER, "group_info(after removal)",
+             mlsframe_session_group_info(bob, &b));
+        check("-> {NULL, 0}", b.data == NULL && b.len == 0);
+        must("group_info", mlsframe_session_group_info(alice, &info2));
+        {
+            /* A group info of an earlier epoch still verifies; its commit is refused. */
+            mlsframe_session *erin = new_session("erin", "tv");
+            JOIN(MLSFRAME_OK, "join_by_external_commit(erin, the last epoch's group info)", erin,
+                 info.data, info.len, NULL, 0, NULL);
+            CODE(MLSFRAME_MLS_WRONG_EPOCH, "process(erin's stale external commit) at alice",
+                 mlsframe_session_process(alice, b.data, b.len, &o));
+            CODE(MLSFRAME_OK, "discard_commit(erin)", mlsframe_session_discard_commit(erin));
+            mlsframe_buffer_free(&b);
+            mlsframe_session_free(erin);
+        }
+        JOIN(MLSFRAME_OK, "join_by_external_commit(removed bob rejoins)", bob, info2.data,
+             info2.len, NULL, 0, NULL);
+        check("-> epoch 3", epoch == 3 && b.len > 0);
+        CODE(MLSFRAME_OK, "process(bob's external commit) at alice",
+             mlsframe_session_process(alice, b.data, b.len, &o));
+        check("-> EPOCH_CHANGED, one added",
+              o.kind == MLSFRAME_OUTCOME_EPOCH_CHANGED && o.epoch == 3 && o.added == 1 &&
+                  o.removed == 0);
+        CODE(MLSFRAME_OK, "confirm_commit(bob's external join)",
+             mlsframe_session_confirm_commit(bob));
+        mlsframe_buffer_free(&info2);
+        CODE(MLSFRAME_OK, "group_info(bob, back in)", mlsframe_session_group_info(bob, &info2));
+        mlsframe_buffer_free(&b);
+        mlsframe_buffer_free(&rm);
+        mlsframe_buffer_free(&info2);
+    }
+#undef JOIN
+    mlsframe_buffer_free(&info);
+    mlsframe_buffer_free(&tree);
+    mlsframe_buffer_free(&kp);
+    mlsframe_buffer_free(&welcome);
+    mlsframe_session_free(alice);
+    mlsframe_session_free(bob);
+    mlsframe_session_free(carol);
+}
+
 /* ---- config ------------------------------------------------------------------------ */
 
 static void test_log_callback(void) {
@@ -1690,6 +2206,9 @@ int main(void) {
     test_leave_and_removed(&g);
     free_group(&g);
     test_replayed_proposal();
+    test_session_new_with();
+    test_p256_snapshot();
+    test_external_commit();
     test_sframe_context();
     printf("%u passed, %u failed\n", g_pass, g_fail);
     return g_fail == 0 ? 0 : 1;

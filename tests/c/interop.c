@@ -4,7 +4,10 @@
  * an external sender), a join with the ratchet tree passed out of band and the SFrame
  * parameters given by the app, the parameter and ciphersuite getters, the exporter and
  * epoch authenticator agreeing between members and across epochs, the admission callback's
- * mlsframe_candidate, the roster's six columns and member credentials.
+ * mlsframe_candidate, the roster's six columns and member credentials; then a P-256 call
+ * (identities from mlsframe_session_new_with, MLS ciphersuite 0x0002, a snapshot and
+ * restore, a crashed member rejoining by external commit from another member's group
+ * info).
  *
  * Run by tests/c_abi.rs under ASan/UBSan and valgrind. Prints "interop: OK" last and exits
  * 0 only if every check passes. (What C cannot reach, a member of another MLS stack and a
@@ -100,11 +103,13 @@ static bool on_candidate(void *user_data, const mlsframe_candidate *c) {
     return !s->refuse;
 }
 
-static bool saw(const seen *s, const char *user, const char *device) {
+/* Whether the last candidate was the mlsframe identity (user, device) with a signature key
+ * of `key_len` bytes (Ed25519: 32; P-256: 65). */
+static bool saw(const seen *s, const char *user, const char *device, size_t key_len) {
     return s->is_mlsframe_identity && s->user_len == strlen(user) &&
            memcmp(s->user, user, s->user_len) == 0 && s->device_len == strlen(device) &&
            memcmp(s->device, device, s->device_len) == 0 && s->credential_type == 1 &&
-           s->credential_len > s->user_len + s->device_len && s->signature_key_len == 32 &&
+           s->credential_len > s->user_len + s->device_len && s->signature_key_len == key_len &&
            s->fingerprint_hex;
 }
 
@@ -199,7 +204,7 @@ static void group_for_other_stacks(void) {
     OK(mlsframe_session_key_package_for(bob, 3, &kp));
     welcome = add(alice, &kp);
     mlsframe_buffer_free(&kp);
-    CHECK(a.calls == 1 && a.foreign == 0 && saw(&a, "bob", "phone"));
+    CHECK(a.calls == 1 && a.foreign == 0 && saw(&a, "bob", "phone", 32));
     printf("  alice's admission callback saw bob (user, device, credential type 1, "
            "32-byte key, fingerprint)\n");
 
@@ -228,7 +233,7 @@ static void group_for_other_stacks(void) {
     OK(mlsframe_session_join_with(bob, welcome.data, welcome.len, tree.data, tree.len, &params,
                                   &epoch));
     CHECK(epoch == 1);
-    CHECK(b.calls == 1 && saw(&b, "alice", "laptop"));
+    CHECK(b.calls == 1 && saw(&b, "alice", "laptop", 32));
     check_params(bob, 5, 6, MLSFRAME_HANDSHAKE_PLAINTEXT, MLSFRAME_PARAMS_APP, 3);
     mlsframe_buffer bob_tree = {NULL, 0};
     OK(mlsframe_session_ratchet_tree(bob, &bob_tree));
@@ -336,7 +341,7 @@ static void group_for_other_stacks(void) {
     EXPECT(MLSFRAME_MLS_ADMISSION_REFUSED,
            mlsframe_session_add_members(alice, kps, lens, 1, &refused_commit,
                                         &refused_welcome));
-    CHECK(a.calls == 2 && saw(&a, "carol", ""));
+    CHECK(a.calls == 2 && saw(&a, "carol", "", 32));
     CHECK(refused_commit.data == NULL && refused_welcome.data == NULL);
     EXPECT(MLSFRAME_MLS_NO_PENDING_COMMIT, mlsframe_session_discard_commit(alice));
     printf("  carol (empty device id) refused; nothing pending\n");
@@ -391,9 +396,215 @@ static void group_with_extension(void) {
     mlsframe_session_free(erin);
 }
 
+/* ---- a P-256 call: identities, snapshot and restore, a crash and an external rejoin -- */
+
+static mlsframe_session *new_p256_session(const char *user, const char *device,
+                                          const uint8_t secret[32], seen *s) {
+    mlsframe_identity_options id;
+    memset(&id, 0, sizeof id);
+    id.user_id = (const uint8_t *)user;
+    id.user_id_len = strlen(user);
+    id.device_id = (const uint8_t *)device;
+    id.device_id_len = strlen(device);
+    id.secret = secret;
+    id.secret_len = 32;
+    id.signature_algorithm = MLSFRAME_SIGNATURE_ECDSA_P256;
+    mlsframe_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.admission = on_candidate;
+    cfg.admission_user_data = s;
+    mlsframe_session *session = NULL;
+    OK(mlsframe_session_new_with(&id, &cfg, &session));
+    uint16_t alg = 0;
+    OK(mlsframe_session_signature_algorithm(session, &alg));
+    CHECK(alg == MLSFRAME_SIGNATURE_ECDSA_P256 && alg == 0x0403);
+    return session;
+}
+
+/* Processes `commit` at `s`: a new epoch `epoch` that added and removed as given. */
+static void expect_epoch(mlsframe_session *s, const mlsframe_buffer *commit, uint64_t epoch,
+                         uint32_t added, uint32_t removed) {
+    mlsframe_outcome o;
+    OK(mlsframe_session_process(s, commit->data, commit->len, &o));
+    CHECK(o.kind == MLSFRAME_OUTCOME_EPOCH_CHANGED && o.epoch == epoch);
+    CHECK(o.added == added && o.removed == removed);
+}
+
+/* `from` seals `text` on stream 0; every session in `to` opens it from `from_leaf`. */
+static void frame_flows(mlsframe_session *from, uint32_t from_leaf, mlsframe_session **to,
+                        size_t count, const char *text) {
+    mlsframe_encryptor *enc = NULL;
+    OK(mlsframe_session_encryptor_new(from, 0, &enc));
+    uint8_t sealed[128];
+    size_t n = 0;
+    OK(mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_VIDEO, (const uint8_t *)text, strlen(text),
+                                  NULL, 0, sealed, sizeof sealed, &n));
+    uint64_t epoch = 0;
+    OK(mlsframe_session_epoch(from, &epoch, NULL));
+    for (size_t i = 0; i < count; i++) {
+        mlsframe_decryptor *dec = NULL;
+        OK(mlsframe_session_decryptor_new(to[i], &dec));
+        uint8_t plain[128];
+        size_t m = 0;
+        mlsframe_sender who;
+        OK(mlsframe_decryptor_decrypt(dec, MLSFRAME_MEDIA_VIDEO, sealed, n, NULL, 0, plain,
+                                      sizeof plain, &m, &who));
+        CHECK(m == strlen(text) && memcmp(plain, text, m) == 0);
+        CHECK(who.leaf == from_leaf && who.epoch == epoch && who.context == 0);
+        mlsframe_decryptor_free(dec);
+    }
+    mlsframe_encryptor_free(enc);
+}
+
+static void same_security_code(mlsframe_session **members, size_t count) {
+    mlsframe_buffer first = {NULL, 0};
+    OK(mlsframe_session_security_code(members[0], &first));
+    for (size_t i = 1; i < count; i++) {
+        mlsframe_buffer other = {NULL, 0};
+        OK(mlsframe_session_security_code(members[i], &other));
+        CHECK(same(&first, &other));
+        mlsframe_buffer_free(&other);
+    }
+    mlsframe_buffer_free(&first);
+}
+
+static void p256_call(void) {
+    printf("== a P-256 call: three members, MLS ciphersuite 0x0002\n");
+    /* The apps persist these secrets (P-256 private scalars, below the group order). */
+    uint8_t alice_secret[32], bob_secret[32], carol_secret[32];
+    memset(alice_secret, 0xa1, sizeof alice_secret);
+    memset(bob_secret, 0xb0, sizeof bob_secret);
+    memset(carol_secret, 0xc0, sizeof carol_secret);
+    seen a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    mlsframe_session *alice = new_p256_session("alice", "laptop", alice_secret, &a);
+    mlsframe_session *bob = new_p256_session("bob", "phone", bob_secret, &b);
+    mlsframe_session *carol = new_p256_session("carol", "tablet", carol_secret, &c);
+
+    OK(mlsframe_session_create_group(alice, 4, 4, false));
+    check_params(alice, 4, 4, MLSFRAME_HANDSHAKE_CIPHERTEXT, MLSFRAME_PARAMS_GROUP_CONTEXT, 2);
+    mlsframe_buffer kp = {NULL, 0};
+    OK(mlsframe_session_key_package(bob, &kp)); /* the identity's default suite: 0x0002 */
+    mlsframe_buffer welcome = add(alice, &kp);
+    mlsframe_buffer_free(&kp);
+    CHECK(a.calls == 1 && saw(&a, "bob", "phone", 65));
+    uint64_t epoch = 0;
+    OK(mlsframe_session_join(bob, welcome.data, welcome.len, &epoch));
+    CHECK(epoch == 1 && b.calls == 1 && saw(&b, "alice", "laptop", 65));
+    mlsframe_buffer_free(&welcome);
+
+    OK(mlsframe_session_key_package_for(carol, 2, &kp));
+    const uint8_t *kps[1] = {kp.data};
+    size_t lens[1] = {kp.len};
+    mlsframe_buffer commit = {NULL, 0};
+    OK(mlsframe_session_add_members(alice, kps, lens, 1, &commit, &welcome));
+    OK(mlsframe_session_confirm_commit(alice));
+    expect_epoch(bob, &commit, 2, 1, 0);
+    OK(mlsframe_session_join(carol, welcome.data, welcome.len, &epoch));
+    CHECK(epoch == 2 && c.calls == 2);
+    check_params(carol, 4, 4, MLSFRAME_HANDSHAKE_CIPHERTEXT, MLSFRAME_PARAMS_GROUP_CONTEXT, 2);
+    mlsframe_buffer_free(&kp);
+    mlsframe_buffer_free(&commit);
+    mlsframe_buffer_free(&welcome);
+
+    mlsframe_session *all[3] = {alice, bob, carol};
+    same_security_code(all, 3);
+    frame_flows(alice, 0, (mlsframe_session *[]){bob, carol}, 2, "alice over P-256");
+    frame_flows(bob, 1, (mlsframe_session *[]){alice, carol}, 2, "bob over P-256");
+    frame_flows(carol, 2, (mlsframe_session *[]){alice, bob}, 2, "carol over P-256");
+    printf("  alice, bob and carol in epoch 2: 65-byte keys seen by the callbacks, security "
+           "codes equal, a frame from each opened by the others\n");
+
+    printf("== snapshot and restore of a P-256 member, then its self-update\n");
+    mlsframe_buffer snap = {NULL, 0};
+    OK(mlsframe_session_snapshot(bob, &snap));
+    mlsframe_session_free(bob);
+    bob = NULL;
+    OK(mlsframe_session_restore(snap.data, snap.len, NULL, &bob));
+    mlsframe_buffer_free(&snap);
+    uint16_t alg = 0, suite = 0;
+    OK(mlsframe_session_signature_algorithm(bob, &alg));
+    OK(mlsframe_session_ciphersuite(bob, &suite));
+    CHECK(alg == MLSFRAME_SIGNATURE_ECDSA_P256 && suite == 2);
+    {
+        mlsframe_encryptor *enc = NULL;
+        OK(mlsframe_session_encryptor_new(bob, 0, &enc));
+        uint8_t sealed[64];
+        size_t n = 0;
+        EXPECT(MLSFRAME_REKEY_REQUIRED,
+               mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1,
+                                          NULL, 0, sealed, sizeof sealed, &n));
+        mlsframe_encryptor_free(enc);
+    }
+    /* The restored member opens frames at once. */
+    frame_flows(alice, 0, (mlsframe_session *[]){bob}, 1, "to the restored bob");
+    OK(mlsframe_session_self_update(bob, &commit));
+    OK(mlsframe_session_confirm_commit(bob));
+    expect_epoch(alice, &commit, 3, 0, 0);
+    expect_epoch(carol, &commit, 3, 0, 0);
+    mlsframe_buffer_free(&commit);
+    all[1] = bob;
+    same_security_code(all, 3);
+    frame_flows(bob, 1, (mlsframe_session *[]){alice, carol}, 2, "restored bob, rekeyed");
+    printf("  restored bob: P-256, suite 0x0002; sealed again after its self-update (epoch 3)\n");
+
+    printf("== carol crashes and rejoins by external commit with her persisted secret\n");
+    mlsframe_session_free(carol); /* the crash: only carol_secret survives */
+    memset(&c, 0, sizeof c);
+    carol = new_p256_session("carol", "tablet", carol_secret, &c);
+    mlsframe_buffer info = {NULL, 0};
+    OK(mlsframe_session_group_info(bob, &info));
+    OK(mlsframe_session_join_by_external_commit(carol, info.data, info.len, NULL, 0, NULL,
+                                                &commit, &epoch));
+    CHECK(epoch == 4 && commit.len > 0);
+    CHECK(c.calls == 2 && c.foreign == 0); /* alice and bob; not her own old leaf */
+    {
+        /* Pending: carol seals nothing yet. */
+        mlsframe_encryptor *enc = NULL;
+        OK(mlsframe_session_encryptor_new(carol, 0, &enc));
+        uint8_t sealed[64];
+        size_t n = 0;
+        EXPECT(MLSFRAME_NOT_MEMBER,
+               mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1,
+                                          NULL, 0, sealed, sizeof sealed, &n));
+        mlsframe_encryptor_free(enc);
+    }
+    unsigned alice_calls = a.calls;
+    /* The others process it: her new leaf added, her old leaf removed. */
+    expect_epoch(alice, &commit, 4, 1, 1);
+    expect_epoch(bob, &commit, 4, 1, 1);
+    CHECK(a.calls == alice_calls + 1 && saw(&a, "carol", "tablet", 65));
+    OK(mlsframe_session_confirm_commit(carol));
+    mlsframe_buffer_free(&commit);
+    mlsframe_buffer_free(&info);
+    uint32_t leaf = 99;
+    OK(mlsframe_session_epoch(carol, &epoch, &leaf));
+    CHECK(epoch == 4 && leaf == 2);
+    all[2] = carol;
+    same_security_code(all, 3);
+    frame_flows(carol, 2, (mlsframe_session *[]){alice, bob}, 2, "carol is back");
+    frame_flows(alice, 0, (mlsframe_session *[]){bob, carol}, 2, "welcome back");
+    /* The group goes on: carol's next commit is an ordinary one. */
+    OK(mlsframe_session_self_update(carol, &commit));
+    OK(mlsframe_session_confirm_commit(carol));
+    expect_epoch(alice, &commit, 5, 0, 0);
+    expect_epoch(bob, &commit, 5, 0, 0);
+    mlsframe_buffer_free(&commit);
+    frame_flows(bob, 1, (mlsframe_session *[]){alice, carol}, 2, "epoch 5");
+    printf("  carol rejoined at epoch 4 in her old leaf (2); frames flow both ways; her "
+           "self-update made epoch 5\n");
+
+    mlsframe_session_free(alice);
+    mlsframe_session_free(bob);
+    mlsframe_session_free(carol);
+}
+
 int main(void) {
     group_for_other_stacks();
     group_with_extension();
+    p256_call();
     printf("%u checks\ninterop: OK\n", g_checks);
     return 0;
 }
