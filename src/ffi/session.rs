@@ -704,9 +704,10 @@ pub unsafe extern "C" fn mlsframe_session_group_info(
 /// info's parse (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
 /// `MLSFRAME_MLS_UNEXPECTED_MESSAGE`); its MLS ciphersuite (not 0x0001..=0x0003:
 /// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; one the identity cannot sign for:
-/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse (`MLSFRAME_MLS_MALFORMED`);
-/// then the group info itself (bad signature, tree or external key, or no tree at all:
-/// `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
+/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse, when the group info has
+/// no tree of its own (`MLSFRAME_MLS_INVALID_RATCHET_TREE`; no tree in either place:
+/// `MLSFRAME_MLS_MISSING_RATCHET_TREE`); then the group info itself (bad signature, tree
+/// or external key: `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
 /// (`MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_MLS_DUPLICATE_MEMBER` when two leaves claim one
 /// device or this device is in the group under another key;
 /// `MLSFRAME_MLS_INVALID_IDENTITY` when our key sits in another identity's leaf;

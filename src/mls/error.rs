@@ -141,8 +141,7 @@ pub enum MlsError {
     #[error("group is full")]
     GroupFull,
     /// A group info (for a join by external commit) does not verify: bad signature,
-    /// ratchet tree or `external_pub` extension, another ciphersuite, no ratchet tree
-    /// (neither in the group info nor given), or a group our commit cannot join.
+    /// ratchet tree or `external_pub` extension, or a group our commit cannot join.
     #[error("invalid group info")]
     InvalidGroupInfo,
     /// A group info (or a ratchet tree given with it) is larger than

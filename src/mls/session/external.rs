@@ -215,8 +215,9 @@ impl Session {
     /// [`MlsError::GroupInfoTooLarge`] before parsing anything (the group info or tree
     /// over [`Limits::max_welcome_bytes`](super::Limits::max_welcome_bytes));
     /// [`MlsError::AlreadyInGroup`]; [`MlsError::InvalidGroupInfo`] for a group info that
-    /// does not verify (signature, tree, `external_pub`, ciphersuite) or comes without a
-    /// tree; [`MlsError::UnsupportedCiphersuite`], or [`MlsError::CiphersuiteMismatch`]
+    /// does not verify (signature, tree, `external_pub`); [`MlsError::MissingRatchetTree`]
+    /// without a tree in either place; [`MlsError::InvalidRatchetTree`] for a given tree
+    /// that does not parse; [`MlsError::UnsupportedCiphersuite`], or [`MlsError::CiphersuiteMismatch`]
     /// for a suite our identity cannot sign for; [`MlsError::InvalidParams`] for
     /// parameters out of range;
     /// [`MlsError::GroupFull`]; [`MlsError::DuplicateMember`] when two leaves claim one
@@ -255,10 +256,9 @@ impl Session {
         // The tree `openmls` will use: the group info's extension first, else the one given.
         let tree = match (info.extensions().ratchet_tree(), ratchet_tree) {
             (Some(ext), _) => ext.ratchet_tree().clone(),
-            (None, Some(bytes)) => {
-                RatchetTreeIn::tls_deserialize_exact(bytes).map_err(|_| MlsError::Malformed)?
-            }
-            (None, None) => return Err(MlsError::InvalidGroupInfo),
+            (None, Some(bytes)) => RatchetTreeIn::tls_deserialize_exact(bytes)
+                .map_err(|_| MlsError::InvalidRatchetTree)?,
+            (None, None) => return Err(MlsError::MissingRatchetTree),
         };
         let (params, params_source, removed) =
             self.vet_external_join(info.clone(), tree.clone(), options.params)?;

@@ -81,8 +81,9 @@ impl Session {
         }
     }
 
-    /// Create a new group with this device as its only member (epoch 0): MLS
-    /// ciphersuite 0x0001, `params` carried in the group context. See
+    /// Create a new group with this device as its only member (epoch 0): the default
+    /// MLS ciphersuite of our identity (0x0001 for Ed25519, 0x0002 for P-256), `params`
+    /// carried in the group context. See
     /// [`create_group_with`](Self::create_group_with) for the other choices.
     ///
     /// # Errors

@@ -325,7 +325,7 @@ fn a_ratchet_tree_may_travel_apart_from_the_group_info() {
     let mut dave = device("dave");
     assert_eq!(
         dave.join_by_external_commit(&info, JoinOptions::default()),
-        Err(MlsError::InvalidGroupInfo)
+        Err(MlsError::MissingRatchetTree)
     );
     assert_eq!(
         dave.join_by_external_commit(
@@ -335,7 +335,7 @@ fn a_ratchet_tree_may_travel_apart_from_the_group_info() {
                 params: None
             }
         ),
-        Err(MlsError::Malformed)
+        Err(MlsError::InvalidRatchetTree)
     );
     let out = dave
         .join_by_external_commit(
