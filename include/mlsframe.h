@@ -11,6 +11,30 @@
  *    Outputs come last. Library-owned outputs come in mlsframe_buffer, freed with
  *    mlsframe_buffer_free.
  *  - No call panics across this boundary: a caught panic returns MLSFRAME_PANIC.
+ *  - Each function lists the codes it returns ("Codes:"), in the order it checks them
+ *    where that order is fixed. Any function returning mlsframe_result may also return
+ *    MLSFRAME_PANIC or MLSFRAME_INTERNAL (both are bugs); they are not listed again.
+ *  - Overlap: no output (a frame output buffer out[..out_cap], or the object an
+ *    out-pointer names) may share a byte with an input or with another output
+ *    (MLSFRAME_INVALID_ARGUMENT). Inputs may overlap each other. The one exception is a
+ *    frame call exactly in place (out == frame), which needs out_cap >= frame_len.
+ *  - A length over PTRDIFF_MAX is MLSFRAME_INVALID_ARGUMENT (with a NULL pointer,
+ *    MLSFRAME_NULL_ARGUMENT).
+ *
+ * Out-parameters (*written, *out, *sender, *kid_out, mlsframe_buffer outputs, ...)
+ *  - Every call resets each out-parameter it is given as its first action, before it
+ *    checks anything else (the handle included): integers to 0, bool to false, handles
+ *    to NULL, mlsframe_buffer to {NULL, 0}, structs to all zero
+ *    (mlsframe_outcome.kind: MLSFRAME_OUTCOME_NONE). On success each then holds its
+ *    result; after any failure each holds that reset value.
+ *  - Except when the out-pointers themselves are the problem: a required one NULL, or one
+ *    sharing a byte with an input or another output. Then the call writes none of them
+ *    (so it never writes into an input) and fails with MLSFRAME_NULL_ARGUMENT or
+ *    MLSFRAME_INVALID_ARGUMENT. An app whose out-pointers are valid and apart can rely
+ *    on the reset.
+ *  - A reset overwrites a buffer without freeing it: free a buffer before passing it
+ *    again. Frame output buffers (out[..out_cap]) are not reset; after a failure their
+ *    bytes are unspecified, and a failed decrypt leaves no plaintext in them.
  *
  * Thread rules
  *  - mlsframe_session: one thread at a time (calls are serialized internally).
@@ -27,6 +51,11 @@
  *        MLSFRAME_NO_KEY -> Result::Status::kRecoverable,
  *        any other failure -> Result::Status::kFailedToDecrypt.
  *  - The sender a decrypt reports is "claimed within the group" (RFC 9605 section 7.2).
+ *  - WebRTC passes a media_type (audio, video, data) to all four; mlsframe takes none.
+ *    Every frame is sealed whole today, so the value had no effect, and a codec-aware
+ *    mode (clear bytes an SFU can read) needs the codec, which a media_type does not
+ *    name: that choice will be made once per stream, when the encryptor is created, not
+ *    per frame. Drop the argument in the wrapper.
  */
 
 
@@ -67,7 +96,8 @@ enum mlsframe_result
   MLSFRAME_AUTH_FAILED = 201,
   // The frame was already accepted or is older than the replay window.
   MLSFRAME_REPLAY = 202,
-  // The frame cannot be parsed.
+  // The frame cannot be parsed (truncated, shorter than its tag, or a header that is
+  // not minimally encoded: RFC 9605 section 4.3).
   MLSFRAME_MALFORMED = 203,
   // The frame's KID names no other member in its epoch.
   MLSFRAME_UNKNOWN_SENDER = 204,
@@ -89,6 +119,10 @@ enum mlsframe_result
   MLSFRAME_DUPLICATE_KEY = 305,
   // Restored from a snapshot: self-update (and confirm it) before sending.
   MLSFRAME_REKEY_REQUIRED = 306,
+  // The standalone SFrame context has no send key: set one with
+  // `mlsframe_sframe_context_set_send_key` (before code 307 existed,
+  // `MLSFRAME_NOT_MEMBER`).
+  MLSFRAME_NO_SEND_KEY = 307,
   // The MLS message is malformed.
   MLSFRAME_MLS_MALFORMED = 400,
   // The MLS message is of an unexpected type here.
@@ -190,6 +224,8 @@ enum mlsframe_outcome_kind
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  // No outcome: what a failed `mlsframe_session_process` leaves (the reset value).
+  MLSFRAME_OUTCOME_NONE = 0,
   // A commit was merged: new epoch (ask encoders for a key frame).
   MLSFRAME_OUTCOME_EPOCH_CHANGED = 1,
   // A proposal was stored: some member should commit pending proposals.
@@ -206,28 +242,6 @@ enum mlsframe_outcome_kind
 typedef enum mlsframe_outcome_kind mlsframe_outcome_kind;
 #else
 typedef uint32_t mlsframe_outcome_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-// Which kind of media a frame carries (as WebRTC's `cricket::MediaType`). Reserved for
-// codec-aware framing; every kind is sealed whole today.
-enum mlsframe_media_type
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  // Audio frames.
-  MLSFRAME_MEDIA_AUDIO = 0,
-  // Video frames.
-  MLSFRAME_MEDIA_VIDEO = 1,
-  // Other data.
-  MLSFRAME_MEDIA_DATA = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum mlsframe_media_type mlsframe_media_type;
-#else
-typedef uint32_t mlsframe_media_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -376,7 +390,7 @@ typedef struct {
   // `MLSFRAME_MALFORMED` results.
   uint64_t malformed;
   // Other failures of the open itself (buffer too small, too many streams). Calls
-  // refused for their arguments (NULL, overlap, media type) are not counted.
+  // refused for their arguments (NULL, overlap) are not counted.
   uint64_t other;
   // Epoch of the last frame opened.
   uint64_t epoch;
@@ -400,7 +414,7 @@ typedef struct {
   // Calls that failed because the output buffer was too small.
   uint64_t failed_buffer;
   // Other failures of the seal itself (counter exhausted, context too large). Calls
-  // refused for their arguments (NULL, overlap, media type) are not counted.
+  // refused for their arguments (NULL, overlap) are not counted.
   uint64_t failed_other;
   // Epoch the next frame is sealed in (0 when none).
   uint64_t epoch;
@@ -468,8 +482,8 @@ typedef struct {
   // 5000, else `MLSFRAME_INVALID_CONFIG`). Never applied after a commit that removed
   // someone: senders switch at once.
   uint32_t send_switch_delay_ms;
-  // Replay window per sender stream, in frames (0: 128; at most 65536, else
-  // `MLSFRAME_INVALID_CONFIG`).
+  // Replay window per sender stream, in counters (0: 128; at most 65536, else
+  // `MLSFRAME_INVALID_CONFIG`), rounded up to a multiple of 64 (100 keeps 128).
   uint32_t replay_window;
   // Admission policy: called with an `mlsframe_candidate` for every new member (NULL:
   // admit everyone, members on other MLS stacks included).
@@ -587,23 +601,55 @@ void mlsframe_buffer_free(mlsframe_buffer *buf);
 void mlsframe_decryptor_free(mlsframe_decryptor *dec);
 
 // The most plaintext a `frame_len`-byte frame can hold: never more than `frame_len`.
-// Never fails.
+// Never fails; `dec` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
 size_t mlsframe_decryptor_max_plaintext_size(const mlsframe_decryptor *dec,
-                                             uint32_t media_type,
                                              size_t frame_len);
 
-// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
-// and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap
-// between an output (`out[..out_cap]`, `*written`, `*sender`) and an input (`frame`,
-// `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in place too:
-// `additional_data` never lies inside `out`.
+// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `*written`
+// and, if `sender` is not NULL, who sealed it to `*sender`. `out == frame` decrypts in
+// place (the plaintext starts at `out`; `out_cap` must be at least `frame_len`). The
+// frame is opened whole (WebRTC's `media_type` is not taken: see the preamble).
+//
+// Out-parameters: `*written` and `*sender` are reset (0, all zero) on entry (see the
+// preamble); on success they hold the plaintext length and the sender. After a failure
+// `out` holds no plaintext: nothing is written there before the tag verifies, and a frame
+// refused after it verified (`MLSFRAME_REPLAY` lost to a concurrent duplicate,
+// `MLSFRAME_TOO_MANY_STREAMS`) has its plaintext wiped. In place, a failure before the tag
+// verifies leaves the frame as it was.
+//
+// Codes, the argument checks first, in this order:
+// - `MLSFRAME_NULL_ARGUMENT`: `dec` or `written` NULL; `out` NULL with `out_cap` > 0;
+//   `frame` or `additional_data` NULL with a length.
+// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+//   `*written`, `*sender`) sharing a byte with an input (`frame`, `additional_data`) or
+//   with another output, except exactly in place (and even then `additional_data`,
+//   `written` and `sender` must lie outside `out[..out_cap]`); in place with
+//   `out_cap < frame_len`.
+//
+// Then what the frame itself gets:
+// - `MLSFRAME_MALFORMED`: empty; the header truncated; a header that encodes the KID or
+//   the counter in more bytes than needed (RFC 9605 section 4.3 asks senders for the
+//   minimum; mlsframe refuses any other encoding, so every frame has one wire form);
+//   shorter than header plus tag.
+// - `MLSFRAME_NO_KEY` (recoverable): the KID's epoch is not installed (not yet, never, or
+//   its retention has passed). A frame of an epoch that may still arrive is held: drain
+//   it with `mlsframe_decryptor_take_released` after processing its commit.
+// - `MLSFRAME_UNKNOWN_SENDER`: the KID names our own leaf, an empty leaf, or is not
+//   canonical.
+// - `MLSFRAME_SUPERSEDED`: the sender's stream already moved to a newer epoch.
+// - `MLSFRAME_TOO_MANY_STREAMS`: a new stream past the per-epoch cap (1024).
+// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the plaintext length.
+// - `MLSFRAME_AUTH_FAILED`: the tag does not verify (tampered, truncated, other additional
+//   data, forged).
+// - `MLSFRAME_REPLAY`: the counter was already accepted, or is older than the replay
+//   window.
+// - `MLSFRAME_OK`.
+//
 // WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 //
 // # Safety
 // Pointers are valid for their lengths; `out` writable for `out_cap` bytes.
 mlsframe_result mlsframe_decryptor_decrypt(const mlsframe_decryptor *dec,
-                                           uint32_t media_type,
                                            const uint8_t *frame,
                                            size_t frame_len,
                                            const uint8_t *additional_data,
@@ -613,7 +659,10 @@ mlsframe_result mlsframe_decryptor_decrypt(const mlsframe_decryptor *dec,
                                            size_t *written,
                                            mlsframe_sender *sender);
 
-// Copies the decryptor's counters into `out`.
+// Copies the decryptor's counters into `*out` (reset to all zero on entry, see the
+// preamble).
+//
+// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `dec` or `out` is NULL.
 //
 // # Safety
 // `dec` is a live decryptor; `out` writable.
@@ -623,9 +672,20 @@ mlsframe_result mlsframe_decryptor_get_stats(const mlsframe_decryptor *dec,
 // Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
 // bounded few) and open once it does. Call this after processing MLS messages, repeatedly
 // until `*released` is false: each call writes at most one released frame's plaintext
-// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender. The outputs
-// (`out[..out_cap]`, `*written`, `*sender`, `*released`) must not overlap
-// (`MLSFRAME_INVALID_ARGUMENT`).
+// into `out` (as `mlsframe_decryptor_decrypt` would), its length into `*written` and its
+// sender into `*sender` (may be NULL), and sets `*released`.
+//
+// Out-parameters: `*written`, `*sender` and `*released` are reset (0, all zero, false) on
+// entry (see the preamble).
+//
+// Codes, in this order:
+// - `MLSFRAME_NULL_ARGUMENT`: `dec`, `written` or `released` NULL; `out` NULL with
+//   `out_cap` > 0.
+// - `MLSFRAME_INVALID_ARGUMENT`: `out_cap` over `PTRDIFF_MAX`; any two of the outputs
+//   (`out[..out_cap]`, `*written`, `*sender`, `*released`) sharing a byte.
+// - `MLSFRAME_BUFFER_TOO_SMALL`: the next released frame is larger than `out_cap`; it
+//   stays queued (call again with room).
+// - `MLSFRAME_OK`: `*released` says whether a frame was written.
 //
 // # Safety
 // `dec` is a live decryptor; `out` writable for `out_cap` bytes; out-pointers writable
@@ -645,8 +705,13 @@ mlsframe_result mlsframe_decryptor_take_released(const mlsframe_decryptor *dec,
 // when its holder's credential is not an mlsframe identity (a member on another MLS
 // stack: it has no user or device id, and the key ring keeps no credential for it;
 // `mlsframe_session_member_credential` gives the credential of the leaf's *current*
-// holder). On error both buffers are `{NULL, 0}`. Free both buffers with
-// `mlsframe_buffer_free`.
+// holder). Both buffers are reset to `{NULL, 0}` on entry (see the preamble). Free both
+// with `mlsframe_buffer_free`.
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `dec`, `sender`, `user_id_out` or
+// `device_id_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte
+// with each other or with `*sender`; `MLSFRAME_MLS_UNKNOWN_MEMBER`;
+// `MLSFRAME_MLS_FOREIGN_CREDENTIAL`; `MLSFRAME_OK`.
 //
 // # Safety
 // `dec` is a live decryptor; `sender` readable; out-pointers writable.
@@ -663,6 +728,8 @@ void mlsframe_encryptor_free(mlsframe_encryptor *enc);
 
 // Registers (or with NULL clears) the key-frame callback.
 //
+// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `enc` is NULL.
+//
 // # Safety
 // `enc` is a live encryptor; the callback is thread-safe.
 mlsframe_result mlsframe_encryptor_set_key_frame_callback(const mlsframe_encryptor *enc,
@@ -670,25 +737,44 @@ mlsframe_result mlsframe_encryptor_set_key_frame_callback(const mlsframe_encrypt
                                                           void *user_data);
 
 // An upper bound on the sealed size of a `frame_len`-byte frame (header and tag
-// included); `SIZE_MAX` if that overflows. Never fails.
+// included, whatever the epoch, KID and counter); `SIZE_MAX` if that overflows. Never
+// fails; `enc` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
 //
 // # Safety
 // `enc` is NULL or a live encryptor.
 size_t mlsframe_encryptor_max_ciphertext_size(const mlsframe_encryptor *enc,
-                                              uint32_t media_type,
                                               size_t frame_len);
 
-// Seals `frame` into `out` (capacity `out_cap`, see `mlsframe_encryptor_max_ciphertext_size`)
-// and writes the sealed length to `written`. `additional_data` (may be NULL/0) is
-// authenticated, not sent. `out == frame` seals in place (the buffer must have room for
-// header and tag); any other overlap between an output (`out[..out_cap]`, `*written`) and
-// an input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`,
-// in place too: `additional_data` never lies inside `out`.
+// Seals `frame` into `out` (capacity `out_cap`, see
+// `mlsframe_encryptor_max_ciphertext_size`) in the encryptor's current epoch and writes
+// the sealed length to `*written`. `additional_data` (may be NULL/0) is authenticated, not
+// sent. `out == frame` seals in place (the buffer must have room for header and tag).
+// Every frame is sealed whole (WebRTC's `media_type` is not taken: see the preamble).
+//
+// Out-parameters: `*written` is reset to 0 on entry (see the preamble); on success it is
+// the sealed length. After a failure `out`'s bytes are unspecified.
+//
+// Codes, in the order they are checked:
+// - `MLSFRAME_NULL_ARGUMENT`: `enc` or `written` NULL; `out` NULL with `out_cap` > 0;
+//   `frame` or `additional_data` NULL with a length.
+// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+//   `*written`) sharing a byte with an input (`frame`, `additional_data`) or with the
+//   other output, except exactly in place (and even then `additional_data` and `written`
+//   must lie outside `out[..out_cap]`); in place with `out_cap < frame_len`.
+// - `MLSFRAME_NOT_MEMBER`: no group yet, removed, the group terminated, the session freed,
+//   or our external join not yet confirmed.
+// - `MLSFRAME_REKEY_REQUIRED`: a restored session, until its own self-update is merged.
+// - `MLSFRAME_CONTEXT_TOO_LARGE`: the stream context does not fit this epoch's KID.
+// - `MLSFRAME_COUNTER_EXHAUSTED`: the epoch's send counter is spent.
+// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below header + frame + tag (the counter taken
+//   is spent, never reused).
+// - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts (AES-GCM: 2^36 − 32
+//   bytes).
+// - `MLSFRAME_OK`.
 //
 // # Safety
 // Pointers are valid for their lengths; `out` is writable for `out_cap` bytes.
 mlsframe_result mlsframe_encryptor_encrypt(const mlsframe_encryptor *enc,
-                                           uint32_t media_type,
                                            const uint8_t *frame,
                                            size_t frame_len,
                                            const uint8_t *additional_data,
@@ -697,7 +783,10 @@ mlsframe_result mlsframe_encryptor_encrypt(const mlsframe_encryptor *enc,
                                            size_t out_cap,
                                            size_t *written);
 
-// Copies the encryptor's counters into `out`.
+// Copies the encryptor's counters into `*out` (reset to all zero on entry, see the
+// preamble).
+//
+// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `enc` or `out` is NULL.
 //
 // # Safety
 // `enc` is a live encryptor; `out` writable.
@@ -718,7 +807,14 @@ const char *mlsframe_result_message(uint32_t code);
 // opaque bytes, the user id 1..=1024 bytes, the device id 0..=1024 bytes.
 // `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
 // `config` may be NULL. Free with `mlsframe_session_free`. For a P-256 identity, use
-// `mlsframe_session_new_with`.
+// `mlsframe_session_new_with`. `*out` is reset to NULL on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL, or `user_id`,
+// `device_id` or `seed` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+// `PTRDIFF_MAX`, or `*out` sharing a byte with an input (the ids, the seed, `*config`);
+// `MLSFRAME_MLS_INVALID_IDENTITY` for a user id empty or over 1024 bytes or a device id
+// over 1024 bytes; `MLSFRAME_INVALID_ARGUMENT` for a seed neither 0 nor 32 bytes;
+// `MLSFRAME_INVALID_CONFIG` for a config value out of range; `MLSFRAME_OK`.
 //
 // # Safety
 // Pointers are NULL or valid for their lengths; `out` is writable.
@@ -738,17 +834,17 @@ mlsframe_result mlsframe_session_new(const uint8_t *user_id,
 // `mls_ciphersuite` 0 in `mlsframe_group_options`); an Ed25519 session, 0x0001. `config`
 // may be NULL. Free with `mlsframe_session_free`.
 //
-// Checked in this order, after `out` (NULL: `MLSFRAME_NULL_ARGUMENT`, nothing written;
-// else `*out = NULL` first): `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
+// `*out` is reset to NULL on entry (see the preamble). Codes, in this order: `out` NULL:
+// `MLSFRAME_NULL_ARGUMENT`; `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
 // `*identity` or `*config`: `MLSFRAME_INVALID_ARGUMENT`; a field's pointer NULL with a
-// length: `MLSFRAME_NULL_ARGUMENT`, a length over `isize::MAX`:
+// length: `MLSFRAME_NULL_ARGUMENT`, a length over `PTRDIFF_MAX`:
 // `MLSFRAME_INVALID_ARGUMENT`; `*out` overlapping the user id, device id or secret:
 // `MLSFRAME_INVALID_ARGUMENT`; then `signature_algorithm` unknown:
 // `MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM`; the ids out of range:
 // `MLSFRAME_MLS_INVALID_IDENTITY`; `secret_len` neither 0 nor 32:
 // `MLSFRAME_INVALID_ARGUMENT`; a P-256 secret that is not a valid scalar:
-// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`). On
-// error `*out` stays NULL.
+// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`);
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `identity` is NULL or readable, and its pointers NULL or readable for their lengths;
@@ -759,7 +855,11 @@ mlsframe_result mlsframe_session_new_with(const mlsframe_identity_options *ident
 
 // The signature algorithm of the session's identity, an `mlsframe_signature_algorithm`
 // (0x0807 Ed25519, 0x0403 ECDSA P-256): it decides the MLS ciphersuites the session can
-// use. Restored sessions keep their algorithm. `*out` is written only on success.
+// use. Restored sessions keep their algorithm. `*out` is reset to 0 on entry (see the
+// preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+// `MLSFRAME_OK`, in every state.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -769,7 +869,20 @@ mlsframe_result mlsframe_session_signature_algorithm(const mlsframe_session *ses
 // Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL), with
 // the identity's signature algorithm (Ed25519 or P-256) as it was. The
 // restored member processes and decrypts as before; its encryptors return
-// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update).
+// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update). `*out` is
+// reset to NULL on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL or `snapshot` NULL
+// with a length; `MLSFRAME_INVALID_ARGUMENT` for `snapshot_len` over `PTRDIFF_MAX`, or
+// `*out` sharing a byte with the snapshot or `*config`; `MLSFRAME_INVALID_CONFIG`;
+// then the snapshot: `MLSFRAME_MLS_MALFORMED` (not a snapshot, truncated, trailing bytes,
+// an unknown signature algorithm or parameters source, a store entry that does not load),
+// `MLSFRAME_MLS_INVALID_PARAMS` (group parameters missing, out of range or
+// contradictory), `MLSFRAME_MLS_INVALID_IDENTITY` (stored ids invalid, or not the
+// store's own leaf, or a ciphersuite of another signature algorithm),
+// `MLSFRAME_MLS_INVALID_SIGNING_KEY` (a P-256 secret that is no valid scalar),
+// `MLSFRAME_MLS_NO_GROUP` (the store holds no group with the snapshot's group id);
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `snapshot` valid for its length; `config` NULL or valid; `out` writable.
@@ -780,7 +893,11 @@ mlsframe_result mlsframe_session_restore(const uint8_t *snapshot,
 
 // Serializes the session (identity seed and MLS key store) for `mlsframe_session_restore`.
 // The bytes are secret: encrypt them at rest; `mlsframe_buffer_free` wipes the buffer,
-// wipe any copy you make.
+// wipe any copy you make. `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_MLS_COMMIT_PENDING` while a commit of ours is pending;
+// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -797,7 +914,11 @@ void mlsframe_session_free(mlsframe_session *session);
 
 // A fresh key package (bytes to publish so others can add this device), for the default
 // MLS ciphersuite of the session's identity: 0x0001 for Ed25519, 0x0002 for P-256. For a
-// group of another suite, use `mlsframe_session_key_package_for`.
+// group of another suite, use `mlsframe_session_key_package_for`. `*out` is reset to
+// `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+// `MLSFRAME_OK`, in every state.
 //
 // # Safety
 // `session` is a live session; `out` is writable.
@@ -806,10 +927,13 @@ mlsframe_result mlsframe_session_key_package(const mlsframe_session *session,
 
 // A fresh key package for the MLS ciphersuite `mls_ciphersuite` (0x0001..=0x0003; see
 // `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
-// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
+// `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other suite code (0 included);
 // `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
-// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one). On error `*out`
-// is `{NULL, 0}`.
+// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one); `MLSFRAME_OK`, in
+// every state.
 //
 // # Safety
 // `session` is a live session; `out` is writable.
@@ -823,6 +947,11 @@ mlsframe_result mlsframe_session_key_package_for(const mlsframe_session *session
 // `plaintext_handshake` true when the delivery service must read commits. These are fixed
 // for the group's life.
 //
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_MLS_ALREADY_IN_GROUP`
+// for an active member (even with a commit pending; a removed or terminated session
+// creates a new group); `MLSFRAME_MLS_INVALID_PARAMS` for a suite not 1..=5 or E not
+// 2..=16; `MLSFRAME_OK`.
+//
 // # Safety
 // `session` is a live session.
 mlsframe_result mlsframe_session_create_group(const mlsframe_session *session,
@@ -830,10 +959,21 @@ mlsframe_result mlsframe_session_create_group(const mlsframe_session *session,
                                               uint8_t epoch_bits,
                                               bool plaintext_handshake);
 
-// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL). Welcomes
-// over 24 MiB are refused unparsed (`MLSFRAME_MLS_WELCOME_TOO_LARGE`), groups over 10,000
-// members with `MLSFRAME_MLS_GROUP_FULL`, a tree with two leaves of one device with
-// `MLSFRAME_MLS_DUPLICATE_MEMBER`.
+// Joins from a welcome; writes the joined epoch to `*epoch_out` (`epoch_out` may be NULL;
+// reset to 0 on entry, see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL or `welcome` NULL
+// with a length; `MLSFRAME_INVALID_ARGUMENT` for `welcome_len` over `PTRDIFF_MAX`, or
+// `*epoch_out` sharing a byte with the welcome; `MLSFRAME_MLS_WELCOME_TOO_LARGE` over 24
+// MiB (not parsed); `MLSFRAME_MLS_ALREADY_IN_GROUP` for an active member (a removed or
+// terminated session joins anew); `MLSFRAME_MLS_MALFORMED` (empty, garbage, truncated);
+// `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (an MLS message that is not a welcome);
+// `MLSFRAME_MLS_INVALID_WELCOME` (not for us, or does not process);
+// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; `MLSFRAME_MLS_INVALID_PARAMS` (the group's
+// parameters extension out of range); `MLSFRAME_MLS_MISSING_RATCHET_TREE` (a welcome
+// without its tree: use `mlsframe_session_join_with`); `MLSFRAME_MLS_GROUP_FULL` (over
+// 10,000 members); `MLSFRAME_MLS_DUPLICATE_MEMBER` (two leaves of one device);
+// `MLSFRAME_MLS_ADMISSION_REFUSED`; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `welcome` is valid for `welcome_len` bytes.
@@ -850,16 +990,17 @@ mlsframe_result mlsframe_session_join(const mlsframe_session *session,
 // which lack it, can be added), and `external_senders` for third parties allowed to
 // propose. All of this is fixed for the group's life.
 //
-// Checked in this order: the pointers (`external_senders` NULL with a count, an entry's
-// pointer NULL with a length: `MLSFRAME_NULL_ARGUMENT`; a count or length over
-// `isize::MAX` bytes: `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
+// Codes, in this order: `session` NULL: `MLSFRAME_NULL_ARGUMENT`; the pointers
+// (`external_senders` NULL with a count, an entry's pointer NULL with a length:
+// `MLSFRAME_NULL_ARGUMENT`; a count or length over `PTRDIFF_MAX` bytes:
+// `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
 // (`handshake` or `params_source` unknown: `MLSFRAME_INVALID_ARGUMENT`; an unknown
 // `mls_ciphersuite`: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`); then
 // `MLSFRAME_MLS_ALREADY_IN_GROUP`; SFrame suite or E out of range:
 // `MLSFRAME_MLS_INVALID_PARAMS`; a suite the identity cannot sign for:
 // `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`; an external sender whose key is empty or over
-// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`. On
-// error the session stays without a group.
+// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`;
+// `MLSFRAME_OK`. On error the session stays without a group.
 //
 // # Safety
 // `session` is a live session; `options` is NULL or readable, its `external_senders`
@@ -878,19 +1019,21 @@ mlsframe_result mlsframe_session_create_group_with(const mlsframe_session *sessi
 // use when the group context has no parameters extension (`MLSFRAME_PARAMS_APP`): every
 // member's application must pass the same ones. A group that carries the extension uses
 // its own, whatever `*params` says (they are still range-checked). Writes the joined
-// epoch to `epoch_out` (may be NULL).
+// epoch to `*epoch_out` (`epoch_out` may be NULL; reset to 0 on entry, see the preamble).
 //
-// Checked in this order: the pointers and overlap; `params->handshake` (unknown:
-// `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size, state),
-// `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the welcome's
-// parse, the tree's size and parse, the welcome itself. Besides `mlsframe_session_join`'s
-// codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the welcome nor `ratchet_tree`
-// has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree that does not parse or is not
-// the group's; a tree over 24 MiB is `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS
-// ciphersuite not 0x0001..=0x0003: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out`
-// may not overlap the welcome, the tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On
-// error the session stays out of the group, `*epoch_out` is not written, and the key
-// package the welcome is for stays usable (retry with a tree).
+// Codes, in this order: the pointers and overlap (`MLSFRAME_NULL_ARGUMENT` for `session`
+// NULL or an input NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+// `PTRDIFF_MAX`, or `*epoch_out` sharing a byte with an input); `params->handshake`
+// (unknown: `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size,
+// state), `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the
+// welcome's parse, the tree's size and parse, the welcome itself. Besides
+// `mlsframe_session_join`'s codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the
+// welcome nor `ratchet_tree` has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree
+// that does not parse or is not the group's; a tree over 24 MiB is
+// `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS ciphersuite not 0x0001..=0x0003:
+// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out` may not overlap the welcome, the
+// tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On error the session stays out of the
+// group and the key package the welcome is for stays usable (retry with a tree).
 //
 // # Safety
 // `session` is a live session; `welcome` and `ratchet_tree` are NULL or readable for
@@ -913,8 +1056,10 @@ mlsframe_result mlsframe_session_join_with(const mlsframe_session *session,
 // `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal;
 // `MLSFRAME_MLS_TERMINATED` after a policy violation; `MLSFRAME_MLS_COMMIT_PENDING` while
 // our own external join awaits confirmation (a member's ordinary pending commit does not
-// stop it: the group info is then the current epoch's); `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`
-// over 24 MiB. On error `*out` is `{NULL, 0}`.
+// stop it: the group info is then the current epoch's);
+// `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE` over 24 MiB; `MLSFRAME_NULL_ARGUMENT` when `session`
+// or `out` is NULL; `MLSFRAME_OK`. `*out` is reset to `{NULL, 0}` on entry (see the
+// preamble).
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -942,26 +1087,28 @@ mlsframe_result mlsframe_session_group_info(const mlsframe_session *session,
 // decryptors already open the new epoch's frames. External commits travel as MLS
 // `PublicMessage`s whatever the group's handshake format.
 //
-// Checked in this order: the pointers (`commit_out` NULL: `MLSFRAME_NULL_ARGUMENT`) and
-// overlap (`*commit_out` or `*epoch_out` over the group info, the tree, `*params` or each
-// other: `MLSFRAME_INVALID_ARGUMENT`); `params->handshake` (unknown:
-// `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges (`MLSFRAME_MLS_INVALID_PARAMS`); the group
-// info or tree over 24 MiB (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an
-// active member, even with a commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group
-// info's parse (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
+// Codes, in this order: the pointers (`session` or `commit_out` NULL, an input NULL with a
+// length: `MLSFRAME_NULL_ARGUMENT`; a length over `PTRDIFF_MAX`:
+// `MLSFRAME_INVALID_ARGUMENT`) and overlap (`*commit_out` or `*epoch_out` over the group
+// info, the tree, `*params` or each other: `MLSFRAME_INVALID_ARGUMENT`);
+// `params->handshake` (unknown: `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges
+// (`MLSFRAME_MLS_INVALID_PARAMS`); the group info or tree over 24 MiB
+// (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an active member, even with a
+// commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group info's parse
+// (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
 // `MLSFRAME_MLS_UNEXPECTED_MESSAGE`); its MLS ciphersuite (not 0x0001..=0x0003:
 // `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; one the identity cannot sign for:
-// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse, when the group info has
-// no tree of its own (`MLSFRAME_MLS_INVALID_RATCHET_TREE`; no tree in either place:
-// `MLSFRAME_MLS_MISSING_RATCHET_TREE`); then the group info itself (bad signature, tree
-// or external key: `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
+// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse, when the group info has no
+// tree of its own (`MLSFRAME_MLS_INVALID_RATCHET_TREE`; no tree in either place:
+// `MLSFRAME_MLS_MISSING_RATCHET_TREE`); then the group info itself (bad signature, tree or
+// external key: `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
 // (`MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_MLS_DUPLICATE_MEMBER` when two leaves claim one
-// device or this device is in the group under another key;
-// `MLSFRAME_MLS_INVALID_IDENTITY` when our key sits in another identity's leaf;
-// `MLSFRAME_MLS_ADMISSION_REFUSED`). Once past the pointer and overlap checks, a failure
-// leaves `*commit_out = {NULL, 0}`; `*epoch_out` is written only on success. On error
-// the session is unchanged; a removed or terminated session may join this way (its
-// ended group is discarded once the commit is built).
+// device or this device is in the group under another key; `MLSFRAME_MLS_INVALID_IDENTITY`
+// when our key sits in another identity's leaf; `MLSFRAME_MLS_ADMISSION_REFUSED`); the
+// commit over 2 MiB (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); `MLSFRAME_OK`. `*commit_out` and
+// `*epoch_out` are reset (`{NULL, 0}`, 0) on entry (see the preamble). On error the
+// session is unchanged; a removed or terminated session may join this way (its ended group
+// is discarded once the commit is built).
 //
 // # Safety
 // `session` is a live session; `group_info` and `ratchet_tree` are NULL or readable for
@@ -979,9 +1126,24 @@ mlsframe_result mlsframe_session_join_by_external_commit(const mlsframe_session 
 // Adds the members whose key packages are given (`count` pointers and lengths) in one
 // commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
 // service accepted it) or a competing commit arrives. Send `commit_out` to the group and
-// `welcome_out` to the new members. Key packages over 64 KiB are refused unparsed
-// (`MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`), a group past 10,000 members with
-// `MLSFRAME_MLS_GROUP_FULL`; nothing changes on error.
+// `welcome_out` to the new members. Both are reset to `{NULL, 0}` on entry (see the
+// preamble); nothing changes on error.
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL,
+// an array NULL with `count` > 0, or an entry NULL with a length;
+// `MLSFRAME_INVALID_ARGUMENT` for `count` over `PTRDIFF_MAX / 16` or a length over
+// `PTRDIFF_MAX`, or an output sharing a byte with a key package, either array or the
+// other output; `MLSFRAME_MLS_MALFORMED` for `count` 0; the state
+// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER`,
+// `MLSFRAME_MLS_TERMINATED`); then the key packages: `MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`
+// (over 64 KiB, not parsed), `MLSFRAME_MLS_MALFORMED` (empty, garbage),
+// `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (an MLS message that is not a key package),
+// `MLSFRAME_MLS_INVALID_KEY_PACKAGE`, `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` (another MLS
+// ciphersuite than the group's), `MLSFRAME_MLS_MISSING_CAPABILITY`,
+// `MLSFRAME_MLS_DUPLICATE_MEMBER`, `MLSFRAME_MLS_ADMISSION_REFUSED`,
+// `MLSFRAME_MLS_GROUP_FULL` (past 10,000 members); `MLSFRAME_INVALID_ARGUMENT` when
+// `welcome_out` is NULL (the commit is dropped: its new members could never join);
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `key_packages` and `key_package_lens` hold `count` entries; each pointer is valid for
@@ -993,7 +1155,16 @@ mlsframe_result mlsframe_session_add_members(const mlsframe_session *session,
                                              mlsframe_buffer *commit_out,
                                              mlsframe_buffer *welcome_out);
 
-// Removes the member at `leaf` (see the roster) in a new pending commit.
+// Removes the member at `leaf` (see the roster) in a new pending commit. `*commit_out` is
+// reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+// the state (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`,
+// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+// violation); `MLSFRAME_MLS_CANNOT_REMOVE_SELF` for our own leaf;
+// `MLSFRAME_MLS_UNKNOWN_MEMBER` for a leaf no member holds; `MLSFRAME_INVALID_ARGUMENT`
+// when stored proposals would add members (this call has no welcome output: use
+// `mlsframe_session_commit_pending_proposals`); `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `commit_out` is writable.
@@ -1001,7 +1172,18 @@ mlsframe_result mlsframe_session_remove_member(const mlsframe_session *session,
                                                uint32_t leaf,
                                                mlsframe_buffer *commit_out);
 
-// Removes every device of `user_id` in a new pending commit.
+// Removes every device of `user_id` in a new pending commit. `*commit_out` is reset to
+// `{NULL, 0}` on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL,
+// or `user_id` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for `user_id_len` over
+// `PTRDIFF_MAX`, or `*commit_out` sharing a byte with the user id; the state
+// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation);
+// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no device of that user is in the group (the empty
+// user id included); `MLSFRAME_MLS_CANNOT_REMOVE_SELF` for our own user id;
+// `MLSFRAME_INVALID_ARGUMENT` when stored proposals would add members (this call has no
+// welcome output: use `mlsframe_session_commit_pending_proposals`); `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `user_id` valid for its length; `commit_out` writable.
@@ -1013,14 +1195,33 @@ mlsframe_result mlsframe_session_remove_user(const mlsframe_session *session,
 // Refreshes our own keys (post-compromise security) in a new pending commit. Like the
 // remove calls, it also covers stored proposals; if those add members, this call (which
 // has no welcome output) commits nothing and returns `MLSFRAME_INVALID_ARGUMENT`: use
-// `mlsframe_session_commit_pending_proposals`, which returns the welcome.
+// `mlsframe_session_commit_pending_proposals`, which returns the welcome. `*commit_out`
+// is reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+// the state (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`,
+// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+// violation); `MLSFRAME_INVALID_ARGUMENT` when stored proposals would add members (this
+// call has no welcome output: use `mlsframe_session_commit_pending_proposals`);
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `commit_out` writable.
 mlsframe_result mlsframe_session_self_update(const mlsframe_session *session,
                                              mlsframe_buffer *commit_out);
 
-// Commits all pending proposals (for example a member's leave).
+// Commits all pending proposals (for example a member's leave). Send `*commit_out` to the
+// group and, when the proposals add members, `*welcome_out` to them (`welcome_out` may be
+// NULL when no proposal adds anyone). Both are reset to `{NULL, 0}` on entry (see the
+// preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+// `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte; the state
+// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation); `MLSFRAME_MLS_MALFORMED`
+// when no proposal is stored; `MLSFRAME_MLS_CANNOT_REMOVE_SELF` when a stored proposal
+// removes us; `MLSFRAME_INVALID_ARGUMENT` when the proposals add members and `welcome_out`
+// is NULL (the commit is dropped); `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `commit_out` writable; `welcome_out` writable or NULL.
@@ -1029,6 +1230,11 @@ mlsframe_result mlsframe_session_commit_pending_proposals(const mlsframe_session
                                                           mlsframe_buffer *welcome_out);
 
 // Asks to leave: a remove proposal for the group that another member must commit.
+// `*proposal_out` is reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `proposal_out` is NULL; the state
+// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation); `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `proposal_out` writable.
@@ -1037,11 +1243,17 @@ mlsframe_result mlsframe_session_leave(const mlsframe_session *session,
 
 // Our pending commit was accepted by the delivery service: merge it (new epoch).
 //
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_MLS_NO_GROUP` without
+// a group; `MLSFRAME_MLS_NO_PENDING_COMMIT` when no commit of ours is pending (also after
+// removal or a policy violation); `MLSFRAME_OK`.
+//
 // # Safety
 // `session` is a live session.
 mlsframe_result mlsframe_session_confirm_commit(const mlsframe_session *session);
 
-// Drops our pending commit (the delivery service refused it).
+// Drops our pending commit (the delivery service refused it, or another commit won).
+//
+// Codes: as `mlsframe_session_confirm_commit`.
 //
 // # Safety
 // `session` is a live session.
@@ -1049,6 +1261,9 @@ mlsframe_result mlsframe_session_discard_commit(const mlsframe_session *session)
 
 // Tells the session's encryptors that all receivers have the new epoch, so they switch
 // now rather than after `send_switch_delay_ms`.
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; otherwise `MLSFRAME_OK`, in
+// every state.
 //
 // # Safety
 // `session` is a live session.
@@ -1058,7 +1273,24 @@ mlsframe_result mlsframe_session_receivers_ready(const mlsframe_session *session
 // delivery service). On error the group state is unchanged. Messages over 2 MiB are
 // refused unparsed (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); a proposal already pending is not
 // stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
-// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
+// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`). A commit that breaks
+// the admission policy is not an error: `MLSFRAME_OK` with
+// `MLSFRAME_OUTCOME_POLICY_VIOLATION`. `*out` is reset to all zero
+// (`MLSFRAME_OUTCOME_NONE`) on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL or
+// `message` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for `message_len` over
+// `PTRDIFF_MAX`, or `*out` sharing a byte with the message;
+// `MLSFRAME_MLS_MESSAGE_TOO_LARGE` (not parsed); the state (`MLSFRAME_MLS_NO_GROUP`,
+// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+// violation, `MLSFRAME_MLS_COMMIT_PENDING` while our external join awaits confirmation);
+// `MLSFRAME_MLS_MALFORMED`; `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (not a handshake message);
+// `MLSFRAME_MLS_WRONG_GROUP`; `MLSFRAME_MLS_WRONG_EPOCH` (an old commit, or the same one
+// twice); `MLSFRAME_MLS_WIRE_FORMAT`; `MLSFRAME_MLS_REJECTED` (fails MLS validation);
+// `MLSFRAME_MLS_UNSUPPORTED_PROPOSAL`; `MLSFRAME_MLS_PARAMS_CHANGE_REFUSED`;
+// `MLSFRAME_MLS_INVALID_IDENTITY`; `MLSFRAME_MLS_ADMISSION_REFUSED` (a proposal);
+// `MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER`; `MLSFRAME_MLS_DUPLICATE_PROPOSAL`;
+// `MLSFRAME_MLS_TOO_MANY_PROPOSALS`; `MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `message` valid for its length; `out` writable.
@@ -1067,7 +1299,13 @@ mlsframe_result mlsframe_session_process(const mlsframe_session *session,
                                          size_t message_len,
                                          mlsframe_outcome *out);
 
-// The current epoch and our leaf index.
+// The current epoch and our leaf index, written to `*epoch_out` and `*own_leaf_out`
+// (either may be NULL; both reset to 0 on entry, see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_INVALID_ARGUMENT`
+// when the two outputs share a byte; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy
+// violation; `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_OK` (a commit of ours
+// pending: the current epoch).
 //
 // # Safety
 // `session` is a live session; out-pointers writable (either may be NULL).
@@ -1075,8 +1313,11 @@ mlsframe_result mlsframe_session_epoch(const mlsframe_session *session,
                                        uint64_t *epoch_out,
                                        uint32_t *own_leaf_out);
 
-// The group's MLS ciphersuite (0x0001..=0x0003). `MLSFRAME_MLS_NO_GROUP` without a
-// group; after removal, the last group's. `*out` is written only on success.
+// The group's MLS ciphersuite (0x0001..=0x0003); after removal, the last group's. `*out`
+// is reset to 0 on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1086,9 +1327,12 @@ mlsframe_result mlsframe_session_ciphersuite(const mlsframe_session *session,
 // The group's SFrame parameters as they are in use (no zero fields), and where they come
 // from (an `mlsframe_params_source`: `MLSFRAME_PARAMS_GROUP_CONTEXT` when the group
 // context carries them, `MLSFRAME_PARAMS_APP` when the applications agreed them). Either
-// out-pointer may be NULL; they may not overlap (`MLSFRAME_INVALID_ARGUMENT`).
-// `MLSFRAME_MLS_NO_GROUP` without a group; after removal, the last group's. The outputs
-// are written only on success.
+// out-pointer may be NULL; both are reset to all zero on entry (see the preamble). After
+// removal, the last group's.
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_INVALID_ARGUMENT`
+// when the two outputs share a byte; `MLSFRAME_MLS_NO_GROUP` without a group;
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; out-pointers NULL or writable.
@@ -1099,8 +1343,11 @@ mlsframe_result mlsframe_session_params(const mlsframe_session *session,
 // The current epoch's ratchet tree (TLS-encoded, RFC 9420 section 12.4.3.3): public
 // data, for a joiner whose welcome does not carry the tree (`ratchet_tree` of
 // `mlsframe_session_join_with`). A welcome is for the epoch its commit makes, so take the
-// tree after `mlsframe_session_confirm_commit`. `MLSFRAME_MLS_NO_GROUP` without a group;
-// after removal, the last epoch's tree. On error `*out` is `{NULL, 0}`.
+// tree after `mlsframe_session_confirm_commit`. After removal, the last epoch's tree.
+// `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1108,7 +1355,12 @@ mlsframe_result mlsframe_session_ratchet_tree(const mlsframe_session *session,
                                               mlsframe_buffer *out);
 
 // The epoch's security code (NUL-free ASCII digits in groups of five, e.g.
-// "12345 67890 …"), identical at every member; compare it out of band.
+// "12345 67890 …"), identical at every member; compare it out of band. `*out` is reset
+// to `{NULL, 0}` on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation;
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1118,9 +1370,12 @@ mlsframe_result mlsframe_session_security_code(const mlsframe_session *session,
 // The current epoch's epoch authenticator (RFC 9420 section 8.7), identical at every
 // member of the epoch, for an app's own verification. **Confidential**: derived from the
 // key schedule; never log or send it in full: compare a hash of it, or the security
-// code. `mlsframe_buffer_free` wipes it. `MLSFRAME_MLS_NO_GROUP` without a group,
-// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation. On error `*out` is
-// `{NULL, 0}`.
+// code. `mlsframe_buffer_free` wipes it. `*out` is reset to `{NULL, 0}` on entry (see
+// the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation;
+// `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1134,11 +1389,13 @@ mlsframe_result mlsframe_session_epoch_authenticator(const mlsframe_session *ses
 // epoch's SFrame base key). `label` is UTF-8 (`label_len` bytes, not NUL-terminated;
 // NULL with 0 is the empty label); `context` any bytes; `length` 1..=8160 bytes.
 //
-// Codes: invalid UTF-8 in the label: `MLSFRAME_INVALID_ARGUMENT`; then
-// `MLSFRAME_MLS_NO_GROUP` without a group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a
-// policy violation; then `length` 0 or over 8160: `MLSFRAME_INVALID_ARGUMENT`. `*out` may
-// not overlap the label or the context (`MLSFRAME_INVALID_ARGUMENT`). Once past the
-// pointer and overlap checks, a failure leaves `*out = {NULL, 0}`.
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL, or
+// `label` or `context` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+// `PTRDIFF_MAX`, or `*out` sharing a byte with the label or the context; invalid UTF-8
+// in the label: `MLSFRAME_INVALID_ARGUMENT`; then `MLSFRAME_MLS_NO_GROUP` without a
+// group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation; then `length` 0
+// or over 8160: `MLSFRAME_INVALID_ARGUMENT`; `MLSFRAME_OK`. `*out` is reset to
+// `{NULL, 0}` on entry (see the preamble).
 //
 // # Safety
 // `session` is a live session; `label` and `context` NULL or readable for their lengths;
@@ -1160,7 +1417,11 @@ mlsframe_result mlsframe_session_export_secret(const mlsframe_session *session,
 // empty, `device_id` may be, and `foreign_credential` is empty. For a member on another
 // MLS stack, `user_id` and `device_id` are empty and `foreign_credential` holds its raw
 // credential content: an empty `user_id` column is how to tell it apart. Never compare a
-// foreign credential with a user id.
+// foreign credential with a user id. `*out` is reset to `{NULL, 0}` on entry (see the
+// preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+// without a group; `MLSFRAME_OK` (after removal, the last epoch's roster).
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1170,10 +1431,15 @@ mlsframe_result mlsframe_session_roster(const mlsframe_session *session,
 // The user id and device id of the member at `leaf` in the *current* epoch.
 // `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf;
 // `MLSFRAME_MLS_FOREIGN_CREDENTIAL` when its credential is not an mlsframe identity (a
-// member on another MLS stack: read it with `mlsframe_session_member_credential`). On
-// error both buffers are `{NULL, 0}`. To credit a decrypted frame, use
-// `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the frame's own
-// epoch.
+// member on another MLS stack: read it with `mlsframe_session_member_credential`). Both
+// buffers are reset to `{NULL, 0}` on entry (see the preamble). To credit a decrypted
+// frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the
+// frame's own epoch.
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session`, `user_id_out` or
+// `device_id_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte;
+// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_UNKNOWN_MEMBER`;
+// `MLSFRAME_MLS_FOREIGN_CREDENTIAL`; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; out-pointers writable.
@@ -1186,8 +1452,12 @@ mlsframe_result mlsframe_session_member_identity(const mlsframe_session *session
 // member: `*credential_type_out` (1 = basic, 2 = X.509, ...) and its content (a basic
 // credential's identity bytes: for an mlsframe identity, the encoding of its user and
 // device id; for a member on another MLS stack, whatever that stack put there).
-// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf. Once past the argument
-// checks, a failure leaves `*credential_type_out = 0` and `*content_out = {NULL, 0}`.
+// Both outputs are reset (0, `{NULL, 0}`) on entry (see the preamble).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session`, `credential_type_out` or
+// `content_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte;
+// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member
+// holds the leaf; `MLSFRAME_OK`.
 //
 // # Safety
 // `session` is a live session; out-pointers writable.
@@ -1197,7 +1467,13 @@ mlsframe_result mlsframe_session_member_credential(const mlsframe_session *sessi
                                                    mlsframe_buffer *content_out);
 
 // An encryptor for our own stream `context` (e.g. 0 audio, 1 video, 2 screen); one per
-// context at a time. It lives independently of the session.
+// context at a time. It lives independently of the session. `*out` is reset to NULL on
+// entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+// `MLSFRAME_CONTEXT_IN_USE` while another live encryptor owns `context`; `MLSFRAME_OK` in
+// every state (a context too large for the KID is refused by each encrypt, with
+// `MLSFRAME_CONTEXT_TOO_LARGE`).
 //
 // # Safety
 // `session` is a live session; `out` writable.
@@ -1206,14 +1482,22 @@ mlsframe_result mlsframe_session_encryptor_new(const mlsframe_session *session,
                                                mlsframe_encryptor **out);
 
 // A decryptor for all other members' frames. It lives independently of the session.
+// `*out` is reset to NULL on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+// `MLSFRAME_OK`, in every state.
 //
 // # Safety
 // `session` is a live session; `out` writable.
 mlsframe_result mlsframe_session_decryptor_new(const mlsframe_session *session,
                                                mlsframe_decryptor **out);
 
-// Creates a context whose receive keys use a replay window of `replay_window` frames
-// (0: 128).
+// Creates a context whose receive keys each use a replay window of `replay_window`
+// counters: 0 means 128; 1..=65536 are accepted and rounded up to a multiple of 64 (100
+// keeps 128 counters). `*out` is reset to NULL on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL; `MLSFRAME_INVALID_ARGUMENT` for a
+// replay window over 65536; `MLSFRAME_OK`.
 //
 // # Safety
 // `out` is writable.
@@ -1226,8 +1510,29 @@ mlsframe_result mlsframe_sframe_context_new(uint32_t replay_window,
 // `ctx` is NULL or from `mlsframe_sframe_context_new`, not freed, not in use.
 void mlsframe_sframe_context_free(mlsframe_sframe_context *ctx);
 
-// Sets (replacing any) the send key: frames are sealed under `kid` with keys derived from
-// `base_key` (any length ≥ 1); counters start at 0, so never reuse a (base key, KID) pair.
+// Sets the send key: frames are sealed under `kid` with keys derived from `base_key`
+// (RFC 9605 section 4.4.2) in `suite` (1..=5), the first of them with counter
+// `first_counter` (0 for a fresh key).
+//
+// Base keys are 16 bytes or longer: RFC 9605's test vectors use 16-byte base keys for
+// every suite, and any longer key is accepted as it is (an MLS exporter gives the suite's
+// Nk bytes: 48 for suites 1 to 3, 16 for suite 4, 32 for suite 5). Use uniformly random
+// keys.
+//
+// Counters. A (key, counter) pair must never seal twice, so:
+// - Setting the send key already set (the same suite, KID and base key, compared in
+//   constant time) keeps its counter: the next frame uses the larger of the counter it
+//   reached and `first_counter`. A counter never moves backwards in a context.
+// - Any other key replaces it, and its counter starts at `first_counter`. Only the current
+//   send key is remembered: a key set again after another one starts over at
+//   `first_counter`, so read `mlsframe_sframe_context_send_counter` before switching and
+//   pass it back, or never return to a key.
+// - `first_counter` `UINT64_MAX` sets a spent key (`MLSFRAME_COUNTER_EXHAUSTED`).
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL or `base_key` NULL
+// with a length; `MLSFRAME_INVALID_ARGUMENT` when `base_key_len` is over `PTRDIFF_MAX`;
+// `MLSFRAME_UNKNOWN_SUITE` for a suite not 1..=5; `MLSFRAME_INVALID_ARGUMENT` for a base
+// key shorter than 16 bytes; `MLSFRAME_OK`. On error the send key is unchanged.
 //
 // # Safety
 // `ctx` is a live context; `base_key` valid for its length.
@@ -1235,9 +1540,30 @@ mlsframe_result mlsframe_sframe_context_set_send_key(const mlsframe_sframe_conte
                                                      uint16_t suite,
                                                      uint64_t kid,
                                                      const uint8_t *base_key,
-                                                     size_t base_key_len);
+                                                     size_t base_key_len,
+                                                     uint64_t first_counter);
 
-// Installs a receive key for `kid`.
+// The counter the send key's next frame will use (`UINT64_MAX` once the key is spent),
+// written to `*next_counter_out` (reset to 0 on entry, see the preamble). Frame calls on
+// other threads may move it on at once: to persist it, read it while no encrypt is in
+// flight, and pass it back as `first_counter`.
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `ctx` or `next_counter_out` is NULL;
+// `MLSFRAME_NO_SEND_KEY` when no send key is set; `MLSFRAME_OK`.
+//
+// # Safety
+// `ctx` is a live context; `next_counter_out` writable.
+mlsframe_result mlsframe_sframe_context_send_counter(const mlsframe_sframe_context *ctx,
+                                                     uint64_t *next_counter_out);
+
+// Installs a receive key for `kid`: `base_key` in `suite`, 16 bytes or longer as for
+// `mlsframe_sframe_context_set_send_key`.
+//
+// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL or `base_key` NULL
+// with a length; `MLSFRAME_INVALID_ARGUMENT` when `base_key_len` is over `PTRDIFF_MAX`;
+// `MLSFRAME_UNKNOWN_SUITE` for a suite not 1..=5; `MLSFRAME_INVALID_ARGUMENT` for a base
+// key shorter than 16 bytes; `MLSFRAME_DUPLICATE_KEY` when `kid` is installed already (in
+// any suite: remove it first); `MLSFRAME_OK`.
 //
 // # Safety
 // `ctx` is a live context; `base_key` valid for its length.
@@ -1247,26 +1573,46 @@ mlsframe_result mlsframe_sframe_context_add_receive_key(const mlsframe_sframe_co
                                                         const uint8_t *base_key,
                                                         size_t base_key_len);
 
-// Removes the receive key for `kid` (zeroized). `MLSFRAME_NO_KEY` if none was installed.
+// Removes the receive key for `kid` (zeroized).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL; `MLSFRAME_NO_KEY` when no key for
+// `kid` is installed; `MLSFRAME_OK`.
 //
 // # Safety
 // `ctx` is a live context.
 mlsframe_result mlsframe_sframe_context_remove_receive_key(const mlsframe_sframe_context *ctx,
                                                            uint64_t kid);
 
-// Upper bound on the sealed size of a `frame_len`-byte frame; `SIZE_MAX` on overflow.
+// Upper bound on the sealed size of a `frame_len`-byte frame, whatever the suite, KID and
+// counter; `SIZE_MAX` on overflow. Never fails.
 size_t mlsframe_sframe_max_ciphertext_size(size_t frame_len);
 
-// Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
-// then has room for header and tag); writes the sealed length to `written`.
-// `MLSFRAME_NOT_MEMBER` if no send key is set. Any other overlap between an output
-// (`out[..out_cap]`, `*written`) and an input (`frame`, `additional_data`) or another output
-// is `MLSFRAME_INVALID_ARGUMENT`, in place too: `additional_data` never lies inside `out`.
+// Seals `frame` with the send key into `out` (capacity `out_cap`, see
+// `mlsframe_sframe_max_ciphertext_size`), or in place when `out == frame` (the buffer then
+// has room for header and tag), and writes the sealed length to `*written`.
+// `additional_data` (may be NULL/0) is authenticated, not sent. Every frame is sealed
+// whole (no `media_type`: see the preamble).
+//
+// Out-parameters: `*written` is reset to 0 on entry (see the preamble). After a failure
+// `out`'s bytes are unspecified.
+//
+// Codes, in this order:
+// - `MLSFRAME_NULL_ARGUMENT`: `ctx` or `written` NULL; `out` NULL with `out_cap` > 0;
+//   `frame` or `additional_data` NULL with a length.
+// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+//   `*written`) sharing a byte with an input (`frame`, `additional_data`) or with the
+//   other output, except exactly in place (and even then `additional_data` and `written`
+//   must lie outside `out[..out_cap]`); in place with `out_cap < frame_len`.
+// - `MLSFRAME_NO_SEND_KEY`: no send key is set.
+// - `MLSFRAME_COUNTER_EXHAUSTED`: the send key's counters are spent; set a new key.
+// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below header + frame + tag (the counter taken
+//   is spent, never reused).
+// - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts.
+// - `MLSFRAME_OK`.
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.
 mlsframe_result mlsframe_sframe_context_encrypt(const mlsframe_sframe_context *ctx,
-                                                uint32_t media_type,
                                                 const uint8_t *frame,
                                                 size_t frame_len,
                                                 const uint8_t *additional_data,
@@ -1275,16 +1621,41 @@ mlsframe_result mlsframe_sframe_context_encrypt(const mlsframe_sframe_context *c
                                                 size_t out_cap,
                                                 size_t *written);
 
-// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
-// writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
-// Any other overlap between an output (`out[..out_cap]`, `*written`, `*kid_out`) and an
-// input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in
-// place too: `additional_data` never lies inside `out`.
+// Opens `frame` into `out` (capacity `out_cap`), or in place when `out == frame` (then
+// `out_cap >= frame_len`; the plaintext starts at `out`); writes the plaintext length to
+// `*written` and the frame's KID to `*kid_out` (`kid_out` may be NULL). No `media_type`:
+// see the preamble.
+//
+// Out-parameters: `*written` and `*kid_out` are reset to 0 on entry (see the preamble).
+// After a failure `out` holds no plaintext (nothing is written there before the tag
+// verifies; a frame refused after it verified has its plaintext wiped); in place, a
+// failure before the tag verifies leaves the frame as it was.
+//
+// Codes, the argument checks first, in this order:
+// - `MLSFRAME_NULL_ARGUMENT`: `ctx` or `written` NULL; `out` NULL with `out_cap` > 0;
+//   `frame` or `additional_data` NULL with a length.
+// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+//   `*written`, `*kid_out`) sharing a byte with an input (`frame`, `additional_data`) or
+//   with another output, except exactly in place (and even then `additional_data`,
+//   `written` and `kid_out` must lie outside `out[..out_cap]`); in place with
+//   `out_cap < frame_len`.
+//
+// Then what the frame itself gets:
+// - `MLSFRAME_MALFORMED`: empty; the header truncated; a header that encodes the KID or
+//   the counter in more bytes than needed (RFC 9605 section 4.3 asks senders for the
+//   minimum; mlsframe refuses any other encoding, so every frame has one wire form);
+//   shorter than header plus tag.
+// - `MLSFRAME_NO_KEY`: no receive key for the frame's KID.
+// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the plaintext length.
+// - `MLSFRAME_AUTH_FAILED`: the tag does not verify (another key, other additional data,
+//   tampered).
+// - `MLSFRAME_REPLAY`: the counter was already accepted for this KID, or is older than
+//   the replay window.
+// - `MLSFRAME_OK`.
 //
 // # Safety
 // Pointers valid for their lengths; `out` writable for `out_cap` bytes.
 mlsframe_result mlsframe_sframe_context_decrypt(const mlsframe_sframe_context *ctx,
-                                                uint32_t media_type,
                                                 const uint8_t *frame,
                                                 size_t frame_len,
                                                 const uint8_t *additional_data,

@@ -151,11 +151,10 @@ static void send_frame(int from, unsigned to, const char *text) {
     const uint8_t *pt = (const uint8_t *)text;
     size_t pt_len = strlen(text);
     uint8_t sealed[256];
-    size_t cap = mlsframe_encryptor_max_ciphertext_size(s->enc, MLSFRAME_MEDIA_AUDIO, pt_len);
+    size_t cap = mlsframe_encryptor_max_ciphertext_size(s->enc, pt_len);
     CHECK(cap <= sizeof sealed && cap > pt_len);
     size_t sealed_len = 0;
-    OK(mlsframe_encryptor_encrypt(s->enc, MLSFRAME_MEDIA_AUDIO, pt, pt_len, NULL, 0, sealed,
-                                  cap, &sealed_len));
+    OK(mlsframe_encryptor_encrypt(s->enc, pt, pt_len, NULL, 0, sealed, cap, &sealed_len));
     CHECK(sealed_len > pt_len && sealed_len <= cap);
     CHECK(!contains(sealed, sealed_len, pt, pt_len)); /* no plaintext on the wire */
     g_frames_sent++;
@@ -164,14 +163,13 @@ static void send_frame(int from, unsigned to, const char *text) {
     for (int r = 0; r < N_MEMBERS; r++) {
         if (!(to & (1u << r))) continue;
         uint8_t plain[256];
-        size_t cap_out = mlsframe_decryptor_max_plaintext_size(g_m[r].dec, MLSFRAME_MEDIA_AUDIO,
-                                                                sealed_len);
+        size_t cap_out = mlsframe_decryptor_max_plaintext_size(g_m[r].dec, sealed_len);
         CHECK(cap_out <= sealed_len && cap_out <= sizeof plain);
         size_t n = 0;
         mlsframe_sender who;
         memset(&who, 0xA5, sizeof who);
-        OK(mlsframe_decryptor_decrypt(g_m[r].dec, MLSFRAME_MEDIA_AUDIO, sealed, sealed_len,
-                                      NULL, 0, plain, cap_out, &n, &who));
+        OK(mlsframe_decryptor_decrypt(g_m[r].dec, sealed, sealed_len, NULL, 0, plain, cap_out,
+                                      &n, &who));
         CHECK(n == pt_len && memcmp(plain, pt, pt_len) == 0);
         CHECK(who.leaf == s->leaf);
         CHECK(who.epoch == s->epoch);
@@ -191,8 +189,8 @@ static void send_frame(int from, unsigned to, const char *text) {
 /* Seals a frame from `from` into `sealed` (for the failure cases below). */
 static size_t seal(int from, const char *text, uint8_t *sealed, size_t cap) {
     size_t n = 0;
-    OK(mlsframe_encryptor_encrypt(g_m[from].enc, MLSFRAME_MEDIA_VIDEO, (const uint8_t *)text,
-                                  strlen(text), NULL, 0, sealed, cap, &n));
+    OK(mlsframe_encryptor_encrypt(g_m[from].enc, (const uint8_t *)text, strlen(text), NULL, 0,
+                                  sealed, cap, &n));
     g_frames_sent++;
     return n;
 }
@@ -327,8 +325,7 @@ int main(void) {
         size_t n = seal(CAROL, text, buf, sizeof buf);
         size_t plain_len = 0;
         mlsframe_sender who;
-        OK(mlsframe_decryptor_decrypt(g_m[BOB].dec, MLSFRAME_MEDIA_VIDEO, buf, n, NULL, 0, buf,
-                                      n, &plain_len, &who));
+        OK(mlsframe_decryptor_decrypt(g_m[BOB].dec, buf, n, NULL, 0, buf, n, &plain_len, &who));
         CHECK(plain_len == strlen(text) && memcmp(buf, text, plain_len) == 0);
         CHECK(who.leaf == g_m[CAROL].leaf);
         g_frames_opened++;
@@ -360,8 +357,8 @@ int main(void) {
         sealed_len = seal(ALICE, text, sealed, sizeof sealed);
         size_t n = 0;
         mlsframe_sender who;
-        OK(mlsframe_decryptor_decrypt(g_m[BOB].dec, MLSFRAME_MEDIA_VIDEO, sealed, sealed_len,
-                                      NULL, 0, copy, sizeof copy, &n, &who));
+        OK(mlsframe_decryptor_decrypt(g_m[BOB].dec, sealed, sealed_len, NULL, 0, copy,
+                                      sizeof copy, &n, &who));
         CHECK(n == strlen(text) && memcmp(copy, text, n) == 0);
         CHECK(who.leaf == g_m[ALICE].leaf && who.epoch == 2);
         g_frames_opened++;
@@ -371,8 +368,8 @@ int main(void) {
 
         /* Carol has not seen the commit yet: recoverable NO_KEY. */
         EXPECT(MLSFRAME_NO_KEY,
-               mlsframe_decryptor_decrypt(g_m[CAROL].dec, MLSFRAME_MEDIA_VIDEO, sealed,
-                                          sealed_len, NULL, 0, copy, sizeof copy, &n, NULL));
+               mlsframe_decryptor_decrypt(g_m[CAROL].dec, sealed, sealed_len, NULL, 0, copy,
+                                          sizeof copy, &n, NULL));
         CHECK(n == 0);
         printf("  carol (before the commit): %s\n", mlsframe_result_message(MLSFRAME_NO_KEY));
 
@@ -386,13 +383,12 @@ int main(void) {
         OK(mlsframe_decryptor_take_released(g_m[CAROL].dec, copy, sizeof copy, &n, NULL,
                                             &released));
         CHECK(!released && n == 0);
-        mlsframe_result r = mlsframe_decryptor_decrypt(g_m[CAROL].dec, MLSFRAME_MEDIA_VIDEO,
-                                                       sealed, sealed_len, NULL, 0, copy,
-                                                       sizeof copy, &n, NULL);
+        mlsframe_result r = mlsframe_decryptor_decrypt(g_m[CAROL].dec, sealed, sealed_len, NULL,
+                                                       0, copy, sizeof copy, &n, NULL);
         CHECK(r == MLSFRAME_NO_KEY);
         printf("  carol (after REMOVED): %u %s\n", (unsigned)r, mlsframe_result_message(r));
         EXPECT(MLSFRAME_NOT_MEMBER,
-               mlsframe_encryptor_encrypt(g_m[CAROL].enc, MLSFRAME_MEDIA_AUDIO,
+               mlsframe_encryptor_encrypt(g_m[CAROL].enc,
                                           (const uint8_t *)"hi", 2, NULL, 0, copy,
                                           sizeof copy, &n));
         printf("  carol's encryptor: %s\n", mlsframe_result_message(MLSFRAME_NOT_MEMBER));
@@ -433,7 +429,7 @@ int main(void) {
         uint8_t buf[64];
         size_t n = 123;
         EXPECT(MLSFRAME_NOT_MEMBER,
-               mlsframe_encryptor_encrypt(g_m[ALICE].enc, MLSFRAME_MEDIA_AUDIO,
+               mlsframe_encryptor_encrypt(g_m[ALICE].enc,
                                           (const uint8_t *)"after free", 10, NULL, 0, buf,
                                           sizeof buf, &n));
         CHECK(n == 0);

@@ -111,7 +111,6 @@ fn media_frame(enc: *mut mlsframe_encryptor, meta: &[u8], payload: &[u8]) -> Vec
     ok("encrypt", unsafe {
         mlsframe_encryptor_encrypt(
             enc,
-            0,
             payload.as_ptr(),
             payload.len(),
             meta.as_ptr(),

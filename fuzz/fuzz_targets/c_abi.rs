@@ -6,7 +6,9 @@
 //! (`mlsframe_session_process`) on a real two-member group, set up once per process.
 //!
 //! Asserted for every call: no panic and never `MLSFRAME_PANIC` / `MLSFRAME_INTERNAL`;
-//! `*written <= out_cap` (and 0 after a failure the arguments passed); the argument
+//! `*written <= out_cap`, and 0 after any failure unless the out-pointers themselves were
+//! refused (`written` NULL, or an output overlapping an input or another output: then
+//! `*written` and the inputs are not written); the argument
 //! verdict matches an independent model of the rules (NULL with a length is
 //! `NULL_ARGUMENT`; an output overlapping an input or another output, other than exactly in
 //! place, or an in-place call whose buffer cannot hold the frame, is `INVALID_ARGUMENT`;
@@ -188,7 +190,14 @@ impl World {
                 must("sframe_context_new", mlsframe_sframe_context_new(0, tx));
                 must(
                     "set_send_key",
-                    mlsframe_sframe_context_set_send_key(*tx, suite, kid, key.as_ptr(), key.len()),
+                    mlsframe_sframe_context_set_send_key(
+                        *tx,
+                        suite,
+                        kid,
+                        key.as_ptr(),
+                        key.len(),
+                        0,
+                    ),
                 );
                 must(
                     "add_receive_key",
@@ -309,7 +318,6 @@ fn any_overlap(inputs: &[Range], outputs: &[Range]) -> bool {
 /// One frame call's arguments, placed by the fuzzer.
 struct Args {
     handle_null: bool,
-    media_type: u32,
     frame: *const u8,
     frame_len: usize,
     meta: *const u8,
@@ -413,11 +421,6 @@ fn place(
     };
     let args = Args {
         handle_null: m2 & 16 != 0,
-        media_type: if m2 & 8 != 0 {
-            3
-        } else {
-            u32::from(m2 >> 6) % 3
-        },
         frame: frame_ptr,
         frame_len,
         meta: meta_ptr,
@@ -448,7 +451,24 @@ fn place(
             Range::new(extra, extra_size),
         ],
     );
-    let invalid = args.media_type > 2 || overlap || (in_place && out_cap < frame_len);
+    let invalid = overlap || (in_place && out_cap < frame_len);
+    // The out-parameter rule: `*written` is reset unless the out-pointers are refused
+    // (`written` NULL, or an output overlapping an input or another output, the buffer
+    // counting for the whole frame in place).
+    let buffer_len = if in_place {
+        out_cap.max(frame_len)
+    } else {
+        out_cap
+    };
+    let outputs_refused = written.is_null()
+        || any_overlap(
+            &[frame_range, Range::new(meta_ptr, meta_len)],
+            &[
+                Range::new(out, buffer_len),
+                Range::new(written, size_of::<usize>()),
+                Range::new(extra, extra_size),
+            ],
+        );
     // SAFETY: each pointer is NULL or in bounds for its length; no reference to the arena
     // or the locals is alive.
     let seen = |p: *const u8, n: usize| {
@@ -487,8 +507,8 @@ fn place(
         output: Vec::new(),
         extra: None,
     };
-    // Before the NULL checks pass nothing is written, so `*written` is only defined after.
-    if !written.is_null() && code != MLSFRAME_NULL_ARGUMENT {
+    // `*written` is defined unless the out-pointers were refused.
+    if !outputs_refused {
         // SAFETY: `written` is a local or an aligned in-bounds arena slot.
         let n = unsafe { written.read() };
         assert!(n <= out_cap, "*written {n} > out_cap {out_cap}");
@@ -527,7 +547,6 @@ fn decryptor_decrypt(w: &World, r: &mut Reader<'_>) {
         let code = unsafe {
             mlsframe_encryptor_encrypt(
                 w.enc,
-                0,
                 payload.as_ptr(),
                 payload.len(),
                 meta.as_ptr(),
@@ -551,7 +570,6 @@ fn decryptor_decrypt(w: &World, r: &mut Reader<'_>) {
         unsafe {
             mlsframe_decryptor_decrypt(
                 handle(a, w.dec),
-                a.media_type,
                 a.frame,
                 a.frame_len,
                 a.meta,
@@ -597,7 +615,6 @@ fn sframe_decrypt(w: &World, r: &mut Reader<'_>) {
         unsafe {
             mlsframe_sframe_context_decrypt(
                 handle(a, w.rx),
-                a.media_type,
                 a.frame,
                 a.frame_len,
                 a.meta,
@@ -630,7 +647,6 @@ fn seal_clean(ctx: *const mlsframe_sframe_context, payload: &[u8], meta: &[u8]) 
     let code = unsafe {
         mlsframe_sframe_context_encrypt(
             ctx,
-            0,
             payload.as_ptr(),
             payload.len(),
             meta.as_ptr(),
@@ -653,7 +669,6 @@ fn open_clean(ctx: *const mlsframe_sframe_context, frame: &[u8], meta: &[u8]) ->
     let code = unsafe {
         mlsframe_sframe_context_decrypt(
             ctx,
-            0,
             frame.as_ptr(),
             frame.len(),
             meta.as_ptr(),
@@ -676,14 +691,13 @@ fn encrypt(w: &World, r: &mut Reader<'_>) {
     let (suite, mls) = (usize::from(which >> 1) % 5, which & 1 == 0);
     // SAFETY: live handle; `max_ciphertext_size` reads nothing through it.
     let needed =
-        unsafe { encryptor::mlsframe_encryptor_max_ciphertext_size(w.enc, 0, payload.len()) };
+        unsafe { encryptor::mlsframe_encryptor_max_ciphertext_size(w.enc, payload.len()) };
     let done = place(r, payload, &meta, 0, |a| {
         // SAFETY: `place` made every pointer NULL or valid for its length.
         unsafe {
             if mls {
                 mlsframe_encryptor_encrypt(
                     handle(a, w.enc),
-                    a.media_type,
                     a.frame,
                     a.frame_len,
                     a.meta,
@@ -695,7 +709,6 @@ fn encrypt(w: &World, r: &mut Reader<'_>) {
             } else {
                 mlsframe_sframe_context_encrypt(
                     handle(a, w.tx[suite]),
-                    a.media_type,
                     a.frame,
                     a.frame_len,
                     a.meta,

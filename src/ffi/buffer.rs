@@ -4,7 +4,7 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use super::{ffi_guard, mlsframe_result};
+use super::{Reset, ffi_guard, mlsframe_result};
 
 /// Bytes owned by the library. Free with `mlsframe_buffer_free`, which wipes them first
 /// (so buffers holding secrets leave no copy in freed memory); an all-zero buffer
@@ -45,6 +45,9 @@ impl mlsframe_buffer {
         }
     }
 }
+
+// SAFETY: all-zero bytes are `{NULL, 0}`, the empty buffer.
+unsafe impl Reset for mlsframe_buffer {}
 
 /// Frees a buffer's bytes (wiping them first) and resets it to `{NULL, 0}`. NULL, or an
 /// already-freed/empty buffer, is a no-op.

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::buffer::mlsframe_buffer;
 use super::{
-    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_disjoint, try_ref,
-    try_write,
+    FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs,
+    try_disjoint, try_ref, try_write,
 };
 use crate::mls::media::{Decryptor, LeafHolder, ReleasedFrame};
 use mlsframe_result::*;
@@ -27,6 +27,9 @@ pub struct mlsframe_sender {
     /// The sender's stream context.
     pub context: u64,
 }
+
+// SAFETY: integers only.
+unsafe impl Reset for mlsframe_sender {}
 
 /// Counters an app can show. Read with `mlsframe_decryptor_get_stats`.
 #[repr(C)]
@@ -47,11 +50,14 @@ pub struct mlsframe_decryptor_stats {
     /// `MLSFRAME_MALFORMED` results.
     pub malformed: u64,
     /// Other failures of the open itself (buffer too small, too many streams). Calls
-    /// refused for their arguments (NULL, overlap, media type) are not counted.
+    /// refused for their arguments (NULL, overlap) are not counted.
     pub other: u64,
     /// Epoch of the last frame opened.
     pub epoch: u64,
 }
+
+// SAFETY: integers only.
+unsafe impl Reset for mlsframe_decryptor_stats {}
 
 #[derive(Default)]
 struct Stats {
@@ -99,23 +105,56 @@ pub unsafe extern "C" fn mlsframe_decryptor_free(dec: *mut mlsframe_decryptor) {
 }
 
 /// The most plaintext a `frame_len`-byte frame can hold: never more than `frame_len`.
-/// Never fails.
+/// Never fails; `dec` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
 #[unsafe(no_mangle)]
 pub extern "C" fn mlsframe_decryptor_max_plaintext_size(
     dec: *const mlsframe_decryptor,
-    media_type: u32,
     frame_len: usize,
 ) -> usize {
-    let _ = (dec, media_type);
+    let _ = dec;
     frame_len
 }
 
-/// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `written`
-/// and, if `sender` is not NULL, who sealed it. `out == frame` decrypts in place (the
-/// plaintext starts at `out`; `out_cap` must be at least `frame_len`); any other overlap
-/// between an output (`out[..out_cap]`, `*written`, `*sender`) and an input (`frame`,
-/// `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in place too:
-/// `additional_data` never lies inside `out`.
+/// Opens `frame` into `out` (capacity `out_cap`); writes the plaintext length to `*written`
+/// and, if `sender` is not NULL, who sealed it to `*sender`. `out == frame` decrypts in
+/// place (the plaintext starts at `out`; `out_cap` must be at least `frame_len`). The
+/// frame is opened whole (WebRTC's `media_type` is not taken: see the preamble).
+///
+/// Out-parameters: `*written` and `*sender` are reset (0, all zero) on entry (see the
+/// preamble); on success they hold the plaintext length and the sender. After a failure
+/// `out` holds no plaintext: nothing is written there before the tag verifies, and a frame
+/// refused after it verified (`MLSFRAME_REPLAY` lost to a concurrent duplicate,
+/// `MLSFRAME_TOO_MANY_STREAMS`) has its plaintext wiped. In place, a failure before the tag
+/// verifies leaves the frame as it was.
+///
+/// Codes, the argument checks first, in this order:
+/// - `MLSFRAME_NULL_ARGUMENT`: `dec` or `written` NULL; `out` NULL with `out_cap` > 0;
+///   `frame` or `additional_data` NULL with a length.
+/// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+///   `*written`, `*sender`) sharing a byte with an input (`frame`, `additional_data`) or
+///   with another output, except exactly in place (and even then `additional_data`,
+///   `written` and `sender` must lie outside `out[..out_cap]`); in place with
+///   `out_cap < frame_len`.
+///
+/// Then what the frame itself gets:
+/// - `MLSFRAME_MALFORMED`: empty; the header truncated; a header that encodes the KID or
+///   the counter in more bytes than needed (RFC 9605 section 4.3 asks senders for the
+///   minimum; mlsframe refuses any other encoding, so every frame has one wire form);
+///   shorter than header plus tag.
+/// - `MLSFRAME_NO_KEY` (recoverable): the KID's epoch is not installed (not yet, never, or
+///   its retention has passed). A frame of an epoch that may still arrive is held: drain
+///   it with `mlsframe_decryptor_take_released` after processing its commit.
+/// - `MLSFRAME_UNKNOWN_SENDER`: the KID names our own leaf, an empty leaf, or is not
+///   canonical.
+/// - `MLSFRAME_SUPERSEDED`: the sender's stream already moved to a newer epoch.
+/// - `MLSFRAME_TOO_MANY_STREAMS`: a new stream past the per-epoch cap (1024).
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the plaintext length.
+/// - `MLSFRAME_AUTH_FAILED`: the tag does not verify (tampered, truncated, other additional
+///   data, forged).
+/// - `MLSFRAME_REPLAY`: the counter was already accepted, or is older than the replay
+///   window.
+/// - `MLSFRAME_OK`.
+///
 /// WebRTC mapping: `MLSFRAME_NO_KEY` → `kRecoverable`, other failures → `kFailedToDecrypt`.
 ///
 /// # Safety
@@ -123,7 +162,6 @@ pub extern "C" fn mlsframe_decryptor_max_plaintext_size(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
     dec: *const mlsframe_decryptor,
-    media_type: u32,
     frame: *const u8,
     frame_len: usize,
     additional_data: *const u8,
@@ -134,9 +172,7 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
     sender: *mut mlsframe_sender,
 ) -> mlsframe_result {
     ffi_guard!({
-        let dec = try_ref!(dec);
         let args = FrameArgs {
-            media_type,
             frame,
             frame_len,
             metadata: additional_data,
@@ -146,6 +182,14 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
             written,
             extra_out: Span::of(sender.cast_const()),
         };
+        let (inputs, buffer) = args.spans();
+        reset_outputs!(
+            inputs: &inputs,
+            required: [written],
+            optional: [sender],
+            buffers: [buffer],
+        );
+        let dec = try_ref!(dec);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
         let (io, ad) = match unsafe { frame_io(args) } {
             Ok(call) => (call.io, call.metadata),
@@ -191,7 +235,10 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
     })
 }
 
-/// Copies the decryptor's counters into `out`.
+/// Copies the decryptor's counters into `*out` (reset to all zero on entry, see the
+/// preamble).
+///
+/// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `dec` or `out` is NULL.
 ///
 /// # Safety
 /// `dec` is a live decryptor; `out` writable.
@@ -201,6 +248,7 @@ pub unsafe extern "C" fn mlsframe_decryptor_get_stats(
     out: *mut mlsframe_decryptor_stats,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let dec = try_ref!(dec);
         let s = &dec.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -225,9 +273,20 @@ pub unsafe extern "C" fn mlsframe_decryptor_get_stats(
 /// Frames answered `MLSFRAME_NO_KEY` because their epoch had not arrived are held (a
 /// bounded few) and open once it does. Call this after processing MLS messages, repeatedly
 /// until `*released` is false: each call writes at most one released frame's plaintext
-/// into `out` (as `mlsframe_decryptor_decrypt` would) and its sender. The outputs
-/// (`out[..out_cap]`, `*written`, `*sender`, `*released`) must not overlap
-/// (`MLSFRAME_INVALID_ARGUMENT`).
+/// into `out` (as `mlsframe_decryptor_decrypt` would), its length into `*written` and its
+/// sender into `*sender` (may be NULL), and sets `*released`.
+///
+/// Out-parameters: `*written`, `*sender` and `*released` are reset (0, all zero, false) on
+/// entry (see the preamble).
+///
+/// Codes, in this order:
+/// - `MLSFRAME_NULL_ARGUMENT`: `dec`, `written` or `released` NULL; `out` NULL with
+///   `out_cap` > 0.
+/// - `MLSFRAME_INVALID_ARGUMENT`: `out_cap` over `PTRDIFF_MAX`; any two of the outputs
+///   (`out[..out_cap]`, `*written`, `*sender`, `*released`) sharing a byte.
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: the next released frame is larger than `out_cap`; it
+///   stays queued (call again with room).
+/// - `MLSFRAME_OK`: `*released` says whether a frame was written.
 ///
 /// # Safety
 /// `dec` is a live decryptor; `out` writable for `out_cap` bytes; out-pointers writable
@@ -242,6 +301,12 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
     released: *mut bool,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[],
+            required: [written, released],
+            optional: [sender],
+            buffers: [Span::bytes(out, out_cap)],
+        );
         let dec = try_ref!(dec);
         if written.is_null() || released.is_null() || (out.is_null() && out_cap != 0) {
             return MLSFRAME_NULL_ARGUMENT;
@@ -258,8 +323,6 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
                 Span::of(released.cast_const()),
             ],
         );
-        try_write!(written, 0);
-        try_write!(released, false);
         let mut queue = dec.released.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
             queue.extend(dec.inner.release_held());
@@ -305,8 +368,13 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
 /// when its holder's credential is not an mlsframe identity (a member on another MLS
 /// stack: it has no user or device id, and the key ring keeps no credential for it;
 /// `mlsframe_session_member_credential` gives the credential of the leaf's *current*
-/// holder). On error both buffers are `{NULL, 0}`. Free both buffers with
-/// `mlsframe_buffer_free`.
+/// holder). Both buffers are reset to `{NULL, 0}` on entry (see the preamble). Free both
+/// with `mlsframe_buffer_free`.
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `dec`, `sender`, `user_id_out` or
+/// `device_id_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte
+/// with each other or with `*sender`; `MLSFRAME_MLS_UNKNOWN_MEMBER`;
+/// `MLSFRAME_MLS_FOREIGN_CREDENTIAL`; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `dec` is a live decryptor; `sender` readable; out-pointers writable.
@@ -318,6 +386,11 @@ pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
     device_id_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::of(sender)],
+            required: [user_id_out, device_id_out],
+            optional: [],
+        );
         let dec = try_ref!(dec);
         let sender_ptr = sender;
         let sender = try_ref!(sender);
@@ -328,8 +401,6 @@ pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
             inputs: [Span::of(sender_ptr)],
             outputs: [Span::of(user_id_out.cast_const()), Span::of(device_id_out.cast_const())],
         );
-        try_write!(user_id_out, mlsframe_buffer::empty());
-        try_write!(device_id_out, mlsframe_buffer::empty());
         let identity = match dec.inner.holder_at(sender.epoch, sender.leaf) {
             Some(LeafHolder::Identity(identity)) => identity,
             Some(LeafHolder::Foreign) => return MLSFRAME_MLS_FOREIGN_CREDENTIAL,

@@ -5,27 +5,13 @@ use std::ffi::c_void;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_ref, try_write};
+use super::{
+    FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
+    try_write,
+};
 use crate::mls::media::Encryptor;
 use crate::sframe::{CipherSuite, max_frame_len};
 use mlsframe_result::*;
-
-/// Which kind of media a frame carries (as WebRTC's `cricket::MediaType`). Reserved for
-/// codec-aware framing; every kind is sealed whole today.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum mlsframe_media_type {
-    /// Audio frames.
-    MLSFRAME_MEDIA_AUDIO = 0,
-    /// Video frames.
-    MLSFRAME_MEDIA_VIDEO = 1,
-    /// Other data.
-    MLSFRAME_MEDIA_DATA = 2,
-}
-
-pub(crate) fn valid_media_type(v: u32) -> bool {
-    v <= 2
-}
 
 /// Called when the encryptor switches to a new epoch: send a key frame now.
 pub type mlsframe_key_frame_callback =
@@ -46,11 +32,14 @@ pub struct mlsframe_encryptor_stats {
     /// Calls that failed because the output buffer was too small.
     pub failed_buffer: u64,
     /// Other failures of the seal itself (counter exhausted, context too large). Calls
-    /// refused for their arguments (NULL, overlap, media type) are not counted.
+    /// refused for their arguments (NULL, overlap) are not counted.
     pub failed_other: u64,
     /// Epoch the next frame is sealed in (0 when none).
     pub epoch: u64,
 }
+
+// SAFETY: integers only.
+unsafe impl Reset for mlsframe_encryptor_stats {}
 
 #[derive(Default)]
 struct Stats {
@@ -96,6 +85,8 @@ pub unsafe extern "C" fn mlsframe_encryptor_free(enc: *mut mlsframe_encryptor) {
 
 /// Registers (or with NULL clears) the key-frame callback.
 ///
+/// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `enc` is NULL.
+///
 /// # Safety
 /// `enc` is a live encryptor; the callback is thread-safe.
 #[unsafe(no_mangle)]
@@ -113,33 +104,52 @@ pub unsafe extern "C" fn mlsframe_encryptor_set_key_frame_callback(
 }
 
 /// An upper bound on the sealed size of a `frame_len`-byte frame (header and tag
-/// included); `SIZE_MAX` if that overflows. Never fails.
+/// included, whatever the epoch, KID and counter); `SIZE_MAX` if that overflows. Never
+/// fails; `enc` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
 ///
 /// # Safety
 /// `enc` is NULL or a live encryptor.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
     enc: *const mlsframe_encryptor,
-    media_type: u32,
     frame_len: usize,
 ) -> usize {
-    let _ = (enc, media_type);
+    let _ = enc;
     max_frame_len(CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
 }
 
-/// Seals `frame` into `out` (capacity `out_cap`, see `mlsframe_encryptor_max_ciphertext_size`)
-/// and writes the sealed length to `written`. `additional_data` (may be NULL/0) is
-/// authenticated, not sent. `out == frame` seals in place (the buffer must have room for
-/// header and tag); any other overlap between an output (`out[..out_cap]`, `*written`) and
-/// an input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`,
-/// in place too: `additional_data` never lies inside `out`.
+/// Seals `frame` into `out` (capacity `out_cap`, see
+/// `mlsframe_encryptor_max_ciphertext_size`) in the encryptor's current epoch and writes
+/// the sealed length to `*written`. `additional_data` (may be NULL/0) is authenticated, not
+/// sent. `out == frame` seals in place (the buffer must have room for header and tag).
+/// Every frame is sealed whole (WebRTC's `media_type` is not taken: see the preamble).
+///
+/// Out-parameters: `*written` is reset to 0 on entry (see the preamble); on success it is
+/// the sealed length. After a failure `out`'s bytes are unspecified.
+///
+/// Codes, in the order they are checked:
+/// - `MLSFRAME_NULL_ARGUMENT`: `enc` or `written` NULL; `out` NULL with `out_cap` > 0;
+///   `frame` or `additional_data` NULL with a length.
+/// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+///   `*written`) sharing a byte with an input (`frame`, `additional_data`) or with the
+///   other output, except exactly in place (and even then `additional_data` and `written`
+///   must lie outside `out[..out_cap]`); in place with `out_cap < frame_len`.
+/// - `MLSFRAME_NOT_MEMBER`: no group yet, removed, the group terminated, the session freed,
+///   or our external join not yet confirmed.
+/// - `MLSFRAME_REKEY_REQUIRED`: a restored session, until its own self-update is merged.
+/// - `MLSFRAME_CONTEXT_TOO_LARGE`: the stream context does not fit this epoch's KID.
+/// - `MLSFRAME_COUNTER_EXHAUSTED`: the epoch's send counter is spent.
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below header + frame + tag (the counter taken
+///   is spent, never reused).
+/// - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts (AES-GCM: 2^36 − 32
+///   bytes).
+/// - `MLSFRAME_OK`.
 ///
 /// # Safety
 /// Pointers are valid for their lengths; `out` is writable for `out_cap` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
     enc: *const mlsframe_encryptor,
-    media_type: u32,
     frame: *const u8,
     frame_len: usize,
     additional_data: *const u8,
@@ -149,9 +159,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
     written: *mut usize,
 ) -> mlsframe_result {
     ffi_guard!({
-        let enc = try_ref!(enc);
         let args = FrameArgs {
-            media_type,
             frame,
             frame_len,
             metadata: additional_data,
@@ -161,6 +169,9 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
             written,
             extra_out: Span::NONE,
         };
+        let (inputs, buffer) = args.spans();
+        reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
+        let enc = try_ref!(enc);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
         let (io, ad) = match unsafe { frame_io(args) } {
             Ok(call) => (call.io, call.metadata),
@@ -201,7 +212,10 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
     })
 }
 
-/// Copies the encryptor's counters into `out`.
+/// Copies the encryptor's counters into `*out` (reset to all zero on entry, see the
+/// preamble).
+///
+/// Codes: `MLSFRAME_OK`; `MLSFRAME_NULL_ARGUMENT` when `enc` or `out` is NULL.
 ///
 /// # Safety
 /// `enc` is a live encryptor; `out` writable.
@@ -211,6 +225,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_get_stats(
     out: *mut mlsframe_encryptor_stats,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let enc = try_ref!(enc);
         let s = &enc.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);

@@ -7,7 +7,8 @@
 //! [`mlsframe_result`]; inputs are `(const uint8_t *ptr, size_t len)` where NULL with
 //! length 0 is an empty slice; outputs come last; every object has `_new`/`_free`. No
 //! output may overlap an input or another output (`disjoint`), except a frame call exactly
-//! in place (`out == frame`).
+//! in place (`out == frame`). Every out-parameter is reset on entry (`reset_outputs!`),
+//! so a failed call leaves each one in one documented state.
 #![allow(non_camel_case_types)]
 
 pub mod admission;
@@ -138,14 +139,17 @@ impl Span {
         Span::array(ptr, len)
     }
 
-    /// The `count` elements at `ptr` (an input array such as key-package pointers).
+    /// The `count` elements at `ptr` (an input array such as key-package pointers). More
+    /// than `isize::MAX` bytes is no slice a caller can pass: such an argument names no
+    /// memory either (every export refuses it before reading it).
     pub(crate) fn array<T>(ptr: *const T, count: usize) -> Span {
-        if ptr.is_null() {
+        let len = count.saturating_mul(std::mem::size_of::<T>());
+        if ptr.is_null() || len > isize::MAX as usize {
             return Span::NONE;
         }
         Span {
             start: ptr as usize,
-            len: count.saturating_mul(std::mem::size_of::<T>()),
+            len,
         }
     }
 
@@ -176,6 +180,85 @@ pub(crate) fn disjoint(inputs: &[Span], outputs: &[Span]) -> bool {
     })
 }
 
+/// An out-parameter type whose reset value is all-zero bytes, padding included: 0,
+/// `false`, NULL, `{NULL, 0}` or a zeroed struct in C. That is the value it holds after a
+/// failed call, and before a successful one writes its result.
+///
+/// # Safety
+/// All-zero bytes must be a valid value of the type (no references, no enum without a 0
+/// variant, no `NonNull`).
+pub(crate) unsafe trait Reset {}
+
+// SAFETY: 0 and `false` are valid integers and booleans.
+unsafe impl Reset for u16 {}
+// SAFETY: as above.
+unsafe impl Reset for u32 {}
+// SAFETY: as above.
+unsafe impl Reset for u64 {}
+// SAFETY: as above.
+unsafe impl Reset for usize {}
+// SAFETY: as above.
+unsafe impl Reset for bool {}
+// SAFETY: all-zero bytes are a NULL raw pointer.
+unsafe impl<T> Reset for *mut T {}
+
+/// Zeroes the `T` at `ptr` (padding included) unless `ptr` is NULL.
+///
+/// # Safety
+/// `ptr` is NULL or writable for a `T`, and no reference to the memory it names is alive.
+pub(crate) unsafe fn reset<T: Reset>(ptr: *mut T) {
+    if !ptr.is_null() {
+        // SAFETY: non-NULL; writable and unaliased by the caller's guarantee; all-zero
+        // bytes are a valid `T` (`Reset`'s contract).
+        unsafe { ptr.write_bytes(0, 1) };
+    }
+}
+
+/// Whether a call's out-parameters are *usable*: every `required` one is non-NULL, and no
+/// output (the out-parameters, and buffers such as a frame's `out[..out_cap]`) shares a
+/// byte with an input or with another output. Allocates nothing (frame calls run it).
+pub(crate) fn outputs_usable(required: &[bool], inputs: &[Span], outputs: &[Span]) -> bool {
+    required.iter().all(|non_null| *non_null) && disjoint(inputs, outputs)
+}
+
+/// The out-parameter rule, in one place (the header's preamble states it for C): when the
+/// out-parameters are usable ([`outputs_usable`]), each non-NULL one is reset (zeroed,
+/// see [`Reset`]) as the export's first action, before any other check (the handle's
+/// included); when they are not, none is written, and the checks that follow return
+/// `NULL_ARGUMENT` or `INVALID_ARGUMENT`. So after any failure an app whose out-pointers
+/// are valid and distinct finds every one of them reset. `inputs` is a `&[Span]` of the
+/// caller memory the export reads; `buffers` (optional) are further outputs that are not
+/// reset (a frame's output buffer).
+macro_rules! reset_outputs {
+    (
+        inputs: $inputs:expr,
+        required: [$($req:expr),* $(,)?],
+        optional: [$($opt:expr),* $(,)?]
+        $(, buffers: [$($buffer:expr),* $(,)?])? $(,)?
+    ) => {{
+        let usable = $crate::ffi::outputs_usable(
+            &[$(!$req.is_null()),*],
+            $inputs,
+            &[
+                $($crate::ffi::Span::of($req.cast_const()),)*
+                $($crate::ffi::Span::of($opt.cast_const()),)*
+                $($($buffer,)*)?
+            ],
+        );
+        if usable {
+            // SAFETY: each pointer is NULL or writable (the export's contract), shares no
+            // byte with an input or another output, and no reference to caller memory
+            // exists yet.
+            unsafe {
+                $($crate::ffi::reset($req);)*
+                $($crate::ffi::reset($opt);)*
+            }
+        }
+        usable
+    }};
+}
+pub(crate) use reset_outputs;
+
 /// Returns `INVALID_ARGUMENT` from the enclosing export unless [`disjoint`] holds.
 macro_rules! try_disjoint {
     (inputs: [$($input:expr),* $(,)?], outputs: [$($output:expr),* $(,)?] $(,)?) => {
@@ -188,8 +271,6 @@ pub(crate) use try_disjoint;
 
 /// The arguments every frame call (seal or open) shares, as the C caller passed them.
 pub(crate) struct FrameArgs {
-    /// An `mlsframe_media_type` value.
-    pub(crate) media_type: u32,
     /// The frame to seal or open: `frame_len` bytes (NULL with 0 is empty).
     pub(crate) frame: *const u8,
     pub(crate) frame_len: usize,
@@ -203,6 +284,28 @@ pub(crate) struct FrameArgs {
     pub(crate) written: *mut usize,
     /// Any further out-pointer the call writes (the sender or the KID), or [`Span::NONE`].
     pub(crate) extra_out: Span,
+}
+
+impl FrameArgs {
+    /// Whether `out == frame` (an in-place call).
+    fn in_place(&self) -> bool {
+        !self.out.is_null() && std::ptr::eq(self.out.cast_const(), self.frame)
+    }
+
+    /// The call's caller memory as [`reset_outputs!`] weighs it: the inputs (frame and
+    /// metadata) and the output buffer. In place the frame lies in the buffer, which then
+    /// counts as `max(out_cap, frame_len)` bytes of output, so that nothing is reset inside
+    /// the frame even when `out_cap` is too small to hold it.
+    pub(crate) fn spans(&self) -> ([Span; 2], Span) {
+        let metadata = Span::bytes(self.metadata, self.metadata_len);
+        if self.in_place() {
+            let buffer = Span::bytes(self.out, self.out_cap.max(self.frame_len));
+            ([Span::NONE, metadata], buffer)
+        } else {
+            let frame = Span::bytes(self.frame, self.frame_len);
+            ([frame, metadata], Span::bytes(self.out, self.out_cap))
+        }
+    }
 }
 
 /// The buffers of one frame call (encrypt or decrypt), checked.
@@ -224,12 +327,12 @@ pub(crate) struct FrameCall<'a> {
     pub(crate) metadata: &'a [u8],
 }
 
-/// The argument checks every frame call shares, in one place: `written` is required (and
-/// zeroed first), the media type known, sizes within `isize::MAX`. `out == frame` means in
-/// place (then `out_cap >= frame_len`); apart from that, [`disjoint`] holds for the inputs
-/// (frame, metadata) and the outputs (`out[..out_cap]`, `*written`, `extra_out`), so
-/// metadata overlapping the output is refused in place too. Every failure of these checks
-/// is `NULL_ARGUMENT` or `INVALID_ARGUMENT`.
+/// The argument checks every frame call shares, in one place: `written` is required,
+/// sizes within `isize::MAX`. `out == frame` means in place (then `out_cap >= frame_len`);
+/// apart from that, [`disjoint`] holds for the inputs (frame, metadata) and the outputs
+/// (`out[..out_cap]`, `*written`, `extra_out`), so metadata overlapping the output is
+/// refused in place too. Every failure of these checks is `NULL_ARGUMENT` or
+/// `INVALID_ARGUMENT`. The out-parameters were reset before (see [`FrameArgs::spans`]).
 ///
 /// # Safety
 /// `frame` and `metadata` are NULL or readable for their lengths; `out` is NULL or
@@ -237,8 +340,8 @@ pub(crate) struct FrameCall<'a> {
 /// not used elsewhere, for the returned lifetime.
 pub(crate) unsafe fn frame_io<'a>(args: FrameArgs) -> Result<FrameCall<'a>, mlsframe_result> {
     use mlsframe_result::*;
+    let in_place = args.in_place();
     let FrameArgs {
-        media_type,
         frame,
         frame_len,
         metadata,
@@ -255,18 +358,10 @@ pub(crate) unsafe fn frame_io<'a>(args: FrameArgs) -> Result<FrameCall<'a>, mlsf
     {
         return Err(MLSFRAME_NULL_ARGUMENT);
     }
-    // SAFETY: non-NULL, and the caller guarantees it is writable. No reference to any
-    // caller buffer exists yet, so this write cannot alias one even if `written` overlaps.
-    unsafe { written.write(0) };
     let limit = isize::MAX as usize;
-    if !encryptor::valid_media_type(media_type)
-        || out_cap > limit
-        || frame_len > limit
-        || metadata_len > limit
-    {
+    if out_cap > limit || frame_len > limit || metadata_len > limit {
         return Err(MLSFRAME_INVALID_ARGUMENT);
     }
-    let in_place = !out.is_null() && std::ptr::eq(out.cast_const(), frame);
     let frame_span = if in_place {
         // The frame lies inside the output; the in-place check below covers it.
         Span::NONE
@@ -348,10 +443,13 @@ mod tests {
         assert_eq!(Span::array(p.cast::<u32>(), 3), at(0, 12));
         // A span running past the end of the address space saturates, never wraps.
         let high = |addr: usize, len: usize| Span::bytes(std::ptr::without_provenance(addr), len);
-        let top = high(usize::MAX - 16, usize::MAX);
+        let top = high(usize::MAX - 16, isize::MAX as usize);
         assert!(top.overlaps(high(usize::MAX - 8, 4)));
         assert!(high(usize::MAX - 8, 4).overlaps(top));
         assert!(!top.overlaps(at(0, 8)));
+        // A length no slice may have names no memory (the export refuses it unread).
+        assert_eq!(Span::bytes(p, isize::MAX as usize + 1), Span::NONE);
+        assert_eq!(Span::array(p.cast::<u64>(), usize::MAX / 8), Span::NONE);
     }
 
     #[test]
@@ -376,7 +474,7 @@ mod tests {
         unsafe {
             assert_eq!(mlsframe_sframe_context_new(0, &mut ctx), MLSFRAME_OK);
             assert_eq!(
-                mlsframe_sframe_context_set_send_key(ctx, 4, 1, key.as_ptr(), key.len()),
+                mlsframe_sframe_context_set_send_key(ctx, 4, 1, key.as_ptr(), key.len(), 0),
                 MLSFRAME_OK
             );
             assert_eq!(
@@ -385,6 +483,54 @@ mod tests {
             );
         }
         ctx
+    }
+
+    /// The out-parameter rule: usable out-pointers are reset even when the handle is NULL;
+    /// out-pointers that are themselves the problem are never written. Here `written` lies
+    /// in an in-place frame, past an `out_cap` too small to hold it: the frame stays
+    /// intact.
+    #[test]
+    fn out_parameters_are_reset_unless_they_are_the_problem() {
+        let ctx = loopback();
+        let mut mem = [0x5a5a_5a5a_5a5a_5a5a_u64; 16];
+        let base = mem.as_mut_ptr().cast::<u8>();
+        let mut out = [0u8; 64];
+        let (mut n, mut kid) = (77usize, 77u64);
+        let null = std::ptr::null::<u8>();
+        // SAFETY: every pointer is NULL or lies in `mem` (128 bytes) or `out` with its
+        // length; `n` and `kid` are writable locals; `written` is 8-aligned inside `mem`.
+        unsafe {
+            let code = mlsframe_sframe_context_decrypt(
+                std::ptr::null(),
+                base,
+                64,
+                null,
+                0,
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
+                &mut kid,
+            );
+            assert_eq!((code, n, kid), (MLSFRAME_NULL_ARGUMENT, 0, 0));
+            let written = base.wrapping_add(40).cast::<usize>();
+            let code = mlsframe_sframe_context_decrypt(
+                ctx,
+                base,
+                64,
+                null,
+                0,
+                base,
+                16,
+                written,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(code, MLSFRAME_INVALID_ARGUMENT);
+            assert!(
+                mem.iter().all(|w| *w == 0x5a5a_5a5a_5a5a_5a5a),
+                "frame untouched"
+            );
+            mlsframe_sframe_context_free(ctx);
+        }
     }
 
     /// Issue 8, 2h: metadata inside the output is refused in place and out of place (it
@@ -404,7 +550,7 @@ mod tests {
         // are writable locals.
         unsafe {
             let seal = |meta: usize, out_cap: usize, n: &mut usize| {
-                mlsframe_sframe_context_encrypt(ctx, 0, at(0), 5, at(meta), 8, at(0), out_cap, n)
+                mlsframe_sframe_context_encrypt(ctx, at(0), 5, at(meta), 8, at(0), out_cap, n)
             };
             assert_eq!(
                 seal(200, 256, &mut n),
@@ -417,7 +563,7 @@ mod tests {
                 "in place, = frame"
             );
             assert_eq!(
-                mlsframe_sframe_context_encrypt(ctx, 0, at(0), 5, at(100), 8, at(96), 64, &mut n),
+                mlsframe_sframe_context_encrypt(ctx, at(0), 5, at(100), 8, at(96), 64, &mut n),
                 MLSFRAME_INVALID_ARGUMENT,
                 "out of place, inside"
             );
@@ -429,7 +575,6 @@ mod tests {
             let open = |meta: usize, out: usize, out_cap: usize, n: &mut usize, kid: &mut u64| {
                 mlsframe_sframe_context_decrypt(
                     ctx,
-                    0,
                     at(0),
                     sealed,
                     at(meta),

@@ -47,6 +47,9 @@ pub struct mlsframe_group_params {
     pub handshake: u32,
 }
 
+// SAFETY: integers only (zero fields mean the defaults).
+unsafe impl super::Reset for mlsframe_group_params {}
+
 impl mlsframe_group_params {
     /// The parameters these fields name, zero fields replaced by the defaults. Ranges are
     /// left to the session (`MLSFRAME_MLS_INVALID_PARAMS`); an unknown handshake value is

@@ -30,7 +30,8 @@ pub enum mlsframe_result {
     MLSFRAME_AUTH_FAILED = 201,
     /// The frame was already accepted or is older than the replay window.
     MLSFRAME_REPLAY = 202,
-    /// The frame cannot be parsed.
+    /// The frame cannot be parsed (truncated, shorter than its tag, or a header that is
+    /// not minimally encoded: RFC 9605 section 4.3).
     MLSFRAME_MALFORMED = 203,
     /// The frame's KID names no other member in its epoch.
     MLSFRAME_UNKNOWN_SENDER = 204,
@@ -52,6 +53,10 @@ pub enum mlsframe_result {
     MLSFRAME_DUPLICATE_KEY = 305,
     /// Restored from a snapshot: self-update (and confirm it) before sending.
     MLSFRAME_REKEY_REQUIRED = 306,
+    /// The standalone SFrame context has no send key: set one with
+    /// `mlsframe_sframe_context_set_send_key` (before code 307 existed,
+    /// `MLSFRAME_NOT_MEMBER`).
+    MLSFRAME_NO_SEND_KEY = 307,
     /// The MLS message is malformed.
     MLSFRAME_MLS_MALFORMED = 400,
     /// The MLS message is of an unexpected type here.
@@ -256,6 +261,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         304 => c"unknown SFrame cipher suite",
         305 => c"key id already installed",
         306 => c"restored session: self-update before sending",
+        307 => c"no send key set",
         400 => c"malformed MLS message",
         401 => c"unexpected MLS message type",
         402 => c"invalid key package",

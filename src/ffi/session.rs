@@ -19,8 +19,8 @@ use super::params::{
     params_source_value,
 };
 use super::{
-    Span, disjoint, ffi_guard, mlsframe_result, try_array, try_disjoint, try_ref, try_slice,
-    try_write,
+    Reset, Span, disjoint, ffi_guard, mlsframe_result, reset_outputs, try_array, try_disjoint,
+    try_ref, try_slice, try_write,
 };
 use crate::mls::error::MlsError;
 use crate::mls::identity::{Identity, SignatureAlgorithm};
@@ -55,8 +55,8 @@ pub struct mlsframe_session_config {
     /// 5000, else `MLSFRAME_INVALID_CONFIG`). Never applied after a commit that removed
     /// someone: senders switch at once.
     pub send_switch_delay_ms: u32,
-    /// Replay window per sender stream, in frames (0: 128; at most 65536, else
-    /// `MLSFRAME_INVALID_CONFIG`).
+    /// Replay window per sender stream, in counters (0: 128; at most 65536, else
+    /// `MLSFRAME_INVALID_CONFIG`), rounded up to a multiple of 64 (100 keeps 128).
     pub replay_window: u32,
     /// Admission policy: called with an `mlsframe_candidate` for every new member (NULL:
     /// admit everyone, members on other MLS stacks included).
@@ -97,7 +97,14 @@ fn media_config(cfg: Option<&mlsframe_session_config>) -> Result<MediaConfig, ml
 /// opaque bytes, the user id 1..=1024 bytes, the device id 0..=1024 bytes.
 /// `seed` is NULL (generate a new Ed25519 identity key) or 32 bytes the app persists.
 /// `config` may be NULL. Free with `mlsframe_session_free`. For a P-256 identity, use
-/// `mlsframe_session_new_with`.
+/// `mlsframe_session_new_with`. `*out` is reset to NULL on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL, or `user_id`,
+/// `device_id` or `seed` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+/// `PTRDIFF_MAX`, or `*out` sharing a byte with an input (the ids, the seed, `*config`);
+/// `MLSFRAME_MLS_INVALID_IDENTITY` for a user id empty or over 1024 bytes or a device id
+/// over 1024 bytes; `MLSFRAME_INVALID_ARGUMENT` for a seed neither 0 nor 32 bytes;
+/// `MLSFRAME_INVALID_CONFIG` for a config value out of range; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// Pointers are NULL or valid for their lengths; `out` is writable.
@@ -113,10 +120,19 @@ pub unsafe extern "C" fn mlsframe_session_new(
     out: *mut *mut mlsframe_session,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[
+                Span::bytes(user_id, user_id_len),
+                Span::bytes(device_id, device_id_len),
+                Span::bytes(seed, seed_len),
+                Span::of(config),
+            ],
+            required: [out],
+            optional: [],
+        );
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        try_write!(out, std::ptr::null_mut());
         let user = try_slice!(user_id, user_id_len);
         let device = try_slice!(device_id, device_id_len);
         let seed = try_slice!(seed, seed_len);
@@ -149,17 +165,17 @@ pub unsafe extern "C" fn mlsframe_session_new(
 /// `mls_ciphersuite` 0 in `mlsframe_group_options`); an Ed25519 session, 0x0001. `config`
 /// may be NULL. Free with `mlsframe_session_free`.
 ///
-/// Checked in this order, after `out` (NULL: `MLSFRAME_NULL_ARGUMENT`, nothing written;
-/// else `*out = NULL` first): `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
+/// `*out` is reset to NULL on entry (see the preamble). Codes, in this order: `out` NULL:
+/// `MLSFRAME_NULL_ARGUMENT`; `identity` NULL: `MLSFRAME_NULL_ARGUMENT`; `*out` overlapping
 /// `*identity` or `*config`: `MLSFRAME_INVALID_ARGUMENT`; a field's pointer NULL with a
-/// length: `MLSFRAME_NULL_ARGUMENT`, a length over `isize::MAX`:
+/// length: `MLSFRAME_NULL_ARGUMENT`, a length over `PTRDIFF_MAX`:
 /// `MLSFRAME_INVALID_ARGUMENT`; `*out` overlapping the user id, device id or secret:
 /// `MLSFRAME_INVALID_ARGUMENT`; then `signature_algorithm` unknown:
 /// `MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM`; the ids out of range:
 /// `MLSFRAME_MLS_INVALID_IDENTITY`; `secret_len` neither 0 nor 32:
 /// `MLSFRAME_INVALID_ARGUMENT`; a P-256 secret that is not a valid scalar:
-/// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`). On
-/// error `*out` stays NULL.
+/// `MLSFRAME_MLS_INVALID_SIGNING_KEY`; then the config (`MLSFRAME_INVALID_CONFIG`);
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `identity` is NULL or readable, and its pointers NULL or readable for their lengths;
@@ -171,14 +187,30 @@ pub unsafe extern "C" fn mlsframe_session_new_with(
     out: *mut *mut mlsframe_session,
 ) -> mlsframe_result {
     ffi_guard!({
-        if out.is_null() {
+        // The fields' memory counts only once `*identity` itself is known to be readable
+        // and apart from `*out`: it is read for that before anything is written.
+        let fields = if !identity.is_null()
+            && disjoint(&[Span::of(identity)], &[Span::of(out.cast_const())])
+        {
+            // SAFETY: non-NULL and readable (the caller's guarantee); nothing writes it.
+            let id = unsafe { identity.read() };
+            [
+                Span::bytes(id.user_id, id.user_id_len),
+                Span::bytes(id.device_id, id.device_id_len),
+                Span::bytes(id.secret, id.secret_len),
+            ]
+        } else {
+            [Span::NONE; 3]
+        };
+        reset_outputs!(
+            inputs: &[Span::of(identity), Span::of(config), fields[0], fields[1], fields[2]],
+            required: [out],
+            optional: [],
+        );
+        if out.is_null() || identity.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        try_write!(out, std::ptr::null_mut());
-        if identity.is_null() {
-            return MLSFRAME_NULL_ARGUMENT;
-        }
-        // The structs first: `*out = NULL` must not have changed a field read below.
+        // The structs first: their fields are read below.
         try_disjoint!(
             inputs: [Span::of(identity), Span::of(config)],
             outputs: [Span::of(out.cast_const())],
@@ -236,7 +268,11 @@ fn new_session(
 
 /// The signature algorithm of the session's identity, an `mlsframe_signature_algorithm`
 /// (0x0807 Ed25519, 0x0403 ECDSA P-256): it decides the MLS ciphersuites the session can
-/// use. Restored sessions keep their algorithm. `*out` is written only on success.
+/// use. Restored sessions keep their algorithm. `*out` is reset to 0 on entry (see the
+/// preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+/// `MLSFRAME_OK`, in every state.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -246,6 +282,7 @@ pub unsafe extern "C" fn mlsframe_session_signature_algorithm(
     out: *mut u16,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
@@ -259,7 +296,20 @@ pub unsafe extern "C" fn mlsframe_session_signature_algorithm(
 /// Restores a session from `mlsframe_session_snapshot` bytes (`config` may be NULL), with
 /// the identity's signature algorithm (Ed25519 or P-256) as it was. The
 /// restored member processes and decrypts as before; its encryptors return
-/// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update).
+/// `MLSFRAME_REKEY_REQUIRED` until the group moves to a new epoch (self-update). `*out` is
+/// reset to NULL on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL or `snapshot` NULL
+/// with a length; `MLSFRAME_INVALID_ARGUMENT` for `snapshot_len` over `PTRDIFF_MAX`, or
+/// `*out` sharing a byte with the snapshot or `*config`; `MLSFRAME_INVALID_CONFIG`;
+/// then the snapshot: `MLSFRAME_MLS_MALFORMED` (not a snapshot, truncated, trailing bytes,
+/// an unknown signature algorithm or parameters source, a store entry that does not load),
+/// `MLSFRAME_MLS_INVALID_PARAMS` (group parameters missing, out of range or
+/// contradictory), `MLSFRAME_MLS_INVALID_IDENTITY` (stored ids invalid, or not the
+/// store's own leaf, or a ciphersuite of another signature algorithm),
+/// `MLSFRAME_MLS_INVALID_SIGNING_KEY` (a P-256 secret that is no valid scalar),
+/// `MLSFRAME_MLS_NO_GROUP` (the store holds no group with the snapshot's group id);
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `snapshot` valid for its length; `config` NULL or valid; `out` writable.
@@ -271,10 +321,14 @@ pub unsafe extern "C" fn mlsframe_session_restore(
     out: *mut *mut mlsframe_session,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::bytes(snapshot, snapshot_len), Span::of(config)],
+            required: [out],
+            optional: [],
+        );
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        try_write!(out, std::ptr::null_mut());
         let snapshot = try_slice!(snapshot, snapshot_len);
         try_disjoint!(
             inputs: [Span::bytes(snapshot.as_ptr(), snapshot.len()), Span::of(config)],
@@ -306,7 +360,11 @@ pub unsafe extern "C" fn mlsframe_session_restore(
 
 /// Serializes the session (identity seed and MLS key store) for `mlsframe_session_restore`.
 /// The bytes are secret: encrypt them at rest; `mlsframe_buffer_free` wipes the buffer,
-/// wipe any copy you make.
+/// wipe any copy you make. `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_MLS_COMMIT_PENDING` while a commit of ours is pending;
+/// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -316,6 +374,7 @@ pub unsafe extern "C" fn mlsframe_session_snapshot(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_secret(session, out, |s| s.snapshot().map_err(Into::into))
     })
@@ -338,7 +397,7 @@ pub unsafe extern "C" fn mlsframe_session_free(session: *mut mlsframe_session) {
     });
 }
 
-/// Runs `f` on the session, writing a byte result into `out`.
+/// Runs `f` on the session, writing a byte result into `out` (already reset).
 fn with_bytes(
     session: &mlsframe_session,
     out: *mut mlsframe_buffer,
@@ -353,15 +412,13 @@ fn with_bytes(
             try_write!(out, mlsframe_buffer::from_vec(bytes));
             MLSFRAME_OK
         }
-        Err(code) => {
-            try_write!(out, mlsframe_buffer::empty());
-            code
-        }
+        Err(code) => code,
     }
 }
 
-/// Runs `f` on the session, writing a secret result into `out`: copied once into a buffer
-/// of its exact size, the session's copy wiped; `mlsframe_buffer_free` wipes the buffer.
+/// Runs `f` on the session, writing a secret result into `out` (already reset): copied once
+/// into a buffer of its exact size, the session's copy wiped; `mlsframe_buffer_free` wipes
+/// the buffer.
 fn with_secret(
     session: &mlsframe_session,
     out: *mut mlsframe_buffer,
@@ -376,16 +433,17 @@ fn with_secret(
             try_write!(out, mlsframe_buffer::from_secret(secret));
             MLSFRAME_OK
         }
-        Err(code) => {
-            try_write!(out, mlsframe_buffer::empty());
-            code
-        }
+        Err(code) => code,
     }
 }
 
 /// A fresh key package (bytes to publish so others can add this device), for the default
 /// MLS ciphersuite of the session's identity: 0x0001 for Ed25519, 0x0002 for P-256. For a
-/// group of another suite, use `mlsframe_session_key_package_for`.
+/// group of another suite, use `mlsframe_session_key_package_for`. `*out` is reset to
+/// `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+/// `MLSFRAME_OK`, in every state.
 ///
 /// # Safety
 /// `session` is a live session; `out` is writable.
@@ -395,6 +453,7 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| s.key_package().map_err(Into::into))
     })
@@ -402,10 +461,13 @@ pub unsafe extern "C" fn mlsframe_session_key_package(
 
 /// A fresh key package for the MLS ciphersuite `mls_ciphersuite` (0x0001..=0x0003; see
 /// `mlsframe_group_options.mls_ciphersuite`): only groups of that suite can add it.
-/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other code (0 included);
+/// `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE` for any other suite code (0 included);
 /// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` for a suite the session's identity cannot sign for
-/// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one). On error `*out`
-/// is `{NULL, 0}`.
+/// (0x0002 with an Ed25519 identity, 0x0001 or 0x0003 with a P-256 one); `MLSFRAME_OK`, in
+/// every state.
 ///
 /// # Safety
 /// `session` is a live session; `out` is writable.
@@ -416,6 +478,7 @@ pub unsafe extern "C" fn mlsframe_session_key_package_for(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| {
             let suite = MlsCiphersuite::try_from(mls_ciphersuite)?;
@@ -429,6 +492,11 @@ pub unsafe extern "C" fn mlsframe_session_key_package_for(
 /// `sframe_suite` 1..=5 (4 is AES-128-GCM), `epoch_bits` E 2..=16 (4 is usual),
 /// `plaintext_handshake` true when the delivery service must read commits. These are fixed
 /// for the group's life.
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_MLS_ALREADY_IN_GROUP`
+/// for an active member (even with a commit pending; a removed or terminated session
+/// creates a new group); `MLSFRAME_MLS_INVALID_PARAMS` for a suite not 1..=5 or E not
+/// 2..=16; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session.
@@ -458,10 +526,21 @@ pub unsafe extern "C" fn mlsframe_session_create_group(
     })
 }
 
-/// Joins from a welcome; writes the joined epoch to `epoch_out` (may be NULL). Welcomes
-/// over 24 MiB are refused unparsed (`MLSFRAME_MLS_WELCOME_TOO_LARGE`), groups over 10,000
-/// members with `MLSFRAME_MLS_GROUP_FULL`, a tree with two leaves of one device with
-/// `MLSFRAME_MLS_DUPLICATE_MEMBER`.
+/// Joins from a welcome; writes the joined epoch to `*epoch_out` (`epoch_out` may be NULL;
+/// reset to 0 on entry, see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL or `welcome` NULL
+/// with a length; `MLSFRAME_INVALID_ARGUMENT` for `welcome_len` over `PTRDIFF_MAX`, or
+/// `*epoch_out` sharing a byte with the welcome; `MLSFRAME_MLS_WELCOME_TOO_LARGE` over 24
+/// MiB (not parsed); `MLSFRAME_MLS_ALREADY_IN_GROUP` for an active member (a removed or
+/// terminated session joins anew); `MLSFRAME_MLS_MALFORMED` (empty, garbage, truncated);
+/// `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (an MLS message that is not a welcome);
+/// `MLSFRAME_MLS_INVALID_WELCOME` (not for us, or does not process);
+/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; `MLSFRAME_MLS_INVALID_PARAMS` (the group's
+/// parameters extension out of range); `MLSFRAME_MLS_MISSING_RATCHET_TREE` (a welcome
+/// without its tree: use `mlsframe_session_join_with`); `MLSFRAME_MLS_GROUP_FULL` (over
+/// 10,000 members); `MLSFRAME_MLS_DUPLICATE_MEMBER` (two leaves of one device);
+/// `MLSFRAME_MLS_ADMISSION_REFUSED`; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `welcome` is valid for `welcome_len` bytes.
@@ -473,6 +552,11 @@ pub unsafe extern "C" fn mlsframe_session_join(
     epoch_out: *mut u64,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::bytes(welcome, welcome_len)],
+            required: [],
+            optional: [epoch_out],
+        );
         let session = try_ref!(session);
         let welcome = try_slice!(welcome, welcome_len);
         try_disjoint!(
@@ -503,16 +587,17 @@ pub unsafe extern "C" fn mlsframe_session_join(
 /// which lack it, can be added), and `external_senders` for third parties allowed to
 /// propose. All of this is fixed for the group's life.
 ///
-/// Checked in this order: the pointers (`external_senders` NULL with a count, an entry's
-/// pointer NULL with a length: `MLSFRAME_NULL_ARGUMENT`; a count or length over
-/// `isize::MAX` bytes: `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
+/// Codes, in this order: `session` NULL: `MLSFRAME_NULL_ARGUMENT`; the pointers
+/// (`external_senders` NULL with a count, an entry's pointer NULL with a length:
+/// `MLSFRAME_NULL_ARGUMENT`; a count or length over `PTRDIFF_MAX` bytes:
+/// `MLSFRAME_INVALID_ARGUMENT`); the values the C fields encode
 /// (`handshake` or `params_source` unknown: `MLSFRAME_INVALID_ARGUMENT`; an unknown
 /// `mls_ciphersuite`: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`); then
 /// `MLSFRAME_MLS_ALREADY_IN_GROUP`; SFrame suite or E out of range:
 /// `MLSFRAME_MLS_INVALID_PARAMS`; a suite the identity cannot sign for:
 /// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`; an external sender whose key is empty or over
-/// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`. On
-/// error the session stays without a group.
+/// 1024 bytes, or whose identity is over 65536 bytes: `MLSFRAME_INVALID_ARGUMENT`;
+/// `MLSFRAME_OK`. On error the session stays without a group.
 ///
 /// # Safety
 /// `session` is a live session; `options` is NULL or readable, its `external_senders`
@@ -581,19 +666,21 @@ fn create_group_result(result: Result<(), MlsError>) -> mlsframe_result {
 /// use when the group context has no parameters extension (`MLSFRAME_PARAMS_APP`): every
 /// member's application must pass the same ones. A group that carries the extension uses
 /// its own, whatever `*params` says (they are still range-checked). Writes the joined
-/// epoch to `epoch_out` (may be NULL).
+/// epoch to `*epoch_out` (`epoch_out` may be NULL; reset to 0 on entry, see the preamble).
 ///
-/// Checked in this order: the pointers and overlap; `params->handshake` (unknown:
-/// `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size, state),
-/// `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the welcome's
-/// parse, the tree's size and parse, the welcome itself. Besides `mlsframe_session_join`'s
-/// codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the welcome nor `ratchet_tree`
-/// has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree that does not parse or is not
-/// the group's; a tree over 24 MiB is `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS
-/// ciphersuite not 0x0001..=0x0003: `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out`
-/// may not overlap the welcome, the tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On
-/// error the session stays out of the group, `*epoch_out` is not written, and the key
-/// package the welcome is for stays usable (retry with a tree).
+/// Codes, in this order: the pointers and overlap (`MLSFRAME_NULL_ARGUMENT` for `session`
+/// NULL or an input NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+/// `PTRDIFF_MAX`, or `*epoch_out` sharing a byte with an input); `params->handshake`
+/// (unknown: `MLSFRAME_INVALID_ARGUMENT`); then as `mlsframe_session_join` (welcome size,
+/// state), `*params` ranges (suite or E out of range: `MLSFRAME_MLS_INVALID_PARAMS`), the
+/// welcome's parse, the tree's size and parse, the welcome itself. Besides
+/// `mlsframe_session_join`'s codes: `MLSFRAME_MLS_MISSING_RATCHET_TREE` when neither the
+/// welcome nor `ratchet_tree` has a tree; `MLSFRAME_MLS_INVALID_RATCHET_TREE` for a tree
+/// that does not parse or is not the group's; a tree over 24 MiB is
+/// `MLSFRAME_MLS_WELCOME_TOO_LARGE`; the group's MLS ciphersuite not 0x0001..=0x0003:
+/// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`. `*epoch_out` may not overlap the welcome, the
+/// tree or `*params` (`MLSFRAME_INVALID_ARGUMENT`). On error the session stays out of the
+/// group and the key package the welcome is for stays usable (retry with a tree).
 ///
 /// # Safety
 /// `session` is a live session; `welcome` and `ratchet_tree` are NULL or readable for
@@ -609,6 +696,15 @@ pub unsafe extern "C" fn mlsframe_session_join_with(
     epoch_out: *mut u64,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[
+                Span::bytes(welcome, welcome_len),
+                Span::bytes(ratchet_tree, ratchet_tree_len),
+                Span::of(params),
+            ],
+            required: [],
+            optional: [epoch_out],
+        );
         let session = try_ref!(session);
         let welcome = try_slice!(welcome, welcome_len);
         let tree = try_slice!(ratchet_tree, ratchet_tree_len);
@@ -658,8 +754,10 @@ pub unsafe extern "C" fn mlsframe_session_join_with(
 /// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal;
 /// `MLSFRAME_MLS_TERMINATED` after a policy violation; `MLSFRAME_MLS_COMMIT_PENDING` while
 /// our own external join awaits confirmation (a member's ordinary pending commit does not
-/// stop it: the group info is then the current epoch's); `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`
-/// over 24 MiB. On error `*out` is `{NULL, 0}`.
+/// stop it: the group info is then the current epoch's);
+/// `MLSFRAME_MLS_GROUP_INFO_TOO_LARGE` over 24 MiB; `MLSFRAME_NULL_ARGUMENT` when `session`
+/// or `out` is NULL; `MLSFRAME_OK`. `*out` is reset to `{NULL, 0}` on entry (see the
+/// preamble).
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -669,6 +767,7 @@ pub unsafe extern "C" fn mlsframe_session_group_info(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| s.group_info().map_err(Into::into))
     })
@@ -695,26 +794,28 @@ pub unsafe extern "C" fn mlsframe_session_group_info(
 /// decryptors already open the new epoch's frames. External commits travel as MLS
 /// `PublicMessage`s whatever the group's handshake format.
 ///
-/// Checked in this order: the pointers (`commit_out` NULL: `MLSFRAME_NULL_ARGUMENT`) and
-/// overlap (`*commit_out` or `*epoch_out` over the group info, the tree, `*params` or each
-/// other: `MLSFRAME_INVALID_ARGUMENT`); `params->handshake` (unknown:
-/// `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges (`MLSFRAME_MLS_INVALID_PARAMS`); the group
-/// info or tree over 24 MiB (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an
-/// active member, even with a commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group
-/// info's parse (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
+/// Codes, in this order: the pointers (`session` or `commit_out` NULL, an input NULL with a
+/// length: `MLSFRAME_NULL_ARGUMENT`; a length over `PTRDIFF_MAX`:
+/// `MLSFRAME_INVALID_ARGUMENT`) and overlap (`*commit_out` or `*epoch_out` over the group
+/// info, the tree, `*params` or each other: `MLSFRAME_INVALID_ARGUMENT`);
+/// `params->handshake` (unknown: `MLSFRAME_INVALID_ARGUMENT`); `*params` ranges
+/// (`MLSFRAME_MLS_INVALID_PARAMS`); the group info or tree over 24 MiB
+/// (`MLSFRAME_MLS_GROUP_INFO_TOO_LARGE`, unparsed); already an active member, even with a
+/// commit pending (`MLSFRAME_MLS_ALREADY_IN_GROUP`); the group info's parse
+/// (`MLSFRAME_MLS_MALFORMED`; a well-formed message that is not a group info:
 /// `MLSFRAME_MLS_UNEXPECTED_MESSAGE`); its MLS ciphersuite (not 0x0001..=0x0003:
 /// `MLSFRAME_MLS_UNSUPPORTED_CIPHERSUITE`; one the identity cannot sign for:
-/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse, when the group info has
-/// no tree of its own (`MLSFRAME_MLS_INVALID_RATCHET_TREE`; no tree in either place:
-/// `MLSFRAME_MLS_MISSING_RATCHET_TREE`); then the group info itself (bad signature, tree
-/// or external key: `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
+/// `MLSFRAME_MLS_CIPHERSUITE_MISMATCH`); a given tree's parse, when the group info has no
+/// tree of its own (`MLSFRAME_MLS_INVALID_RATCHET_TREE`; no tree in either place:
+/// `MLSFRAME_MLS_MISSING_RATCHET_TREE`); then the group info itself (bad signature, tree or
+/// external key: `MLSFRAME_MLS_INVALID_GROUP_INFO`), and the group as a joiner vets it
 /// (`MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_MLS_DUPLICATE_MEMBER` when two leaves claim one
-/// device or this device is in the group under another key;
-/// `MLSFRAME_MLS_INVALID_IDENTITY` when our key sits in another identity's leaf;
-/// `MLSFRAME_MLS_ADMISSION_REFUSED`). Once past the pointer and overlap checks, a failure
-/// leaves `*commit_out = {NULL, 0}`; `*epoch_out` is written only on success. On error
-/// the session is unchanged; a removed or terminated session may join this way (its
-/// ended group is discarded once the commit is built).
+/// device or this device is in the group under another key; `MLSFRAME_MLS_INVALID_IDENTITY`
+/// when our key sits in another identity's leaf; `MLSFRAME_MLS_ADMISSION_REFUSED`); the
+/// commit over 2 MiB (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); `MLSFRAME_OK`. `*commit_out` and
+/// `*epoch_out` are reset (`{NULL, 0}`, 0) on entry (see the preamble). On error the
+/// session is unchanged; a removed or terminated session may join this way (its ended group
+/// is discarded once the commit is built).
 ///
 /// # Safety
 /// `session` is a live session; `group_info` and `ratchet_tree` are NULL or readable for
@@ -732,6 +833,15 @@ pub unsafe extern "C" fn mlsframe_session_join_by_external_commit(
     epoch_out: *mut u64,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[
+                Span::bytes(group_info, group_info_len),
+                Span::bytes(ratchet_tree, ratchet_tree_len),
+                Span::of(params),
+            ],
+            required: [commit_out],
+            optional: [epoch_out],
+        );
         let session = try_ref!(session);
         let info = try_slice!(group_info, group_info_len);
         let tree = try_slice!(ratchet_tree, ratchet_tree_len);
@@ -746,7 +856,6 @@ pub unsafe extern "C" fn mlsframe_session_join_by_external_commit(
             ],
             outputs: [Span::of(commit_out.cast_const()), Span::of(epoch_out.cast_const())],
         );
-        try_write!(commit_out, mlsframe_buffer::empty());
         let app_params = if params.is_null() {
             None
         } else {
@@ -777,9 +886,9 @@ pub unsafe extern "C" fn mlsframe_session_join_by_external_commit(
     })
 }
 
-/// Writes a commit's outputs: `commit_out` always, `welcome_out` (may be NULL) when
-/// members were added (else an empty buffer). `inputs` are the caller memory `f` reads:
-/// neither output may overlap them or each other (`INVALID_ARGUMENT`).
+/// Writes a commit's outputs (already reset): `commit_out` always, `welcome_out` (may be
+/// NULL) when members were added. `inputs` are the caller memory `f` reads: neither output
+/// may overlap them or each other (`INVALID_ARGUMENT`).
 fn commit_outputs(
     session: &mlsframe_session,
     inputs: &[Span],
@@ -800,10 +909,6 @@ fn commit_outputs(
         ],
     ) {
         return MLSFRAME_INVALID_ARGUMENT;
-    }
-    try_write!(commit_out, mlsframe_buffer::empty());
-    if !welcome_out.is_null() {
-        try_write!(welcome_out, mlsframe_buffer::empty());
     }
     let result = f(&mut session.lock());
     match result {
@@ -832,9 +937,24 @@ fn commit_outputs(
 /// Adds the members whose key packages are given (`count` pointers and lengths) in one
 /// commit. The commit is pending until `mlsframe_session_confirm_commit` (the delivery
 /// service accepted it) or a competing commit arrives. Send `commit_out` to the group and
-/// `welcome_out` to the new members. Key packages over 64 KiB are refused unparsed
-/// (`MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`), a group past 10,000 members with
-/// `MLSFRAME_MLS_GROUP_FULL`; nothing changes on error.
+/// `welcome_out` to the new members. Both are reset to `{NULL, 0}` on entry (see the
+/// preamble); nothing changes on error.
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL,
+/// an array NULL with `count` > 0, or an entry NULL with a length;
+/// `MLSFRAME_INVALID_ARGUMENT` for `count` over `PTRDIFF_MAX / 16` or a length over
+/// `PTRDIFF_MAX`, or an output sharing a byte with a key package, either array or the
+/// other output; `MLSFRAME_MLS_MALFORMED` for `count` 0; the state
+/// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER`,
+/// `MLSFRAME_MLS_TERMINATED`); then the key packages: `MLSFRAME_MLS_KEY_PACKAGE_TOO_LARGE`
+/// (over 64 KiB, not parsed), `MLSFRAME_MLS_MALFORMED` (empty, garbage),
+/// `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (an MLS message that is not a key package),
+/// `MLSFRAME_MLS_INVALID_KEY_PACKAGE`, `MLSFRAME_MLS_CIPHERSUITE_MISMATCH` (another MLS
+/// ciphersuite than the group's), `MLSFRAME_MLS_MISSING_CAPABILITY`,
+/// `MLSFRAME_MLS_DUPLICATE_MEMBER`, `MLSFRAME_MLS_ADMISSION_REFUSED`,
+/// `MLSFRAME_MLS_GROUP_FULL` (past 10,000 members); `MLSFRAME_INVALID_ARGUMENT` when
+/// `welcome_out` is NULL (the commit is dropped: its new members could never join);
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `key_packages` and `key_package_lens` hold `count` entries; each pointer is valid for
@@ -849,6 +969,9 @@ pub unsafe extern "C" fn mlsframe_session_add_members(
     welcome_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        // SAFETY: the arrays' contract is this export's.
+        let inputs = unsafe { key_package_spans(key_packages, key_package_lens, count) };
+        reset_outputs!(inputs: &inputs, required: [commit_out], optional: [welcome_out]);
         let session = try_ref!(session);
         let ptrs = try_slice_of!(key_packages, count);
         let lens = try_slice_of!(key_package_lens, count);
@@ -867,6 +990,31 @@ pub unsafe extern "C" fn mlsframe_session_add_members(
     })
 }
 
+/// The caller memory `add_members` reads, as far as it is known before any check: the two
+/// arrays and, when both are readable for `count` entries, every key package they name.
+///
+/// # Safety
+/// `ptrs` and `lens` are NULL or readable for `count` entries.
+unsafe fn key_package_spans(ptrs: *const *const u8, lens: *const usize, count: usize) -> Vec<Span> {
+    let mut spans = vec![Span::array(ptrs, count), Span::array(lens, count)];
+    if !ptrs.is_null() && !lens.is_null() && count <= KEY_PACKAGES_MAX {
+        // SAFETY: non-NULL, readable for `count` entries (the caller's guarantee), and at
+        // most `isize::MAX` bytes each; nothing writes them during the call.
+        let (ptrs, lens) = unsafe {
+            (
+                std::slice::from_raw_parts(ptrs, count),
+                std::slice::from_raw_parts(lens, count),
+            )
+        };
+        spans.extend(ptrs.iter().zip(lens).map(|(&p, &l)| Span::bytes(p, l)));
+    }
+    spans
+}
+
+/// The most key packages one call takes (so that each array stays within `isize::MAX`
+/// bytes whatever its element size).
+const KEY_PACKAGES_MAX: usize = (isize::MAX as usize) / 16;
+
 /// A typed slice of `count` elements; NULL with count 0 is empty.
 macro_rules! try_slice_of {
     ($ptr:expr, $count:expr) => {{
@@ -877,7 +1025,7 @@ macro_rules! try_slice_of {
             }
             &[][..]
         } else {
-            if count > (isize::MAX as usize) / 16 {
+            if count > KEY_PACKAGES_MAX {
                 return MLSFRAME_INVALID_ARGUMENT;
             }
             // SAFETY: non-NULL; the caller guarantees `count` readable elements.
@@ -887,7 +1035,16 @@ macro_rules! try_slice_of {
 }
 use try_slice_of;
 
-/// Removes the member at `leaf` (see the roster) in a new pending commit.
+/// Removes the member at `leaf` (see the roster) in a new pending commit. `*commit_out` is
+/// reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+/// the state (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`,
+/// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+/// violation); `MLSFRAME_MLS_CANNOT_REMOVE_SELF` for our own leaf;
+/// `MLSFRAME_MLS_UNKNOWN_MEMBER` for a leaf no member holds; `MLSFRAME_INVALID_ARGUMENT`
+/// when stored proposals would add members (this call has no welcome output: use
+/// `mlsframe_session_commit_pending_proposals`); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `commit_out` is writable.
@@ -898,6 +1055,7 @@ pub unsafe extern "C" fn mlsframe_session_remove_member(
     commit_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [commit_out], optional: []);
         let session = try_ref!(session);
         commit_outputs(session, &[], commit_out, std::ptr::null_mut(), |s| {
             s.remove_members(&[leaf])
@@ -905,7 +1063,18 @@ pub unsafe extern "C" fn mlsframe_session_remove_member(
     })
 }
 
-/// Removes every device of `user_id` in a new pending commit.
+/// Removes every device of `user_id` in a new pending commit. `*commit_out` is reset to
+/// `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL,
+/// or `user_id` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for `user_id_len` over
+/// `PTRDIFF_MAX`, or `*commit_out` sharing a byte with the user id; the state
+/// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+/// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation);
+/// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no device of that user is in the group (the empty
+/// user id included); `MLSFRAME_MLS_CANNOT_REMOVE_SELF` for our own user id;
+/// `MLSFRAME_INVALID_ARGUMENT` when stored proposals would add members (this call has no
+/// welcome output: use `mlsframe_session_commit_pending_proposals`); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `user_id` valid for its length; `commit_out` writable.
@@ -917,6 +1086,11 @@ pub unsafe extern "C" fn mlsframe_session_remove_user(
     commit_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::bytes(user_id, user_id_len)],
+            required: [commit_out],
+            optional: [],
+        );
         let session = try_ref!(session);
         let user = try_slice!(user_id, user_id_len);
         let inputs = [Span::bytes(user.as_ptr(), user.len())];
@@ -929,7 +1103,15 @@ pub unsafe extern "C" fn mlsframe_session_remove_user(
 /// Refreshes our own keys (post-compromise security) in a new pending commit. Like the
 /// remove calls, it also covers stored proposals; if those add members, this call (which
 /// has no welcome output) commits nothing and returns `MLSFRAME_INVALID_ARGUMENT`: use
-/// `mlsframe_session_commit_pending_proposals`, which returns the welcome.
+/// `mlsframe_session_commit_pending_proposals`, which returns the welcome. `*commit_out`
+/// is reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+/// the state (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`,
+/// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+/// violation); `MLSFRAME_INVALID_ARGUMENT` when stored proposals would add members (this
+/// call has no welcome output: use `mlsframe_session_commit_pending_proposals`);
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `commit_out` writable.
@@ -939,6 +1121,7 @@ pub unsafe extern "C" fn mlsframe_session_self_update(
     commit_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [commit_out], optional: []);
         let session = try_ref!(session);
         commit_outputs(session, &[], commit_out, std::ptr::null_mut(), |s| {
             s.self_update()
@@ -946,7 +1129,18 @@ pub unsafe extern "C" fn mlsframe_session_self_update(
     })
 }
 
-/// Commits all pending proposals (for example a member's leave).
+/// Commits all pending proposals (for example a member's leave). Send `*commit_out` to the
+/// group and, when the proposals add members, `*welcome_out` to them (`welcome_out` may be
+/// NULL when no proposal adds anyone). Both are reset to `{NULL, 0}` on entry (see the
+/// preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `commit_out` is NULL;
+/// `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte; the state
+/// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+/// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation); `MLSFRAME_MLS_MALFORMED`
+/// when no proposal is stored; `MLSFRAME_MLS_CANNOT_REMOVE_SELF` when a stored proposal
+/// removes us; `MLSFRAME_INVALID_ARGUMENT` when the proposals add members and `welcome_out`
+/// is NULL (the commit is dropped); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `commit_out` writable; `welcome_out` writable or NULL.
@@ -957,6 +1151,7 @@ pub unsafe extern "C" fn mlsframe_session_commit_pending_proposals(
     welcome_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [commit_out], optional: [welcome_out]);
         let session = try_ref!(session);
         commit_outputs(session, &[], commit_out, welcome_out, |s| {
             s.commit_pending_proposals()
@@ -965,6 +1160,11 @@ pub unsafe extern "C" fn mlsframe_session_commit_pending_proposals(
 }
 
 /// Asks to leave: a remove proposal for the group that another member must commit.
+/// `*proposal_out` is reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `proposal_out` is NULL; the state
+/// (`MLSFRAME_MLS_NO_GROUP`, `MLSFRAME_MLS_COMMIT_PENDING`, `MLSFRAME_MLS_NOT_MEMBER` after
+/// removal, `MLSFRAME_MLS_TERMINATED` after a policy violation); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `proposal_out` writable.
@@ -974,12 +1174,17 @@ pub unsafe extern "C" fn mlsframe_session_leave(
     proposal_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [proposal_out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, proposal_out, |s| s.leave().map_err(Into::into))
     })
 }
 
 /// Our pending commit was accepted by the delivery service: merge it (new epoch).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_MLS_NO_GROUP` without
+/// a group; `MLSFRAME_MLS_NO_PENDING_COMMIT` when no commit of ours is pending (also after
+/// removal or a policy violation); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session.
@@ -1000,7 +1205,9 @@ pub unsafe extern "C" fn mlsframe_session_confirm_commit(
     })
 }
 
-/// Drops our pending commit (the delivery service refused it).
+/// Drops our pending commit (the delivery service refused it, or another commit won).
+///
+/// Codes: as `mlsframe_session_confirm_commit`.
 ///
 /// # Safety
 /// `session` is a live session.
@@ -1016,6 +1223,9 @@ pub unsafe extern "C" fn mlsframe_session_discard_commit(
 
 /// Tells the session's encryptors that all receivers have the new epoch, so they switch
 /// now rather than after `send_switch_delay_ms`.
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; otherwise `MLSFRAME_OK`, in
+/// every state.
 ///
 /// # Safety
 /// `session` is a live session.
@@ -1034,6 +1244,8 @@ pub unsafe extern "C" fn mlsframe_session_receivers_ready(
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum mlsframe_outcome_kind {
+    /// No outcome: what a failed `mlsframe_session_process` leaves (the reset value).
+    MLSFRAME_OUTCOME_NONE = 0,
     /// A commit was merged: new epoch (ask encoders for a key frame).
     MLSFRAME_OUTCOME_EPOCH_CHANGED = 1,
     /// A proposal was stored: some member should commit pending proposals.
@@ -1060,11 +1272,31 @@ pub struct mlsframe_outcome {
     pub removed: u32,
 }
 
+// SAFETY: integers, and a `kind` whose 0 is `MLSFRAME_OUTCOME_NONE`.
+unsafe impl Reset for mlsframe_outcome {}
+
 /// Processes any incoming MLS message (commit, proposal, our own commit echoed by the
 /// delivery service). On error the group state is unchanged. Messages over 2 MiB are
 /// refused unparsed (`MLSFRAME_MLS_MESSAGE_TOO_LARGE`); a proposal already pending is not
 /// stored again (`MLSFRAME_MLS_DUPLICATE_PROPOSAL`, harmless); at most 256 proposals
-/// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`).
+/// (256 KiB) wait for a commit (`MLSFRAME_MLS_TOO_MANY_PROPOSALS`). A commit that breaks
+/// the admission policy is not an error: `MLSFRAME_OK` with
+/// `MLSFRAME_OUTCOME_POLICY_VIOLATION`. `*out` is reset to all zero
+/// (`MLSFRAME_OUTCOME_NONE`) on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL or
+/// `message` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for `message_len` over
+/// `PTRDIFF_MAX`, or `*out` sharing a byte with the message;
+/// `MLSFRAME_MLS_MESSAGE_TOO_LARGE` (not parsed); the state (`MLSFRAME_MLS_NO_GROUP`,
+/// `MLSFRAME_MLS_NOT_MEMBER` after removal, `MLSFRAME_MLS_TERMINATED` after a policy
+/// violation, `MLSFRAME_MLS_COMMIT_PENDING` while our external join awaits confirmation);
+/// `MLSFRAME_MLS_MALFORMED`; `MLSFRAME_MLS_UNEXPECTED_MESSAGE` (not a handshake message);
+/// `MLSFRAME_MLS_WRONG_GROUP`; `MLSFRAME_MLS_WRONG_EPOCH` (an old commit, or the same one
+/// twice); `MLSFRAME_MLS_WIRE_FORMAT`; `MLSFRAME_MLS_REJECTED` (fails MLS validation);
+/// `MLSFRAME_MLS_UNSUPPORTED_PROPOSAL`; `MLSFRAME_MLS_PARAMS_CHANGE_REFUSED`;
+/// `MLSFRAME_MLS_INVALID_IDENTITY`; `MLSFRAME_MLS_ADMISSION_REFUSED` (a proposal);
+/// `MLSFRAME_MLS_UNAUTHORIZED_EXTERNAL_SENDER`; `MLSFRAME_MLS_DUPLICATE_PROPOSAL`;
+/// `MLSFRAME_MLS_TOO_MANY_PROPOSALS`; `MLSFRAME_MLS_GROUP_FULL`; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `message` valid for its length; `out` writable.
@@ -1076,6 +1308,11 @@ pub unsafe extern "C" fn mlsframe_session_process(
     out: *mut mlsframe_outcome,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::bytes(message, message_len)],
+            required: [out],
+            optional: [],
+        );
         let session = try_ref!(session);
         let message = try_slice!(message, message_len);
         if out.is_null() {
@@ -1139,7 +1376,13 @@ pub unsafe extern "C" fn mlsframe_session_process(
     })
 }
 
-/// The current epoch and our leaf index.
+/// The current epoch and our leaf index, written to `*epoch_out` and `*own_leaf_out`
+/// (either may be NULL; both reset to 0 on entry, see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_INVALID_ARGUMENT`
+/// when the two outputs share a byte; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy
+/// violation; `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_OK` (a commit of ours
+/// pending: the current epoch).
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable (either may be NULL).
@@ -1150,6 +1393,7 @@ pub unsafe extern "C" fn mlsframe_session_epoch(
     own_leaf_out: *mut u32,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [], optional: [epoch_out, own_leaf_out]);
         let session = try_ref!(session);
         try_disjoint!(
             inputs: [],
@@ -1172,8 +1416,11 @@ pub unsafe extern "C" fn mlsframe_session_epoch(
     })
 }
 
-/// The group's MLS ciphersuite (0x0001..=0x0003). `MLSFRAME_MLS_NO_GROUP` without a
-/// group; after removal, the last group's. `*out` is written only on success.
+/// The group's MLS ciphersuite (0x0001..=0x0003); after removal, the last group's. `*out`
+/// is reset to 0 on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1183,6 +1430,7 @@ pub unsafe extern "C" fn mlsframe_session_ciphersuite(
     out: *mut u16,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
@@ -1198,9 +1446,12 @@ pub unsafe extern "C" fn mlsframe_session_ciphersuite(
 /// The group's SFrame parameters as they are in use (no zero fields), and where they come
 /// from (an `mlsframe_params_source`: `MLSFRAME_PARAMS_GROUP_CONTEXT` when the group
 /// context carries them, `MLSFRAME_PARAMS_APP` when the applications agreed them). Either
-/// out-pointer may be NULL; they may not overlap (`MLSFRAME_INVALID_ARGUMENT`).
-/// `MLSFRAME_MLS_NO_GROUP` without a group; after removal, the last group's. The outputs
-/// are written only on success.
+/// out-pointer may be NULL; both are reset to all zero on entry (see the preamble). After
+/// removal, the last group's.
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` is NULL; `MLSFRAME_INVALID_ARGUMENT`
+/// when the two outputs share a byte; `MLSFRAME_MLS_NO_GROUP` without a group;
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers NULL or writable.
@@ -1211,6 +1462,7 @@ pub unsafe extern "C" fn mlsframe_session_params(
     params_source_out: *mut u32,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [], optional: [params_out, params_source_out]);
         let session = try_ref!(session);
         try_disjoint!(
             inputs: [],
@@ -1236,8 +1488,11 @@ pub unsafe extern "C" fn mlsframe_session_params(
 /// The current epoch's ratchet tree (TLS-encoded, RFC 9420 section 12.4.3.3): public
 /// data, for a joiner whose welcome does not carry the tree (`ratchet_tree` of
 /// `mlsframe_session_join_with`). A welcome is for the epoch its commit makes, so take the
-/// tree after `mlsframe_session_confirm_commit`. `MLSFRAME_MLS_NO_GROUP` without a group;
-/// after removal, the last epoch's tree. On error `*out` is `{NULL, 0}`.
+/// tree after `mlsframe_session_confirm_commit`. After removal, the last epoch's tree.
+/// `*out` is reset to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1247,13 +1502,19 @@ pub unsafe extern "C" fn mlsframe_session_ratchet_tree(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| s.ratchet_tree().map_err(Into::into))
     })
 }
 
 /// The epoch's security code (NUL-free ASCII digits in groups of five, e.g.
-/// "12345 67890 …"), identical at every member; compare it out of band.
+/// "12345 67890 …"), identical at every member; compare it out of band. `*out` is reset
+/// to `{NULL, 0}` on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation;
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1263,6 +1524,7 @@ pub unsafe extern "C" fn mlsframe_session_security_code(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| {
             s.security_code()
@@ -1275,9 +1537,12 @@ pub unsafe extern "C" fn mlsframe_session_security_code(
 /// The current epoch's epoch authenticator (RFC 9420 section 8.7), identical at every
 /// member of the epoch, for an app's own verification. **Confidential**: derived from the
 /// key schedule; never log or send it in full: compare a hash of it, or the security
-/// code. `mlsframe_buffer_free` wipes it. `MLSFRAME_MLS_NO_GROUP` without a group,
-/// `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation. On error `*out` is
-/// `{NULL, 0}`.
+/// code. `mlsframe_buffer_free` wipes it. `*out` is reset to `{NULL, 0}` on entry (see
+/// the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation;
+/// `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1287,6 +1552,7 @@ pub unsafe extern "C" fn mlsframe_session_epoch_authenticator(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_secret(session, out, |s| {
             s.epoch_authenticator().map_err(Into::into)
@@ -1301,11 +1567,13 @@ pub unsafe extern "C" fn mlsframe_session_epoch_authenticator(
 /// epoch's SFrame base key). `label` is UTF-8 (`label_len` bytes, not NUL-terminated;
 /// NULL with 0 is the empty label); `context` any bytes; `length` 1..=8160 bytes.
 ///
-/// Codes: invalid UTF-8 in the label: `MLSFRAME_INVALID_ARGUMENT`; then
-/// `MLSFRAME_MLS_NO_GROUP` without a group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a
-/// policy violation; then `length` 0 or over 8160: `MLSFRAME_INVALID_ARGUMENT`. `*out` may
-/// not overlap the label or the context (`MLSFRAME_INVALID_ARGUMENT`). Once past the
-/// pointer and overlap checks, a failure leaves `*out = {NULL, 0}`.
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL, or
+/// `label` or `context` NULL with a length; `MLSFRAME_INVALID_ARGUMENT` for a length over
+/// `PTRDIFF_MAX`, or `*out` sharing a byte with the label or the context; invalid UTF-8
+/// in the label: `MLSFRAME_INVALID_ARGUMENT`; then `MLSFRAME_MLS_NO_GROUP` without a
+/// group, `MLSFRAME_MLS_NOT_MEMBER` after removal or a policy violation; then `length` 0
+/// or over 8160: `MLSFRAME_INVALID_ARGUMENT`; `MLSFRAME_OK`. `*out` is reset to
+/// `{NULL, 0}` on entry (see the preamble).
 ///
 /// # Safety
 /// `session` is a live session; `label` and `context` NULL or readable for their lengths;
@@ -1321,6 +1589,11 @@ pub unsafe extern "C" fn mlsframe_session_export_secret(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[Span::bytes(label, label_len), Span::bytes(context, context_len)],
+            required: [out],
+            optional: [],
+        );
         let session = try_ref!(session);
         let label = try_slice!(label, label_len);
         let context = try_slice!(context, context_len);
@@ -1334,7 +1607,6 @@ pub unsafe extern "C" fn mlsframe_session_export_secret(
             ],
             outputs: [Span::of(out.cast_const())],
         );
-        try_write!(out, mlsframe_buffer::empty());
         let Ok(label) = std::str::from_utf8(label) else {
             return MLSFRAME_INVALID_ARGUMENT;
         };
@@ -1362,7 +1634,11 @@ fn hex(bytes: &[u8]) -> String {
 /// empty, `device_id` may be, and `foreign_credential` is empty. For a member on another
 /// MLS stack, `user_id` and `device_id` are empty and `foreign_credential` holds its raw
 /// credential content: an empty `user_id` column is how to tell it apart. Never compare a
-/// foreign credential with a user id.
+/// foreign credential with a user id. `*out` is reset to `{NULL, 0}` on entry (see the
+/// preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; `MLSFRAME_MLS_NO_GROUP`
+/// without a group; `MLSFRAME_OK` (after removal, the last epoch's roster).
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1372,6 +1648,7 @@ pub unsafe extern "C" fn mlsframe_session_roster(
     out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         with_bytes(session, out, |s| {
             let roster = s.roster().map_err(mlsframe_result::from)?;
@@ -1396,10 +1673,15 @@ pub unsafe extern "C" fn mlsframe_session_roster(
 /// The user id and device id of the member at `leaf` in the *current* epoch.
 /// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf;
 /// `MLSFRAME_MLS_FOREIGN_CREDENTIAL` when its credential is not an mlsframe identity (a
-/// member on another MLS stack: read it with `mlsframe_session_member_credential`). On
-/// error both buffers are `{NULL, 0}`. To credit a decrypted frame, use
-/// `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the frame's own
-/// epoch.
+/// member on another MLS stack: read it with `mlsframe_session_member_credential`). Both
+/// buffers are reset to `{NULL, 0}` on entry (see the preamble). To credit a decrypted
+/// frame, use `mlsframe_decryptor_sender_identity` instead: it resolves the leaf in the
+/// frame's own epoch.
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session`, `user_id_out` or
+/// `device_id_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte;
+/// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_UNKNOWN_MEMBER`;
+/// `MLSFRAME_MLS_FOREIGN_CREDENTIAL`; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable.
@@ -1411,6 +1693,11 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
     device_id_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[],
+            required: [user_id_out, device_id_out],
+            optional: [],
+        );
         let session = try_ref!(session);
         if user_id_out.is_null() || device_id_out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
@@ -1419,8 +1706,6 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
             inputs: [],
             outputs: [Span::of(user_id_out.cast_const()), Span::of(device_id_out.cast_const())],
         );
-        try_write!(user_id_out, mlsframe_buffer::empty());
-        try_write!(device_id_out, mlsframe_buffer::empty());
         let members = match session.lock().members() {
             Ok(m) => m,
             Err(e) => return e.into(),
@@ -1441,8 +1726,12 @@ pub unsafe extern "C" fn mlsframe_session_member_identity(
 /// member: `*credential_type_out` (1 = basic, 2 = X.509, ...) and its content (a basic
 /// credential's identity bytes: for an mlsframe identity, the encoding of its user and
 /// device id; for a member on another MLS stack, whatever that stack put there).
-/// `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member holds the leaf. Once past the argument
-/// checks, a failure leaves `*credential_type_out = 0` and `*content_out = {NULL, 0}`.
+/// Both outputs are reset (0, `{NULL, 0}`) on entry (see the preamble).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `session`, `credential_type_out` or
+/// `content_out` is NULL; `MLSFRAME_INVALID_ARGUMENT` when the two outputs share a byte;
+/// `MLSFRAME_MLS_NO_GROUP` without a group; `MLSFRAME_MLS_UNKNOWN_MEMBER` when no member
+/// holds the leaf; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `session` is a live session; out-pointers writable.
@@ -1454,6 +1743,11 @@ pub unsafe extern "C" fn mlsframe_session_member_credential(
     content_out: *mut mlsframe_buffer,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(
+            inputs: &[],
+            required: [credential_type_out, content_out],
+            optional: [],
+        );
         let session = try_ref!(session);
         if credential_type_out.is_null() || content_out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
@@ -1465,8 +1759,6 @@ pub unsafe extern "C" fn mlsframe_session_member_credential(
                 Span::of(content_out.cast_const()),
             ],
         );
-        try_write!(credential_type_out, 0);
-        try_write!(content_out, mlsframe_buffer::empty());
         let members = match session.lock().members() {
             Ok(m) => m,
             Err(e) => return e.into(),
@@ -1481,7 +1773,13 @@ pub unsafe extern "C" fn mlsframe_session_member_credential(
 }
 
 /// An encryptor for our own stream `context` (e.g. 0 audio, 1 video, 2 screen); one per
-/// context at a time. It lives independently of the session.
+/// context at a time. It lives independently of the session. `*out` is reset to NULL on
+/// entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+/// `MLSFRAME_CONTEXT_IN_USE` while another live encryptor owns `context`; `MLSFRAME_OK` in
+/// every state (a context too large for the KID is refused by each encrypt, with
+/// `MLSFRAME_CONTEXT_TOO_LARGE`).
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1492,11 +1790,11 @@ pub unsafe extern "C" fn mlsframe_session_encryptor_new(
     out: *mut *mut mlsframe_encryptor,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        try_write!(out, std::ptr::null_mut());
         match session.lock().media().encryptor(context) {
             Ok(enc) => {
                 try_write!(out, mlsframe_encryptor::into_raw(enc));
@@ -1508,6 +1806,10 @@ pub unsafe extern "C" fn mlsframe_session_encryptor_new(
 }
 
 /// A decryptor for all other members' frames. It lives independently of the session.
+/// `*out` is reset to NULL on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL; otherwise
+/// `MLSFRAME_OK`, in every state.
 ///
 /// # Safety
 /// `session` is a live session; `out` writable.
@@ -1517,6 +1819,7 @@ pub unsafe extern "C" fn mlsframe_session_decryptor_new(
     out: *mut *mut mlsframe_decryptor,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         let session = try_ref!(session);
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;

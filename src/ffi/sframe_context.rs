@@ -1,19 +1,63 @@
-//! `mlsframe_sframe_context`: SFrame with keys the app manages itself (RFC 9605 §5), no MLS.
-//! One context holds at most one send key and any number of receive keys by KID. Frame
+//! `mlsframe_sframe_context`: SFrame with keys the app manages itself (RFC 9605 §5), no
+//! MLS. One context holds at most one send key and any number of receive keys by KID. Frame
 //! calls may run on several threads; key changes take a short lock that frame calls share.
 
 use std::sync::RwLock;
 
+use hkdf::Hkdf;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
 use super::{
-    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, try_ref, try_slice, try_write,
+    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
+    try_slice, try_write,
 };
 use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
 
+/// The shortest base key a context accepts, in bytes. RFC 9605's test vectors use 16-byte
+/// base keys for every suite, so this is not the suite's Nk (48 for suites 1 to 3).
+pub(crate) const MIN_BASE_KEY_LEN: usize = 16;
+
 /// SFrame state for app-managed keys (opaque).
 pub struct mlsframe_sframe_context {
-    send: RwLock<Option<SendKey>>,
+    send: RwLock<Option<Sender>>,
     receive: RwLock<Receiver>,
+}
+
+/// The send key, and what tells a later `set_send_key` with the same (suite, KID, base key)
+/// apart from a new key without keeping the base key.
+struct Sender {
+    key: SendKey,
+    fingerprint: KeyFingerprint,
+}
+
+/// A one-way fingerprint of a send key's (suite, KID, base key): HKDF-SHA256 of the base
+/// key under a label of its own, so it reveals nothing about the frame keys. The base key
+/// itself is never copied: the fingerprint is all the context keeps. Compared in constant
+/// time; zeroized on drop.
+struct KeyFingerprint(Zeroizing<[u8; 32]>);
+
+/// The HKDF salt that separates fingerprints from every SFrame derivation.
+const FINGERPRINT_SALT: &[u8] = b"mlsframe 1.0 send key fingerprint";
+
+impl KeyFingerprint {
+    fn of(suite: CipherSuite, kid: u64, base_key: &[u8]) -> KeyFingerprint {
+        let mut info = [0u8; 10];
+        info[..8].copy_from_slice(&kid.to_be_bytes());
+        info[8..].copy_from_slice(&suite.id().to_be_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(Some(FINGERPRINT_SALT), base_key)
+            .expand(&info, &mut out[..])
+            .expect("32 bytes are within HKDF-SHA256's output limit");
+        KeyFingerprint(out)
+    }
+
+    /// Whether both fingerprint the same (suite, KID, base key), in constant time.
+    fn matches(&self, other: &KeyFingerprint) -> bool {
+        bool::from(self.0.ct_eq(&*other.0))
+    }
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -24,8 +68,23 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Creates a context whose receive keys use a replay window of `replay_window` frames
-/// (0: 128).
+/// A base key as a context accepts it: `(suite, key)` checked, suite first.
+fn checked_key(suite: u16, key: &[u8]) -> Result<CipherSuite, mlsframe_result> {
+    let Ok(suite) = CipherSuite::try_from(suite) else {
+        return Err(MLSFRAME_UNKNOWN_SUITE);
+    };
+    if key.len() < MIN_BASE_KEY_LEN {
+        return Err(MLSFRAME_INVALID_ARGUMENT);
+    }
+    Ok(suite)
+}
+
+/// Creates a context whose receive keys each use a replay window of `replay_window`
+/// counters: 0 means 128; 1..=65536 are accepted and rounded up to a multiple of 64 (100
+/// keeps 128 counters). `*out` is reset to NULL on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `out` is NULL; `MLSFRAME_INVALID_ARGUMENT` for a
+/// replay window over 65536; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `out` is writable.
@@ -35,10 +94,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_new(
     out: *mut *mut mlsframe_sframe_context,
 ) -> mlsframe_result {
     ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
         if out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        try_write!(out, std::ptr::null_mut());
         let mut config = ReceiverConfig::default();
         if replay_window != 0 {
             config.replay_window = u64::from(replay_window);
@@ -70,8 +129,29 @@ pub unsafe extern "C" fn mlsframe_sframe_context_free(ctx: *mut mlsframe_sframe_
     });
 }
 
-/// Sets (replacing any) the send key: frames are sealed under `kid` with keys derived from
-/// `base_key` (any length ≥ 1); counters start at 0, so never reuse a (base key, KID) pair.
+/// Sets the send key: frames are sealed under `kid` with keys derived from `base_key`
+/// (RFC 9605 section 4.4.2) in `suite` (1..=5), the first of them with counter
+/// `first_counter` (0 for a fresh key).
+///
+/// Base keys are 16 bytes or longer: RFC 9605's test vectors use 16-byte base keys for
+/// every suite, and any longer key is accepted as it is (an MLS exporter gives the suite's
+/// Nk bytes: 48 for suites 1 to 3, 16 for suite 4, 32 for suite 5). Use uniformly random
+/// keys.
+///
+/// Counters. A (key, counter) pair must never seal twice, so:
+/// - Setting the send key already set (the same suite, KID and base key, compared in
+///   constant time) keeps its counter: the next frame uses the larger of the counter it
+///   reached and `first_counter`. A counter never moves backwards in a context.
+/// - Any other key replaces it, and its counter starts at `first_counter`. Only the current
+///   send key is remembered: a key set again after another one starts over at
+///   `first_counter`, so read `mlsframe_sframe_context_send_counter` before switching and
+///   pass it back, or never return to a key.
+/// - `first_counter` `UINT64_MAX` sets a spent key (`MLSFRAME_COUNTER_EXHAUSTED`).
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL or `base_key` NULL
+/// with a length; `MLSFRAME_INVALID_ARGUMENT` when `base_key_len` is over `PTRDIFF_MAX`;
+/// `MLSFRAME_UNKNOWN_SUITE` for a suite not 1..=5; `MLSFRAME_INVALID_ARGUMENT` for a base
+/// key shorter than 16 bytes; `MLSFRAME_OK`. On error the send key is unchanged.
 ///
 /// # Safety
 /// `ctx` is a live context; `base_key` valid for its length.
@@ -82,22 +162,77 @@ pub unsafe extern "C" fn mlsframe_sframe_context_set_send_key(
     kid: u64,
     base_key: *const u8,
     base_key_len: usize,
+    first_counter: u64,
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
         let key = try_slice!(base_key, base_key_len);
-        let Ok(suite) = CipherSuite::try_from(suite) else {
-            return MLSFRAME_UNKNOWN_SUITE;
+        let suite = match checked_key(suite, key) {
+            Ok(suite) => suite,
+            Err(code) => return code,
         };
-        if key.is_empty() {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
-        *write(&ctx.send) = Some(SendKey::new(suite, kid, key));
+        let fingerprint = KeyFingerprint::of(suite, kid, key);
+        let mut send = write(&ctx.send);
+        let same = send.as_ref().is_some_and(|current| {
+            current.key.suite() == suite
+                && current.key.kid() == kid
+                && current.fingerprint.matches(&fingerprint)
+        });
+        *send = Some(match send.take() {
+            Some(current) if same => {
+                let next = current.key.next_counter().max(first_counter);
+                Sender {
+                    key: current.key.starting_at(next),
+                    fingerprint: current.fingerprint,
+                }
+            }
+            _ => Sender {
+                key: SendKey::new(suite, kid, key).starting_at(first_counter),
+                fingerprint,
+            },
+        });
         MLSFRAME_OK
     })
 }
 
-/// Installs a receive key for `kid`.
+/// The counter the send key's next frame will use (`UINT64_MAX` once the key is spent),
+/// written to `*next_counter_out` (reset to 0 on entry, see the preamble). Frame calls on
+/// other threads may move it on at once: to persist it, read it while no encrypt is in
+/// flight, and pass it back as `first_counter`.
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `ctx` or `next_counter_out` is NULL;
+/// `MLSFRAME_NO_SEND_KEY` when no send key is set; `MLSFRAME_OK`.
+///
+/// # Safety
+/// `ctx` is a live context; `next_counter_out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_sframe_context_send_counter(
+    ctx: *const mlsframe_sframe_context,
+    next_counter_out: *mut u64,
+) -> mlsframe_result {
+    ffi_guard!({
+        reset_outputs!(inputs: &[], required: [next_counter_out], optional: []);
+        let ctx = try_ref!(ctx);
+        if next_counter_out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let send = read(&ctx.send);
+        let Some(sender) = send.as_ref() else {
+            return MLSFRAME_NO_SEND_KEY;
+        };
+        try_write!(next_counter_out, sender.key.next_counter());
+        MLSFRAME_OK
+    })
+}
+
+/// Installs a receive key for `kid`: `base_key` in `suite`, 16 bytes or longer as for
+/// `mlsframe_sframe_context_set_send_key`.
+///
+/// Codes, in this order: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL or `base_key` NULL
+/// with a length; `MLSFRAME_INVALID_ARGUMENT` when `base_key_len` is over `PTRDIFF_MAX`;
+/// `MLSFRAME_UNKNOWN_SUITE` for a suite not 1..=5; `MLSFRAME_INVALID_ARGUMENT` for a base
+/// key shorter than 16 bytes; `MLSFRAME_DUPLICATE_KEY` when `kid` is installed already (in
+/// any suite: remove it first); `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `ctx` is a live context; `base_key` valid for its length.
@@ -112,17 +247,18 @@ pub unsafe extern "C" fn mlsframe_sframe_context_add_receive_key(
     ffi_guard!({
         let ctx = try_ref!(ctx);
         let key = try_slice!(base_key, base_key_len);
-        let Ok(suite) = CipherSuite::try_from(suite) else {
-            return MLSFRAME_UNKNOWN_SUITE;
+        let suite = match checked_key(suite, key) {
+            Ok(suite) => suite,
+            Err(code) => return code,
         };
-        if key.is_empty() {
-            return MLSFRAME_INVALID_ARGUMENT;
-        }
         write(&ctx.receive).add_key(suite, kid, key).into()
     })
 }
 
-/// Removes the receive key for `kid` (zeroized). `MLSFRAME_NO_KEY` if none was installed.
+/// Removes the receive key for `kid` (zeroized).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `ctx` is NULL; `MLSFRAME_NO_KEY` when no key for
+/// `kid` is installed; `MLSFRAME_OK`.
 ///
 /// # Safety
 /// `ctx` is a live context.
@@ -141,24 +277,41 @@ pub unsafe extern "C" fn mlsframe_sframe_context_remove_receive_key(
     })
 }
 
-/// Upper bound on the sealed size of a `frame_len`-byte frame; `SIZE_MAX` on overflow.
+/// Upper bound on the sealed size of a `frame_len`-byte frame, whatever the suite, KID and
+/// counter; `SIZE_MAX` on overflow. Never fails.
 #[unsafe(no_mangle)]
 pub extern "C" fn mlsframe_sframe_max_ciphertext_size(frame_len: usize) -> usize {
     max_frame_len(CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
 }
 
-/// Seals `frame` with the send key into `out`, or in place when `out == frame` (the buffer
-/// then has room for header and tag); writes the sealed length to `written`.
-/// `MLSFRAME_NOT_MEMBER` if no send key is set. Any other overlap between an output
-/// (`out[..out_cap]`, `*written`) and an input (`frame`, `additional_data`) or another output
-/// is `MLSFRAME_INVALID_ARGUMENT`, in place too: `additional_data` never lies inside `out`.
+/// Seals `frame` with the send key into `out` (capacity `out_cap`, see
+/// `mlsframe_sframe_max_ciphertext_size`), or in place when `out == frame` (the buffer then
+/// has room for header and tag), and writes the sealed length to `*written`.
+/// `additional_data` (may be NULL/0) is authenticated, not sent. Every frame is sealed
+/// whole (no `media_type`: see the preamble).
+///
+/// Out-parameters: `*written` is reset to 0 on entry (see the preamble). After a failure
+/// `out`'s bytes are unspecified.
+///
+/// Codes, in this order:
+/// - `MLSFRAME_NULL_ARGUMENT`: `ctx` or `written` NULL; `out` NULL with `out_cap` > 0;
+///   `frame` or `additional_data` NULL with a length.
+/// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+///   `*written`) sharing a byte with an input (`frame`, `additional_data`) or with the
+///   other output, except exactly in place (and even then `additional_data` and `written`
+///   must lie outside `out[..out_cap]`); in place with `out_cap < frame_len`.
+/// - `MLSFRAME_NO_SEND_KEY`: no send key is set.
+/// - `MLSFRAME_COUNTER_EXHAUSTED`: the send key's counters are spent; set a new key.
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below header + frame + tag (the counter taken
+///   is spent, never reused).
+/// - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts.
+/// - `MLSFRAME_OK`.
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
     ctx: *const mlsframe_sframe_context,
-    media_type: u32,
     frame: *const u8,
     frame_len: usize,
     additional_data: *const u8,
@@ -168,9 +321,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
     written: *mut usize,
 ) -> mlsframe_result {
     ffi_guard!({
-        let ctx = try_ref!(ctx);
         let args = FrameArgs {
-            media_type,
             frame,
             frame_len,
             metadata: additional_data,
@@ -180,18 +331,21 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             written,
             extra_out: Span::NONE,
         };
+        let (inputs, buffer) = args.spans();
+        reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
+        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
         let (io, ad) = match unsafe { frame_io(args) } {
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
         let send = read(&ctx.send);
-        let Some(key) = send.as_ref() else {
-            return MLSFRAME_NOT_MEMBER;
+        let Some(sender) = send.as_ref() else {
+            return MLSFRAME_NO_SEND_KEY;
         };
         let result = match io {
-            FrameIo::InPlace { buf, len } => key.encrypt_in_place(ad, buf, len),
-            FrameIo::Separate { input, output } => key.encrypt(ad, input, output),
+            FrameIo::InPlace { buf, len } => sender.key.encrypt_in_place(ad, buf, len),
+            FrameIo::Separate { input, output } => sender.key.encrypt(ad, input, output),
         };
         match result {
             Ok(n) => {
@@ -203,18 +357,43 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
     })
 }
 
-/// Opens `frame` into `out` (or in place when `out == frame`, with `out_cap >= frame_len`);
-/// writes the plaintext length to `written` and the frame's KID to `kid_out` (may be NULL).
-/// Any other overlap between an output (`out[..out_cap]`, `*written`, `*kid_out`) and an
-/// input (`frame`, `additional_data`) or another output is `MLSFRAME_INVALID_ARGUMENT`, in
-/// place too: `additional_data` never lies inside `out`.
+/// Opens `frame` into `out` (capacity `out_cap`), or in place when `out == frame` (then
+/// `out_cap >= frame_len`; the plaintext starts at `out`); writes the plaintext length to
+/// `*written` and the frame's KID to `*kid_out` (`kid_out` may be NULL). No `media_type`:
+/// see the preamble.
+///
+/// Out-parameters: `*written` and `*kid_out` are reset to 0 on entry (see the preamble).
+/// After a failure `out` holds no plaintext (nothing is written there before the tag
+/// verifies; a frame refused after it verified has its plaintext wiped); in place, a
+/// failure before the tag verifies leaves the frame as it was.
+///
+/// Codes, the argument checks first, in this order:
+/// - `MLSFRAME_NULL_ARGUMENT`: `ctx` or `written` NULL; `out` NULL with `out_cap` > 0;
+///   `frame` or `additional_data` NULL with a length.
+/// - `MLSFRAME_INVALID_ARGUMENT`: a length over `PTRDIFF_MAX`; an output (`out[..out_cap]`,
+///   `*written`, `*kid_out`) sharing a byte with an input (`frame`, `additional_data`) or
+///   with another output, except exactly in place (and even then `additional_data`,
+///   `written` and `kid_out` must lie outside `out[..out_cap]`); in place with
+///   `out_cap < frame_len`.
+///
+/// Then what the frame itself gets:
+/// - `MLSFRAME_MALFORMED`: empty; the header truncated; a header that encodes the KID or
+///   the counter in more bytes than needed (RFC 9605 section 4.3 asks senders for the
+///   minimum; mlsframe refuses any other encoding, so every frame has one wire form);
+///   shorter than header plus tag.
+/// - `MLSFRAME_NO_KEY`: no receive key for the frame's KID.
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the plaintext length.
+/// - `MLSFRAME_AUTH_FAILED`: the tag does not verify (another key, other additional data,
+///   tampered).
+/// - `MLSFRAME_REPLAY`: the counter was already accepted for this KID, or is older than
+///   the replay window.
+/// - `MLSFRAME_OK`.
 ///
 /// # Safety
 /// Pointers valid for their lengths; `out` writable for `out_cap` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
     ctx: *const mlsframe_sframe_context,
-    media_type: u32,
     frame: *const u8,
     frame_len: usize,
     additional_data: *const u8,
@@ -225,9 +404,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
     kid_out: *mut u64,
 ) -> mlsframe_result {
     ffi_guard!({
-        let ctx = try_ref!(ctx);
         let args = FrameArgs {
-            media_type,
             frame,
             frame_len,
             metadata: additional_data,
@@ -237,6 +414,14 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             written,
             extra_out: Span::of(kid_out.cast_const()),
         };
+        let (inputs, buffer) = args.spans();
+        reset_outputs!(
+            inputs: &inputs,
+            required: [written],
+            optional: [kid_out],
+            buffers: [buffer],
+        );
+        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
         let (io, ad) = match unsafe { frame_io(args) } {
             Ok(call) => (call.io, call.metadata),
@@ -258,4 +443,155 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             Err(e) => e.into(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh context (replay window 128).
+    fn context() -> *mut mlsframe_sframe_context {
+        let mut ctx = std::ptr::null_mut();
+        // SAFETY: `ctx` is writable.
+        let code = unsafe { mlsframe_sframe_context_new(0, &mut ctx) };
+        assert_eq!(code, MLSFRAME_OK);
+        ctx
+    }
+
+    fn set(ctx: *const mlsframe_sframe_context, suite: u16, kid: u64, key: &[u8], first: u64) {
+        // SAFETY: live context; `key` valid for its length.
+        let code = unsafe {
+            mlsframe_sframe_context_set_send_key(ctx, suite, kid, key.as_ptr(), key.len(), first)
+        };
+        assert_eq!(code, MLSFRAME_OK);
+    }
+
+    fn counter(ctx: *const mlsframe_sframe_context) -> Result<u64, mlsframe_result> {
+        let mut next = 77;
+        // SAFETY: live context; `next` writable.
+        match unsafe { mlsframe_sframe_context_send_counter(ctx, &mut next) } {
+            MLSFRAME_OK => Ok(next),
+            code => {
+                assert_eq!(next, 0, "a failed getter resets its output");
+                Err(code)
+            }
+        }
+    }
+
+    /// Seals one empty frame and returns its counter, read back from the header.
+    fn seal(ctx: *const mlsframe_sframe_context) -> Result<u64, mlsframe_result> {
+        let mut out = [0u8; 64];
+        let mut n = 77;
+        // SAFETY: live context; `out` and `n` are writable locals.
+        let code = unsafe {
+            mlsframe_sframe_context_encrypt(
+                ctx,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
+            )
+        };
+        if code != MLSFRAME_OK {
+            assert_eq!(n, 0, "a failed encrypt resets *written");
+            return Err(code);
+        }
+        let (header, _) = crate::sframe::Header::decode(&out[..n]).expect("our own header");
+        Ok(header.ctr)
+    }
+
+    #[test]
+    fn the_same_send_key_again_keeps_its_counter_and_a_new_one_starts_over() {
+        let ctx = context();
+        let (a, b) = ([1u8; 16], [2u8; 32]);
+        assert_eq!(counter(ctx), Err(MLSFRAME_NO_SEND_KEY));
+        assert_eq!(seal(ctx), Err(MLSFRAME_NO_SEND_KEY));
+        set(ctx, 4, 9, &a, 0);
+        assert_eq!((seal(ctx), seal(ctx), counter(ctx)), (Ok(0), Ok(1), Ok(2)));
+        // The same (suite, KID, key): continues, whatever `first_counter` says below it...
+        set(ctx, 4, 9, &a, 0);
+        assert_eq!(seal(ctx), Ok(2));
+        // ...and moves forward to a larger one.
+        set(ctx, 4, 9, &a, 100);
+        assert_eq!((seal(ctx), counter(ctx)), (Ok(100), Ok(101)));
+        // Another key, KID or suite is another key: its counter starts at `first_counter`.
+        set(ctx, 4, 9, &b, 0);
+        assert_eq!(seal(ctx), Ok(0));
+        set(ctx, 4, 10, &b, 5);
+        assert_eq!(seal(ctx), Ok(5));
+        set(ctx, 5, 10, &b, 0);
+        assert_eq!(seal(ctx), Ok(0));
+        // A key that differs only in its last byte, or only in its length, is another key.
+        let mut a2 = a;
+        a2[15] ^= 1;
+        set(ctx, 4, 9, &a, 0);
+        set(ctx, 4, 9, &a, 0);
+        assert_eq!(seal(ctx), Ok(0));
+        set(ctx, 4, 9, &a2, 0);
+        assert_eq!(seal(ctx), Ok(0));
+        set(ctx, 4, 9, &[1u8; 17], 0);
+        assert_eq!(seal(ctx), Ok(0));
+        // A spent key stays spent, also when set again.
+        set(ctx, 4, 9, &a, u64::MAX - 1);
+        assert_eq!((seal(ctx), counter(ctx)), (Ok(u64::MAX - 1), Ok(u64::MAX)));
+        assert_eq!(seal(ctx), Err(MLSFRAME_COUNTER_EXHAUSTED));
+        set(ctx, 4, 9, &a, 0);
+        assert_eq!(seal(ctx), Err(MLSFRAME_COUNTER_EXHAUSTED));
+        // SAFETY: from `context`, freed once.
+        unsafe { mlsframe_sframe_context_free(ctx) };
+    }
+
+    #[test]
+    fn base_keys_are_16_bytes_or_longer() {
+        let ctx = context();
+        let key = [3u8; 64];
+        for (len, want) in [
+            (0, MLSFRAME_INVALID_ARGUMENT),
+            (1, MLSFRAME_INVALID_ARGUMENT),
+            (15, MLSFRAME_INVALID_ARGUMENT),
+            (16, MLSFRAME_OK),
+            (17, MLSFRAME_OK),
+            (64, MLSFRAME_OK),
+        ] {
+            // SAFETY: live context; `key` holds at least `len` bytes.
+            let (send, receive) = unsafe {
+                (
+                    mlsframe_sframe_context_set_send_key(ctx, 1, 1, key.as_ptr(), len, 0),
+                    mlsframe_sframe_context_add_receive_key(ctx, 1, len as u64, key.as_ptr(), len),
+                )
+            };
+            assert_eq!((send, receive), (want, want), "{len}-byte base key");
+        }
+        // SAFETY: live context.
+        let unknown =
+            unsafe { mlsframe_sframe_context_set_send_key(ctx, 6, 1, key.as_ptr(), 1, 0) };
+        assert_eq!(
+            unknown, MLSFRAME_UNKNOWN_SUITE,
+            "the suite is checked first"
+        );
+        // SAFETY: from `context`, freed once.
+        unsafe { mlsframe_sframe_context_free(ctx) };
+    }
+
+    #[test]
+    fn fingerprints_tell_keys_kids_and_suites_apart() {
+        let suite = CipherSuite::Aes128GcmSha256_128;
+        let f = KeyFingerprint::of(suite, 1, &[5u8; 16]);
+        assert!(f.matches(&KeyFingerprint::of(suite, 1, &[5u8; 16])));
+        assert!(!f.matches(&KeyFingerprint::of(suite, 2, &[5u8; 16])));
+        assert!(!f.matches(&KeyFingerprint::of(
+            CipherSuite::Aes256GcmSha512_128,
+            1,
+            &[5u8; 16]
+        )));
+        assert!(!f.matches(&KeyFingerprint::of(suite, 1, &[5u8; 17])));
+        // Not the base key, nor the frame key or salt it derives.
+        let (key, salt) = crate::sframe::derive_key_and_salt(suite, &[5u8; 16], 1);
+        assert_ne!(&f.0[..16], &[5u8; 16]);
+        assert_ne!(&f.0[..16], &key[..]);
+        assert_ne!(&f.0[..12], &salt[..]);
+    }
 }

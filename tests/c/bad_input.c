@@ -87,9 +87,9 @@ static void on_key_frame(void *user_data, uint64_t context, uint64_t epoch) {
 static void test_result_messages(void) {
     static const uint32_t codes[] = {
         0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
-        304, 305, 306, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
-        413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 426, 427, 428,
-        429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 900, 901,
+        304, 305, 306, 307, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411,
+        412, 413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 426, 427,
+        428, 429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 900, 901,
     };
     const char *unknown = mlsframe_result_message(12345);
     check("result_message(12345) is \"unknown result code\"",
@@ -158,12 +158,14 @@ static void test_session_new(void) {
          mlsframe_session_new(u, 4, d, 3, NULL, 32, NULL, &s));
     check("failed session_new leaves *out NULL", s == NULL);
     /* An output overlapping an input is refused (uint64_t arrays keep out-pointers
-     * aligned; the library writes *out = NULL first, then refuses). */
+     * aligned), and then nothing is written: the input stays intact. */
     uint64_t id_words[4];
     memcpy(id_words, "an overlapping user id!", 24);
     CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(out inside the user id)",
          mlsframe_session_new((const uint8_t *)id_words, 24, d, 3, NULL, 0, NULL,
                               (mlsframe_session **)&id_words[1]));
+    check("session_new(out inside the user id) left the user id intact",
+          memcmp(id_words, "an overlapping user id!", 24) == 0);
     mlsframe_session_config over;
     memset(&over, 0, sizeof over);
     CODE(MLSFRAME_INVALID_ARGUMENT, "session_new(out inside the config)",
@@ -213,6 +215,7 @@ static void test_no_group(void) {
     uint32_t leaf = 99;
 
     CODE(MLSFRAME_MLS_NO_GROUP, "epoch(no group)", mlsframe_session_epoch(s, &epoch, &leaf));
+    check("failed epoch reset both outputs to 0", epoch == 0 && leaf == 0);
     CODE(MLSFRAME_MLS_NO_GROUP, "security_code(no group)", mlsframe_session_security_code(s, &b));
     check("failed security_code leaves an empty buffer", b.data == NULL && b.len == 0);
     CODE(MLSFRAME_MLS_NO_GROUP, "roster(no group)", mlsframe_session_roster(s, &b));
@@ -240,8 +243,9 @@ static void test_no_group(void) {
     CODE(MLSFRAME_MLS_NO_GROUP, "ratchet_tree(no group)", mlsframe_session_ratchet_tree(s, &b));
     CODE(MLSFRAME_MLS_NO_GROUP, "ciphersuite(no group)", mlsframe_session_ciphersuite(s, &suite));
     CODE(MLSFRAME_MLS_NO_GROUP, "params(no group)", mlsframe_session_params(s, &params, &source));
-    check("failed ciphersuite/params wrote nothing",
-          suite == 77 && params.sframe_suite == 77 && params.handshake == 77 && source == 77);
+    check("failed ciphersuite/params reset their outputs to 0",
+          suite == 0 && params.sframe_suite == 0 && params.epoch_bits == 0 &&
+              params.handshake == 0 && source == 0);
     CODE(MLSFRAME_MLS_NO_GROUP, "export_secret(no group)",
          mlsframe_session_export_secret(s, (const uint8_t *)"l", 1, NULL, 0, 16, &b));
     CODE(MLSFRAME_MLS_NO_GROUP, "export_secret(no group, length 0: state first)",
@@ -276,7 +280,7 @@ static void test_no_group(void) {
     uint8_t out[64];
     size_t n = 77;
     CODE(MLSFRAME_NOT_MEMBER, "encryptor_encrypt(no group)",
-         mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1, NULL, 0,
+         mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0,
                                     out, sizeof out, &n));
     check("failed encrypt writes 0 to *written", n == 0);
     mlsframe_encryptor_free(enc);
@@ -863,7 +867,7 @@ static void test_interop_calls(group *g) {
                                         MAX_WELCOME + 1, NULL, &epoch));
         free(big);
     }
-    check("refused join_with wrote no epoch", epoch == 77);
+    check("refused join_with reset the epoch to 0", epoch == 0);
     CODE(MLSFRAME_MLS_NO_GROUP, "epoch(carol after every refused join_with)",
          mlsframe_session_epoch(carol, NULL, NULL));
 
@@ -972,7 +976,7 @@ static void test_snapshot_restore(group *g) {
     uint8_t out[64];
     size_t n = 1;
     CODE(MLSFRAME_REKEY_REQUIRED, "encrypt(restored, before a new epoch)",
-         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+         mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
                                     &n));
     mlsframe_encryptor_free(enc);
     mlsframe_session_free(r);
@@ -996,7 +1000,7 @@ static void test_media(group *g) {
         uint8_t o[64];
         size_t w = 1;
         CODE(MLSFRAME_CONTEXT_TOO_LARGE, "encrypt(context UINT64_MAX)",
-             mlsframe_encryptor_encrypt(enc2, 0, (const uint8_t *)"x", 1, NULL, 0, o, sizeof o,
+             mlsframe_encryptor_encrypt(enc2, (const uint8_t *)"x", 1, NULL, 0, o, sizeof o,
                                         &w));
         check("failed encrypt writes 0 to *written", w == 0);
         mlsframe_encryptor_free(enc2);
@@ -1010,53 +1014,51 @@ static void test_media(group *g) {
 
     /* max sizes */
     check("encryptor_max_ciphertext_size(NULL, 0) == 33",
-          mlsframe_encryptor_max_ciphertext_size(NULL, MLSFRAME_MEDIA_AUDIO, 0) == 33);
+          mlsframe_encryptor_max_ciphertext_size(NULL, 0) == 33);
     check("encryptor_max_ciphertext_size(16) == 49",
-          mlsframe_encryptor_max_ciphertext_size(enc, MLSFRAME_MEDIA_VIDEO, 16) == 49);
+          mlsframe_encryptor_max_ciphertext_size(enc, 16) == 49);
     check("encryptor_max_ciphertext_size(SIZE_MAX) == SIZE_MAX",
-          mlsframe_encryptor_max_ciphertext_size(enc, MLSFRAME_MEDIA_AUDIO, SIZE_MAX) ==
+          mlsframe_encryptor_max_ciphertext_size(enc, SIZE_MAX) ==
               SIZE_MAX);
     check("encryptor_max_ciphertext_size(SIZE_MAX - 32) == SIZE_MAX",
-          mlsframe_encryptor_max_ciphertext_size(enc, 7, SIZE_MAX - 32) == SIZE_MAX);
+          mlsframe_encryptor_max_ciphertext_size(enc, SIZE_MAX - 32) == SIZE_MAX);
     static const size_t sizes[] = {0, 1, 16, 33, 1200, SIZE_MAX / 2, SIZE_MAX - 1, SIZE_MAX};
     bool le = true;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        le = le && mlsframe_decryptor_max_plaintext_size(dec, MLSFRAME_MEDIA_AUDIO, sizes[i]) <=
+        le = le && mlsframe_decryptor_max_plaintext_size(dec, sizes[i]) <=
                        sizes[i];
-        le = le && mlsframe_decryptor_max_plaintext_size(NULL, 7, sizes[i]) <= sizes[i];
+        le = le && mlsframe_decryptor_max_plaintext_size(NULL, sizes[i]) <= sizes[i];
     }
     check("decryptor_max_plaintext_size(n) <= n for n in {0,1,16,33,1200,..,SIZE_MAX}", le);
 
     /* encrypt: arguments */
     CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(NULL encryptor)",
-         mlsframe_encryptor_encrypt(NULL, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+         mlsframe_encryptor_encrypt(NULL, pt, pt_len, NULL, 0, out, sizeof out, &n));
     CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(written NULL)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, sizeof out, NULL));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, out, sizeof out, NULL));
     CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(out NULL, cap 64)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, NULL, 64, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, NULL, 64, &n));
     CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(frame NULL, len 16)",
-         mlsframe_encryptor_encrypt(enc, 0, NULL, pt_len, NULL, 0, out, sizeof out, &n));
+         mlsframe_encryptor_encrypt(enc, NULL, pt_len, NULL, 0, out, sizeof out, &n));
     CODE(MLSFRAME_NULL_ARGUMENT, "encrypt(additional data NULL, len 4)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 4, out, sizeof out, &n));
-    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(media type 7)",
-         mlsframe_encryptor_encrypt(enc, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 4, out, sizeof out, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out_cap SIZE_MAX)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, HUGE, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, out, HUGE, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(frame len SIZE_MAX)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, HUGE, NULL, 0, out, sizeof out, &n));
+         mlsframe_encryptor_encrypt(enc, pt, HUGE, NULL, 0, out, sizeof out, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out NULL, cap 0)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, NULL, 0, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, NULL, 0, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out cap 16 < needed)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, pt_len, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, out, pt_len, &n));
     memcpy(buf, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out = frame + 1, overlapping)",
-         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf + 1, 64, &n));
+         mlsframe_encryptor_encrypt(enc, buf, pt_len, NULL, 0, buf + 1, 64, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(frame = out + 8, overlapping)",
-         mlsframe_encryptor_encrypt(enc, 0, buf + 8, pt_len, NULL, 0, buf, 64, &n));
+         mlsframe_encryptor_encrypt(enc, buf + 8, pt_len, NULL, 0, buf, 64, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, out_cap < frame_len)",
-         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
+         mlsframe_encryptor_encrypt(enc, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(in place, no room for header and tag)",
-         mlsframe_encryptor_encrypt(enc, 0, buf, pt_len, NULL, 0, buf, pt_len + 4, &n));
+         mlsframe_encryptor_encrypt(enc, buf, pt_len, NULL, 0, buf, pt_len + 4, &n));
     /* Additional data overlapping out (issue 8, 2h): refused in place and out of place;
      * so is `written` inside out or the frame. Argument errors: not counted in stats. */
     uint64_t words[16];
@@ -1064,28 +1066,30 @@ static void test_media(group *g) {
     memset(words, 0xA5, sizeof words);
     memcpy(w, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data inside out)",
-         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w + 100, 4, w, sizeof words, &n));
+         mlsframe_encryptor_encrypt(enc, w, pt_len, w + 100, 4, w, sizeof words, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data = the frame)",
-         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w, pt_len, w, sizeof words, &n));
+         mlsframe_encryptor_encrypt(enc, w, pt_len, w, pt_len, w, sizeof words, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(in place, additional data across the end of out)",
-         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, w + 60, 8, w, 64, &n));
+         mlsframe_encryptor_encrypt(enc, w, pt_len, w + 60, 8, w, 64, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out of place, additional data inside out)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, w + 8, 4, w, 64, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, w + 8, 4, w, 64, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out of place, out inside additional data)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, w, sizeof words, w + 32, 64, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, w, sizeof words, w + 32, 64, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(written inside out)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, w, 64, (size_t *)&words[2]));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, w, 64, (size_t *)&words[2]));
     check("refused encrypts left the frame untouched", memcmp(w, pt, pt_len) == 0);
     CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(written inside the frame)",
-         mlsframe_encryptor_encrypt(enc, 0, w, pt_len, NULL, 0, out, sizeof out,
+         mlsframe_encryptor_encrypt(enc, w, pt_len, NULL, 0, out, sizeof out,
                                     (size_t *)&words[1]));
+    check("encrypt(written inside the frame) wrote nothing into the frame",
+          memcmp(w, pt, pt_len) == 0);
     n = 777;
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "encrypt(out cap 16 < needed, again)",
-         mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, out, pt_len, &n));
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, out, pt_len, &n));
     check("a failed encrypt wrote 0 to *written", n == 0);
     n = 777;
-    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(media type 7, again)",
-         mlsframe_encryptor_encrypt(enc, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "encrypt(out_cap SIZE_MAX, again)",
+         mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, out, HUGE, &n));
     check("an encrypt refused for its arguments wrote 0 to *written", n == 0);
     mlsframe_encryptor_stats es;
     CODE(MLSFRAME_NULL_ARGUMENT, "mlsframe_encryptor_get_stats(NULL)", mlsframe_encryptor_get_stats(NULL, &es));
@@ -1109,89 +1113,90 @@ static void test_media(group *g) {
     size_t empty_len = 0;
     uint8_t empty_frame[64];
     CODE(MLSFRAME_OK, "encrypt(frame NULL, len 0 = empty frame)",
-         mlsframe_encryptor_encrypt(enc, 0, NULL, 0, NULL, 0, empty_frame, sizeof empty_frame,
+         mlsframe_encryptor_encrypt(enc, NULL, 0, NULL, 0, empty_frame, sizeof empty_frame,
                                     &empty_len));
     check("empty frame seals to header + tag", empty_len > 16 && empty_len <= 33);
     uint8_t ip[64];
     memcpy(ip, pt, pt_len);
     size_t ip_len = 0;
     CODE(MLSFRAME_OK, "encrypt(in place)",
-         mlsframe_encryptor_encrypt(enc, 0, ip, pt_len, NULL, 0, ip, sizeof ip, &ip_len));
+         mlsframe_encryptor_encrypt(enc, ip, pt_len, NULL, 0, ip, sizeof ip, &ip_len));
     size_t sealed_len = 0;
     CODE(MLSFRAME_OK, "encrypt(with additional data)",
-         mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_DATA, pt, pt_len,
+         mlsframe_encryptor_encrypt(enc, pt, pt_len,
                                     (const uint8_t *)"ad", 2, out, sizeof out, &sealed_len));
 
     /* decrypt: arguments */
     mlsframe_sender who;
     CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(NULL decryptor)",
-         mlsframe_decryptor_decrypt(NULL, 0, out, sealed_len, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(NULL, out, sealed_len, NULL, 0, plain, sizeof plain, &n,
                                     &who));
     CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(written NULL)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, plain, sizeof plain, NULL,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, NULL, 0, plain, sizeof plain, NULL,
                                     &who));
     CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(out NULL, cap 64)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, NULL, 64, &n, &who));
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, NULL, 0, NULL, 64, &n, &who));
     CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(frame NULL, len 40)",
-         mlsframe_decryptor_decrypt(dec, 0, NULL, 40, NULL, 0, plain, sizeof plain, &n, &who));
+         mlsframe_decryptor_decrypt(dec, NULL, 40, NULL, 0, plain, sizeof plain, &n, &who));
     CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(additional data NULL, len 2)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 2, plain, sizeof plain, &n,
-                                    &who));
-    CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(media type 7)",
-         mlsframe_decryptor_decrypt(dec, 7, out, sealed_len, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, NULL, 2, plain, sizeof plain, &n,
                                     &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out_cap SIZE_MAX)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, NULL, 0, plain, HUGE, &n, &who));
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, NULL, 0, plain, HUGE, &n, &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(frame len SIZE_MAX)",
-         mlsframe_decryptor_decrypt(dec, 0, out, HUGE, NULL, 0, plain, sizeof plain, &n, &who));
+         mlsframe_decryptor_decrypt(dec, out, HUGE, NULL, 0, plain, sizeof plain, &n, &who));
     memcpy(buf, out, sealed_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out = frame + 1, overlapping)",
-         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, (const uint8_t *)"ad", 2, buf + 1,
+         mlsframe_decryptor_decrypt(dec, buf, sealed_len, (const uint8_t *)"ad", 2, buf + 1,
                                     64, &n, &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(frame = out + 1, overlapping)",
-         mlsframe_decryptor_decrypt(dec, 0, buf + 1, sealed_len - 1, (const uint8_t *)"ad", 2,
+         mlsframe_decryptor_decrypt(dec, buf + 1, sealed_len - 1, (const uint8_t *)"ad", 2,
                                     buf, 64, &n, &who));
     /* Additional data overlapping out (issue 8, 2h), in place and out of place; `written`
      * or `sender` inside out. All refused before anything is read or written. */
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, additional data inside out)",
-         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, buf + 100, 2, buf, sizeof buf, &n,
+         mlsframe_decryptor_decrypt(dec, buf, sealed_len, buf + 100, 2, buf, sizeof buf, &n,
                                     &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, additional data = the header)",
-         mlsframe_decryptor_decrypt(dec, 0, buf, sealed_len, buf, 2, buf, sealed_len, &n, &who));
+         mlsframe_decryptor_decrypt(dec, buf, sealed_len, buf, 2, buf, sealed_len, &n, &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out of place, additional data inside out)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, plain + 4, 2, plain, sizeof plain,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, plain + 4, 2, plain, sizeof plain,
                                     &n, &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(out of place, out inside additional data)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, plain, sizeof plain, plain + 8, 64,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, plain, sizeof plain, plain + 8, 64,
                                     &n, &who));
     uint64_t dwords[16];
     memset(dwords, 0, sizeof dwords);
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(written inside out)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2,
                                     (uint8_t *)dwords, sizeof dwords, (size_t *)&dwords[3],
                                     &who));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(sender inside out)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2,
                                     (uint8_t *)dwords, sizeof dwords, &n,
                                     (mlsframe_sender *)&dwords[4]));
     memcpy(dwords, out, sealed_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, sender inside the buffer)",
-         mlsframe_decryptor_decrypt(dec, 0, (uint8_t *)dwords, sealed_len, (const uint8_t *)"ad",
+         mlsframe_decryptor_decrypt(dec, (uint8_t *)dwords, sealed_len, (const uint8_t *)"ad",
                                     2, (uint8_t *)dwords, sizeof dwords, &n,
                                     (mlsframe_sender *)&dwords[12]));
     check("refused decrypts left the frames untouched",
           memcmp(buf, out, sealed_len) == 0 && memcmp(dwords, out, sealed_len) == 0);
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(out cap 15 < plaintext 16)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     pt_len - 1, &n, &who));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt(out NULL, cap 0)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, NULL, 0,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2, NULL, 0,
                                     &n, &who));
+    n = 77;
+    memset(&who, 0xA5, sizeof who);
     CODE(MLSFRAME_AUTH_FAILED, "decrypt(wrong additional data)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"AD", 2, plain,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"AD", 2, plain,
                                     sizeof plain, &n, &who));
+    check("a failed decrypt reset *written and *sender",
+          n == 0 && who.epoch == 0 && who.leaf == 0 && who.context == 0);
     CODE(MLSFRAME_OK, "decrypt(valid, exact plaintext size cap)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     pt_len, &n, &who));
     check("decrypt wrote the plaintext and sender leaf 0",
           n == pt_len && memcmp(plain, pt, pt_len) == 0 && who.leaf == 0 && who.epoch == 1);
@@ -1229,59 +1234,70 @@ static void test_media(group *g) {
          mlsframe_decryptor_sender_identity(dec, &nobody, &uid, &did));
     check("failed sender_identity left empty buffers", uid.data == NULL && did.data == NULL);
     CODE(MLSFRAME_REPLAY, "decrypt(same frame again)",
-         mlsframe_decryptor_decrypt(dec, 0, out, sealed_len, (const uint8_t *)"ad", 2, plain,
+         mlsframe_decryptor_decrypt(dec, out, sealed_len, (const uint8_t *)"ad", 2, plain,
                                     sizeof plain, &n, NULL));
     CODE(MLSFRAME_INVALID_ARGUMENT, "decrypt(in place, out_cap < frame_len)",
-         mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len - 1, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, ip, ip_len, NULL, 0, ip, ip_len - 1, &n, NULL));
     CODE(MLSFRAME_OK, "decrypt(in place, sender NULL)",
-         mlsframe_decryptor_decrypt(dec, 0, ip, ip_len, NULL, 0, ip, ip_len, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, ip, ip_len, NULL, 0, ip, ip_len, &n, NULL));
     check("in-place plaintext at the start of the buffer",
           n == pt_len && memcmp(ip, pt, pt_len) == 0);
     CODE(MLSFRAME_OK, "decrypt(empty frame)",
-         mlsframe_decryptor_decrypt(dec, 0, empty_frame, empty_len, NULL, 0, NULL, 0, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, empty_frame, empty_len, NULL, 0, NULL, 0, &n, NULL));
     check("empty frame opens to 0 bytes", n == 0);
     CODE(MLSFRAME_UNKNOWN_SENDER, "decrypt(own frame at alice)",
-         mlsframe_decryptor_decrypt(alice_dec, 0, out, sealed_len, (const uint8_t *)"ad", 2,
+         mlsframe_decryptor_decrypt(alice_dec, out, sealed_len, (const uint8_t *)"ad", 2,
                                     plain, sizeof plain, &n, NULL));
 
     /* decrypt: garbage frames */
     size_t fresh_len = 0;
     uint8_t fresh[64];
-    must("encrypt", mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, fresh, sizeof fresh,
+    must("encrypt", mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, fresh, sizeof fresh,
                                                &fresh_len));
     CODE(MLSFRAME_MALFORMED, "decrypt(NULL, len 0 = empty frame)",
-         mlsframe_decryptor_decrypt(dec, 0, NULL, 0, NULL, 0, plain, sizeof plain, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, NULL, 0, NULL, 0, plain, sizeof plain, &n, NULL));
     const uint8_t all_ff[1] = {0xFF};
     CODE(MLSFRAME_MALFORMED, "decrypt(0xFF: header wants 17 bytes)",
-         mlsframe_decryptor_decrypt(dec, 0, all_ff, 1, NULL, 0, plain, sizeof plain, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, all_ff, 1, NULL, 0, plain, sizeof plain, &n, NULL));
+    {
+        /* KID 1 written in an extended byte (X=1, one KID byte): RFC 9605 section 4.3 asks
+         * for the minimum, and mlsframe refuses any other encoding. */
+        uint8_t non_minimal[40];
+        memset(non_minimal, 0, sizeof non_minimal);
+        non_minimal[0] = 0x80;
+        non_minimal[1] = 0x01;
+        CODE(MLSFRAME_MALFORMED, "decrypt(KID 1 in an extended byte: non-minimal header)",
+             mlsframe_decryptor_decrypt(dec, non_minimal, sizeof non_minimal, NULL, 0, plain,
+                                        sizeof plain, &n, NULL));
+    }
     CODE(MLSFRAME_MALFORMED, "decrypt(header only)",
-         mlsframe_decryptor_decrypt(dec, 0, fresh, 2, NULL, 0, plain, sizeof plain, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, fresh, 2, NULL, 0, plain, sizeof plain, &n, NULL));
     CODE(MLSFRAME_MALFORMED, "decrypt(shorter than its tag)",
-         mlsframe_decryptor_decrypt(dec, 0, fresh, 10, NULL, 0, plain, sizeof plain, &n, NULL));
+         mlsframe_decryptor_decrypt(dec, fresh, 10, NULL, 0, plain, sizeof plain, &n, NULL));
     CODE(MLSFRAME_AUTH_FAILED, "decrypt(last byte dropped)",
-         mlsframe_decryptor_decrypt(dec, 0, fresh, fresh_len - 1, NULL, 0, plain, sizeof plain,
+         mlsframe_decryptor_decrypt(dec, fresh, fresh_len - 1, NULL, 0, plain, sizeof plain,
                                     &n, NULL));
     memcpy(buf, fresh, fresh_len);
     buf[fresh_len - 1] ^= 1;
     CODE(MLSFRAME_AUTH_FAILED, "decrypt(tag bit flipped)",
-         mlsframe_decryptor_decrypt(dec, 0, buf, fresh_len, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(dec, buf, fresh_len, NULL, 0, plain, sizeof plain, &n,
                                     NULL));
     CODE(MLSFRAME_NO_KEY, "decrypt(garbage text: KID 7, epoch 7 unknown)",
-         mlsframe_decryptor_decrypt(dec, 0, GARBAGE, GARBAGE_LEN, NULL, 0, plain, sizeof plain,
+         mlsframe_decryptor_decrypt(dec, GARBAGE, GARBAGE_LEN, NULL, 0, plain, sizeof plain,
                                     &n, NULL));
     uint8_t kid0[40];
     memset(kid0, 0, sizeof kid0); /* KID 0: epoch 0, which bob never had */
     CODE(MLSFRAME_NO_KEY, "decrypt(zeros: KID of unknown epoch 0)",
-         mlsframe_decryptor_decrypt(dec, 0, kid0, sizeof kid0, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(dec, kid0, sizeof kid0, NULL, 0, plain, sizeof plain, &n,
                                     NULL));
     uint8_t kid_leaf9[40];
     memset(kid_leaf9, 0, sizeof kid_leaf9);
     kid_leaf9[0] = 0x10; /* X=0, K=1: KID 1 (epoch 1, leaf 0) with CTR in 1 byte */
     CODE(MLSFRAME_AUTH_FAILED, "decrypt(zeros with KID of alice, epoch 1)",
-         mlsframe_decryptor_decrypt(dec, 0, kid_leaf9, sizeof kid_leaf9, NULL, 0, plain,
+         mlsframe_decryptor_decrypt(dec, kid_leaf9, sizeof kid_leaf9, NULL, 0, plain,
                                     sizeof plain, &n, NULL));
     CODE(MLSFRAME_OK, "decrypt(the untouched frame still opens)",
-         mlsframe_decryptor_decrypt(dec, 0, fresh, fresh_len, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(dec, fresh, fresh_len, NULL, 0, plain, sizeof plain, &n,
                                     NULL));
 
     mlsframe_decryptor_stats ds;
@@ -1291,11 +1307,11 @@ static void test_media(group *g) {
     printf("     bob's decryptor: in %" PRIu64 ", no_key %" PRIu64 ", auth %" PRIu64
            ", replay %" PRIu64 ", malformed %" PRIu64 ", other %" PRIu64 "\n",
            ds.frames_in, ds.no_key, ds.auth_failed, ds.replay, ds.malformed, ds.other);
-    /* Argument errors (NULL, overlap, media type) return before counting; only failures
+    /* Argument errors (NULL, overlap) return before counting; only failures
      * of a well-formed call are counted (buffer too small -> other). */
-    check("decryptor stats: 4 opened, 2 no-key, 4 auth, 1 replay, 4 malformed, 2 other",
+    check("decryptor stats: 4 opened, 2 no-key, 4 auth, 1 replay, 5 malformed, 2 other",
           ds.frames_in == 4 && ds.no_key == 2 && ds.auth_failed == 4 && ds.replay == 1 &&
-              ds.malformed == 4 && ds.other == 2 && ds.epoch == 1);
+              ds.malformed == 5 && ds.other == 2 && ds.epoch == 1);
 
     /* take_released */
     bool released = true;
@@ -1327,10 +1343,10 @@ static void test_media(group *g) {
     must("confirm_commit", mlsframe_session_confirm_commit(g->alice));
     size_t next_len = 0;
     uint8_t next[64];
-    must("encrypt", mlsframe_encryptor_encrypt(enc, 0, pt, pt_len, NULL, 0, next, sizeof next,
+    must("encrypt", mlsframe_encryptor_encrypt(enc, pt, pt_len, NULL, 0, next, sizeof next,
                                                &next_len));
     CODE(MLSFRAME_NO_KEY, "decrypt(frame of the next epoch, before its commit)",
-         mlsframe_decryptor_decrypt(dec, 0, next, next_len, NULL, 0, plain, sizeof plain, &n,
+         mlsframe_decryptor_decrypt(dec, next, next_len, NULL, 0, plain, sizeof plain, &n,
                                     NULL));
     must("process", mlsframe_session_process(g->bob, commit.data, commit.len, &o));
     check("process(commit) -> EPOCH_CHANGED, epoch 2",
@@ -1352,10 +1368,10 @@ static void test_media(group *g) {
     check("queue drained", !released);
 
     /* bob's own encryptor, now in epoch 2, still works; alice opens it */
-    must("encrypt", mlsframe_encryptor_encrypt(bob_enc, 0, pt, pt_len, NULL, 0, out, sizeof out,
+    must("encrypt", mlsframe_encryptor_encrypt(bob_enc, pt, pt_len, NULL, 0, out, sizeof out,
                                                &sealed_len));
     CODE(MLSFRAME_OK, "alice opens bob's frame",
-         mlsframe_decryptor_decrypt(alice_dec, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_decryptor_decrypt(alice_dec, out, sealed_len, NULL, 0, plain, sizeof plain,
                                     &n, &who));
     check("sender is bob (leaf 1), epoch 2", who.leaf == 1 && who.epoch == 2);
 
@@ -1392,19 +1408,38 @@ static void test_sframe_context(void) {
           mlsframe_sframe_max_ciphertext_size(SIZE_MAX) == SIZE_MAX);
 
     CODE(MLSFRAME_NULL_ARGUMENT, "set_send_key(NULL context)",
-         mlsframe_sframe_context_set_send_key(NULL, 4, 1, key, 16));
+         mlsframe_sframe_context_set_send_key(NULL, 4, 1, key, 16, 0));
     CODE(MLSFRAME_NULL_ARGUMENT, "set_send_key(key NULL, len 16)",
-         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 16));
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 16, 0));
     CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(key NULL, len 0 = empty)",
-         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 0));
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, NULL, 0, 0));
     CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(key len SIZE_MAX)",
-         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, HUGE));
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, HUGE, 0));
     CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 0)",
-         mlsframe_sframe_context_set_send_key(tx, 0, 1, key, 16));
+         mlsframe_sframe_context_set_send_key(tx, 0, 1, key, 16, 0));
     CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 6)",
-         mlsframe_sframe_context_set_send_key(tx, 6, 1, key, 16));
+         mlsframe_sframe_context_set_send_key(tx, 6, 1, key, 16, 0));
     CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 0xFFFF)",
-         mlsframe_sframe_context_set_send_key(tx, 0xFFFF, 1, key, 16));
+         mlsframe_sframe_context_set_send_key(tx, 0xFFFF, 1, key, 16, 0));
+    /* Base keys are 16 bytes or longer (RFC 9605's vectors use 16 for every suite). */
+    CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(15-byte key)",
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, 15, 0));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "set_send_key(1-byte key, suite 1)",
+         mlsframe_sframe_context_set_send_key(tx, 1, 1, key, 1, 0));
+    CODE(MLSFRAME_UNKNOWN_SUITE, "set_send_key(suite 6, 15-byte key: the suite first)",
+         mlsframe_sframe_context_set_send_key(tx, 6, 1, key, 15, 0));
+    CODE(MLSFRAME_INVALID_ARGUMENT, "add_receive_key(15-byte key)",
+         mlsframe_sframe_context_add_receive_key(rx, 4, 1, key, 15));
+    uint64_t next = 77;
+    CODE(MLSFRAME_NULL_ARGUMENT, "send_counter(NULL context)",
+         mlsframe_sframe_context_send_counter(NULL, &next));
+    check("send_counter(NULL context) reset *next_counter_out to 0", next == 0);
+    CODE(MLSFRAME_NULL_ARGUMENT, "send_counter(out NULL)",
+         mlsframe_sframe_context_send_counter(tx, NULL));
+    next = 77;
+    CODE(MLSFRAME_NO_SEND_KEY, "send_counter(no send key: the refused keys set none)",
+         mlsframe_sframe_context_send_counter(tx, &next));
+    check("send_counter(no send key) reset *next_counter_out to 0", next == 0);
     CODE(MLSFRAME_NULL_ARGUMENT, "add_receive_key(NULL context)",
          mlsframe_sframe_context_add_receive_key(NULL, 4, 1, key, 16));
     CODE(MLSFRAME_UNKNOWN_SUITE, "add_receive_key(suite 9)",
@@ -1416,10 +1451,14 @@ static void test_sframe_context(void) {
     CODE(MLSFRAME_NO_KEY, "remove_receive_key(never installed)",
          mlsframe_sframe_context_remove_receive_key(rx, 1));
 
-    CODE(MLSFRAME_NOT_MEMBER, "sframe encrypt(no send key)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    n = 77;
+    CODE(MLSFRAME_NO_SEND_KEY, "sframe encrypt(no send key)",
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, out, sizeof out, &n));
+    check("sframe encrypt(no send key) reset *written to 0", n == 0);
     CODE(MLSFRAME_OK, "set_send_key(suite 4, KID 1)",
-         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, sizeof key));
+         mlsframe_sframe_context_set_send_key(tx, 4, 1, key, sizeof key, 0));
+    CODE(MLSFRAME_OK, "send_counter(fresh key)", mlsframe_sframe_context_send_counter(tx, &next));
+    check("a fresh key's first counter is 0", next == 0);
     CODE(MLSFRAME_OK, "add_receive_key(suite 4, KID 1)",
          mlsframe_sframe_context_add_receive_key(rx, 4, 1, key, sizeof key));
     CODE(MLSFRAME_DUPLICATE_KEY, "add_receive_key(KID 1 again)",
@@ -1428,82 +1467,86 @@ static void test_sframe_context(void) {
          mlsframe_sframe_context_add_receive_key(rx, 1, 1, other, sizeof other));
 
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(NULL context)",
-         mlsframe_sframe_context_encrypt(NULL, 0, pt, pt_len, NULL, 0, out, sizeof out, &n));
+         mlsframe_sframe_context_encrypt(NULL, pt, pt_len, NULL, 0, out, sizeof out, &n));
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(written NULL)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, sizeof out, NULL));
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, out, sizeof out, NULL));
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(out NULL, cap 9)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, NULL, 9, &n));
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, NULL, 9, &n));
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe encrypt(frame NULL, len 3)",
-         mlsframe_sframe_context_encrypt(tx, 0, NULL, 3, NULL, 0, out, sizeof out, &n));
-    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(media type 7)",
-         mlsframe_sframe_context_encrypt(tx, 7, pt, pt_len, NULL, 0, out, sizeof out, &n));
+         mlsframe_sframe_context_encrypt(tx, NULL, 3, NULL, 0, out, sizeof out, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe encrypt(cap 16)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out, 16, &n));
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, out, 16, &n));
     memcpy(buf, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, out_cap < frame_len)",
-         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
+         mlsframe_sframe_context_encrypt(tx, buf, pt_len, NULL, 0, buf, pt_len - 1, &n));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe encrypt(in place, no room for header and tag)",
-         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, pt_len, &n));
+         mlsframe_sframe_context_encrypt(tx, buf, pt_len, NULL, 0, buf, pt_len, &n));
     CODE(MLSFRAME_OK, "sframe encrypt(in place: out == frame)",
-         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf, sizeof buf, &n));
+         mlsframe_sframe_context_encrypt(tx, buf, pt_len, NULL, 0, buf, sizeof buf, &n));
     check("in-place seal added header and tag", n > pt_len && n <= sizeof buf);
     memcpy(buf, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out = frame + 3, overlapping)",
-         mlsframe_sframe_context_encrypt(tx, 0, buf, pt_len, NULL, 0, buf + 3, 64, &n));
+         mlsframe_sframe_context_encrypt(tx, buf, pt_len, NULL, 0, buf + 3, 64, &n));
     CODE(MLSFRAME_OK, "sframe encrypt",
-         mlsframe_sframe_context_encrypt(tx, MLSFRAME_MEDIA_VIDEO, pt, pt_len, NULL, 0, out,
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, out,
                                          mlsframe_sframe_max_ciphertext_size(pt_len),
                                          &sealed_len));
 
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(NULL context)",
-         mlsframe_sframe_context_decrypt(NULL, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(NULL, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, &kid));
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(written NULL)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          NULL, &kid));
     CODE(MLSFRAME_NULL_ARGUMENT, "sframe decrypt(frame NULL, len 5)",
-         mlsframe_sframe_context_decrypt(rx, 0, NULL, 5, NULL, 0, plain, sizeof plain, &n, &kid));
-    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(media type 7)",
-         mlsframe_sframe_context_decrypt(rx, 7, out, sealed_len, NULL, 0, plain, sizeof plain,
-                                         &n, &kid));
+         mlsframe_sframe_context_decrypt(rx, NULL, 5, NULL, 0, plain, sizeof plain, &n, &kid));
     CODE(MLSFRAME_MALFORMED, "sframe decrypt(empty frame)",
-         mlsframe_sframe_context_decrypt(rx, 0, NULL, 0, NULL, 0, plain, sizeof plain, &n, &kid));
+         mlsframe_sframe_context_decrypt(rx, NULL, 0, NULL, 0, plain, sizeof plain, &n, &kid));
     CODE(MLSFRAME_MALFORMED, "sframe decrypt(0xFF)",
-         mlsframe_sframe_context_decrypt(rx, 0, (const uint8_t *)"\xff", 1, NULL, 0, plain,
+         mlsframe_sframe_context_decrypt(rx, (const uint8_t *)"\xff", 1, NULL, 0, plain,
                                          sizeof plain, &n, &kid));
+    {
+        uint8_t non_minimal[40];
+        memset(non_minimal, 0, sizeof non_minimal);
+        non_minimal[0] = 0x80; /* X=1: a 1-byte KID follows, though KID 1 fits the config */
+        non_minimal[1] = 0x01;
+        CODE(MLSFRAME_MALFORMED, "sframe decrypt(KID 1 in an extended byte: non-minimal)",
+             mlsframe_sframe_context_decrypt(rx, non_minimal, sizeof non_minimal, NULL, 0, plain,
+                                             sizeof plain, &n, &kid));
+    }
     CODE(MLSFRAME_NO_KEY, "sframe decrypt(garbage: unknown KID)",
-         mlsframe_sframe_context_decrypt(rx, 0, GARBAGE, GARBAGE_LEN, NULL, 0, plain,
+         mlsframe_sframe_context_decrypt(rx, GARBAGE, GARBAGE_LEN, NULL, 0, plain,
                                          sizeof plain, &n, &kid));
     CODE(MLSFRAME_NO_KEY, "sframe decrypt(at the sender: no receive keys)",
-         mlsframe_sframe_context_decrypt(tx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(tx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, &kid));
     CODE(MLSFRAME_BUFFER_TOO_SMALL, "sframe decrypt(cap 14 < 15)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, pt_len - 1, &n,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, pt_len - 1, &n,
                                          &kid));
     CODE(MLSFRAME_AUTH_FAILED, "sframe decrypt(additional data added)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, (const uint8_t *)"x", 1, plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, (const uint8_t *)"x", 1, plain,
                                          sizeof plain, &n, &kid));
     memcpy(buf, out, sealed_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(out = frame + 2, overlapping)",
-         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf + 2, 64, &n,
+         mlsframe_sframe_context_decrypt(rx, buf, sealed_len, NULL, 0, buf + 2, 64, &n,
                                          &kid));
     kid = 0;
     CODE(MLSFRAME_OK, "sframe decrypt(round trip)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, &kid));
     check("round trip: exact plaintext, KID 1",
           n == pt_len && memcmp(plain, pt, pt_len) == 0 && kid == 1);
     CODE(MLSFRAME_REPLAY, "sframe decrypt(replayed)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, NULL));
 
-    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, buf,
+    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, buf,
                                                            sizeof buf, &sealed_len));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, out_cap < frame_len)",
-         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len - 1,
+         mlsframe_sframe_context_decrypt(rx, buf, sealed_len, NULL, 0, buf, sealed_len - 1,
                                          &n, NULL));
     CODE(MLSFRAME_OK, "sframe decrypt(in place, kid_out NULL)",
-         mlsframe_sframe_context_decrypt(rx, 0, buf, sealed_len, NULL, 0, buf, sealed_len, &n,
+         mlsframe_sframe_context_decrypt(rx, buf, sealed_len, NULL, 0, buf, sealed_len, &n,
                                          NULL));
     check("in place: plaintext at the start", n == pt_len && memcmp(buf, pt, pt_len) == 0);
 
@@ -1514,50 +1557,50 @@ static void test_sframe_context(void) {
     memset(sw, 0xA5, sizeof sw);
     memcpy(s8, pt, pt_len);
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, additional data inside out)",
-         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8 + 96, 8, s8, sizeof sw, &n));
+         mlsframe_sframe_context_encrypt(tx, s8, pt_len, s8 + 96, 8, s8, sizeof sw, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(in place, additional data = the frame)",
-         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8, 4, s8, 96, &n));
+         mlsframe_sframe_context_encrypt(tx, s8, pt_len, s8, 4, s8, 96, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(out of place, additional data inside out)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, s8 + 8, 8, s8, sizeof sw, &n));
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, s8 + 8, 8, s8, sizeof sw, &n));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe encrypt(written inside out)",
-         mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, s8, 64, (size_t *)&sw[2]));
+         mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, s8, 64, (size_t *)&sw[2]));
     check("refused seals left the frame untouched", memcmp(s8, pt, pt_len) == 0);
     CODE(MLSFRAME_OK, "sframe encrypt(in place, additional data right after out)",
-         mlsframe_sframe_context_encrypt(tx, 0, s8, pt_len, s8 + 96, 8, s8, 96, &sealed_len));
+         mlsframe_sframe_context_encrypt(tx, s8, pt_len, s8 + 96, 8, s8, 96, &sealed_len));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, additional data inside out)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, s8, sizeof sw, &n,
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, s8 + 96, 8, s8, sizeof sw, &n,
                                          &kid));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(in place, additional data = the header)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8, 2, s8, sealed_len, &n, &kid));
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, s8, 2, s8, sealed_len, &n, &kid));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(out of place, additional data inside out)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, plain + 1, 8, plain,
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, plain + 1, 8, plain,
                                          sizeof plain, &n, &kid));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(kid_out inside out)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
                                          sizeof kw, &n, &kw[3]));
     CODE(MLSFRAME_INVALID_ARGUMENT, "sframe decrypt(written inside out)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, s8 + 96, 8, (uint8_t *)kw,
                                          sizeof kw, (size_t *)&kw[0], &kid));
     /* The same additional data, moved to start right where the frame ends. */
     memmove(s8 + sealed_len, s8 + 96, 8);
     kid = 0;
     CODE(MLSFRAME_OK, "sframe decrypt(in place, additional data right after the frame)",
-         mlsframe_sframe_context_decrypt(rx, 0, s8, sealed_len, s8 + sealed_len, 8, s8,
+         mlsframe_sframe_context_decrypt(rx, s8, sealed_len, s8 + sealed_len, 8, s8,
                                          sealed_len, &n, &kid));
     check("in place next to its data: plaintext at the start, KID 1",
           n == pt_len && memcmp(s8, pt, pt_len) == 0 && kid == 1);
 
     CODE(MLSFRAME_OK, "remove_receive_key(KID 1)",
          mlsframe_sframe_context_remove_receive_key(rx, 1));
-    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, 0, pt, pt_len, NULL, 0, out,
+    must("sframe encrypt", mlsframe_sframe_context_encrypt(tx, pt, pt_len, NULL, 0, out,
                                                            sizeof out, &sealed_len));
     CODE(MLSFRAME_NO_KEY, "sframe decrypt(after its key was removed)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, NULL));
     CODE(MLSFRAME_OK, "add_receive_key(KID 1, wrong key)",
          mlsframe_sframe_context_add_receive_key(rx, 4, 1, other, sizeof other));
     CODE(MLSFRAME_AUTH_FAILED, "sframe decrypt(wrong key)",
-         mlsframe_sframe_context_decrypt(rx, 0, out, sealed_len, NULL, 0, plain, sizeof plain,
+         mlsframe_sframe_context_decrypt(rx, out, sealed_len, NULL, 0, plain, sizeof plain,
                                          &n, NULL));
 
     mlsframe_sframe_context_free(tx);
@@ -1615,7 +1658,7 @@ static void test_leave_and_removed(group *g) {
     uint8_t out[64];
     size_t n = 0;
     CODE(MLSFRAME_NOT_MEMBER, "encrypt(after removal)",
-         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+         mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
                                     &n));
     check("no buffer filled after removal", b.data == NULL && welcome.data == NULL);
 
@@ -1623,10 +1666,10 @@ static void test_leave_and_removed(group *g) {
     mlsframe_session_free(g->bob);
     g->bob = NULL;
     CODE(MLSFRAME_NOT_MEMBER, "encrypt(after session_free)",
-         mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+         mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
                                     &n));
     CODE(MLSFRAME_NO_KEY, "decrypt(after session_free, frame of unknown epoch)",
-         mlsframe_decryptor_decrypt(dec, 0, (const uint8_t[40]){0}, 40, NULL, 0, out,
+         mlsframe_decryptor_decrypt(dec, (const uint8_t[40]){0}, 40, NULL, 0, out,
                                     sizeof out, &n, NULL));
     mlsframe_encryptor_free(enc);
     mlsframe_decryptor_free(dec);
@@ -2002,7 +2045,8 @@ static void test_external_commit(void) {
              mlsframe_session_join_by_external_commit(carol, info.data, info.len, NULL, 0, NULL,
                                                       &b, (uint64_t *)(void *)&b));
     }
-    check("refused join_by_external_commit: no buffer, no epoch", b.data == NULL && epoch == 77);
+    check("refused join_by_external_commit: no buffer, epoch reset to 0",
+          b.data == NULL && epoch == 0);
     params.handshake = 2;
     JOIN(MLSFRAME_INVALID_ARGUMENT, "join_by_external_commit(params handshake 2)", carol,
          info.data, info.len, NULL, 0, &params);
@@ -2048,7 +2092,8 @@ static void test_external_commit(void) {
              flipped, info.len, NULL, 0, NULL);
         free(flipped);
     }
-    check("failed join_by_external_commit: no buffer, no epoch", b.data == NULL && epoch == 77);
+    check("failed join_by_external_commit: no buffer, epoch reset to 0",
+          b.data == NULL && epoch == 0);
 
     /* Who may join: the joiner vets the group, and its key must be its own. */
     {
@@ -2075,7 +2120,7 @@ static void test_external_commit(void) {
         JOIN(MLSFRAME_MLS_CIPHERSUITE_MISMATCH,
              "join_by_external_commit(P-256 identity, MLS suite 1 group)", p256, info.data,
              info.len, NULL, 0, NULL);
-        check("refused joins: no buffer, no epoch", b.data == NULL && epoch == 77);
+        check("refused joins: no buffer, epoch reset to 0", b.data == NULL && epoch == 0);
         CODE(MLSFRAME_MLS_NO_GROUP, "epoch(after every refused external join)",
              mlsframe_session_epoch(mallory, NULL, NULL));
         mlsframe_session_free(mallory);
@@ -2110,7 +2155,7 @@ static void test_external_commit(void) {
         uint8_t sealed[64];
         size_t n = 1;
         CODE(MLSFRAME_NOT_MEMBER, "encrypt(external join pending)",
-             mlsframe_encryptor_encrypt(enc, 0, (const uint8_t *)"x", 1, NULL, 0, sealed,
+             mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, sealed,
                                         sizeof sealed, &n));
         mlsframe_encryptor_free(enc);
         check("no buffer filled while pending", out.data == NULL);
@@ -2171,6 +2216,262 @@ static void test_external_commit(void) {
     mlsframe_session_free(carol);
 }
 
+/* The send counter of an app-keyed context: setting the same (suite, KID, base key) again
+ * continues it (so no nonce is used twice), a counter never moves backwards, any other key
+ * starts at first_counter, and the getter reads it. The receiver's replay window shows
+ * what the counter did: a reused counter would be refused as a replay. */
+static void test_sframe_counters(void) {
+    mlsframe_sframe_context *tx = NULL, *rx = NULL;
+    must("sframe_context_new", mlsframe_sframe_context_new(0, &tx));
+    must("sframe_context_new", mlsframe_sframe_context_new(0, &rx));
+    const uint8_t key[16] = "a 16-byte key!!", other[32] = "another key, 32 bytes long.....";
+    const uint8_t pt[] = "counted";
+    uint8_t frame[64], plain[64];
+    size_t n = 0, m = 0;
+    uint64_t next = 77;
+#define SEAL() mlsframe_sframe_context_encrypt(tx, pt, 7, NULL, 0, frame, sizeof frame, &n)
+#define OPEN() mlsframe_sframe_context_decrypt(rx, frame, n, NULL, 0, plain, sizeof plain, &m, NULL)
+#define NEXT() (mlsframe_sframe_context_send_counter(tx, &next) == MLSFRAME_OK ? next : 77)
+
+    must("set_send_key", mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, 0));
+    must("add_receive_key", mlsframe_sframe_context_add_receive_key(rx, 4, 3, key, 16));
+    must("seal", SEAL());
+    CODE(MLSFRAME_OK, "counters: frame 0 opens", OPEN());
+    check("counters: next is 1", NEXT() == 1);
+    CODE(MLSFRAME_OK, "counters: the same key again",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, 0));
+    check("counters: the same key again keeps its counter (1)", NEXT() == 1);
+    must("seal", SEAL());
+    CODE(MLSFRAME_OK, "counters: the next frame opens (its counter was not reused)", OPEN());
+    CODE(MLSFRAME_OK, "counters: the same key, first_counter 1000",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, 1000));
+    check("counters: moved forward to 1000", NEXT() == 1000);
+    must("seal", SEAL());
+    CODE(MLSFRAME_OK, "counters: frame 1000 opens", OPEN());
+    CODE(MLSFRAME_OK, "counters: the same key, first_counter 10",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, 10));
+    check("counters: never backwards (1001)", NEXT() == 1001);
+    uint64_t saved = NEXT();
+
+    CODE(MLSFRAME_OK, "counters: another base key, KID 3",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, other, sizeof other, 0));
+    check("counters: another key starts at first_counter (0)", NEXT() == 0);
+    CODE(MLSFRAME_OK, "counters: the same base key in suite 5",
+         mlsframe_sframe_context_set_send_key(tx, 5, 3, key, 16, 7));
+    check("counters: another suite is another key (7)", NEXT() == 7);
+    /* Only the current key is remembered: back to the first key, pass its counter back. */
+    CODE(MLSFRAME_OK, "counters: the first key again, after another",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, 0));
+    check("counters: a key set after another starts over (0)", NEXT() == 0);
+    CODE(MLSFRAME_OK, "counters: the first key with its saved counter",
+         mlsframe_sframe_context_set_send_key(tx, 4, 3, key, 16, saved));
+    must("seal", SEAL());
+    CODE(MLSFRAME_OK, "counters: the frame at the saved counter opens", OPEN());
+
+    CODE(MLSFRAME_OK, "counters: first_counter UINT64_MAX",
+         mlsframe_sframe_context_set_send_key(tx, 4, 9, key, 16, UINT64_MAX));
+    check("counters: a spent key reads UINT64_MAX", NEXT() == UINT64_MAX);
+    n = 77;
+    CODE(MLSFRAME_COUNTER_EXHAUSTED, "counters: a spent key seals nothing", SEAL());
+    check("counters: exhausted encrypt reset *written", n == 0);
+#undef SEAL
+#undef OPEN
+#undef NEXT
+    mlsframe_sframe_context_free(tx);
+    mlsframe_sframe_context_free(rx);
+}
+
+/* ---- the out-parameter rule ------------------------------------------------------------ */
+
+/* Every export resets its out-parameters before any other check, the handle included: a
+ * NULL handle with valid out-pointers leaves 0, false, NULL, {NULL, 0} and zeroed structs.
+ * Out-pointers that are themselves the problem (a required one NULL, or one overlapping an
+ * input or another output) are never written. */
+static void test_out_params_reset(void) {
+    static uint8_t junk[8];
+    const mlsframe_buffer STALE = {junk, 77};
+    mlsframe_buffer b = STALE, b2 = STALE;
+    size_t n = 77;
+    uint64_t u64 = 77;
+    uint32_t u32 = 77;
+    uint16_t u16 = 77;
+    bool flag = true;
+    mlsframe_sender who;
+    mlsframe_outcome o;
+    mlsframe_group_params params;
+    mlsframe_encryptor_stats es;
+    mlsframe_decryptor_stats ds;
+    mlsframe_session *s = (mlsframe_session *)junk;
+    mlsframe_encryptor *enc = (mlsframe_encryptor *)junk;
+    mlsframe_decryptor *dec = (mlsframe_decryptor *)junk;
+    mlsframe_sframe_context *ctx = (mlsframe_sframe_context *)junk;
+    const uint8_t *kps[1] = {GARBAGE};
+    size_t lens[1] = {GARBAGE_LEN};
+    uint8_t out[64];
+    static const uint8_t zeros[sizeof(mlsframe_decryptor_stats)];
+#define STALE_ALL()                                                                        \
+    do {                                                                                   \
+        b = STALE;                                                                         \
+        b2 = STALE;                                                                        \
+        n = 77;                                                                            \
+        u64 = 77;                                                                          \
+        u32 = 77;                                                                          \
+        u16 = 77;                                                                          \
+        flag = true;                                                                       \
+        memset(&who, 0xA5, sizeof who);                                                    \
+        memset(&o, 0xA5, sizeof o);                                                        \
+        memset(&params, 0xA5, sizeof params);                                              \
+        memset(&es, 0xA5, sizeof es);                                                      \
+        memset(&ds, 0xA5, sizeof ds);                                                      \
+    } while (0)
+#define EMPTY(buf) ((buf).data == NULL && (buf).len == 0)
+#define ZEROED(x) (memcmp(&(x), zeros, sizeof(x)) == 0)
+#define RESET(label, call, reset)                                                          \
+    do {                                                                                   \
+        STALE_ALL();                                                                       \
+        CODE(MLSFRAME_NULL_ARGUMENT, label, call);                                         \
+        check(label ": out-parameters reset", reset);                                      \
+    } while (0)
+
+    RESET("session_signature_algorithm(NULL session)",
+          mlsframe_session_signature_algorithm(NULL, &u16), u16 == 0);
+    RESET("session_snapshot(NULL session)", mlsframe_session_snapshot(NULL, &b), EMPTY(b));
+    RESET("session_key_package(NULL session)", mlsframe_session_key_package(NULL, &b),
+          EMPTY(b));
+    RESET("session_key_package_for(NULL session)",
+          mlsframe_session_key_package_for(NULL, 1, &b), EMPTY(b));
+    RESET("session_join(NULL session)",
+          mlsframe_session_join(NULL, GARBAGE, GARBAGE_LEN, &u64), u64 == 0);
+    RESET("session_join_with(NULL session)",
+          mlsframe_session_join_with(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, NULL, &u64), u64 == 0);
+    RESET("session_group_info(NULL session)", mlsframe_session_group_info(NULL, &b), EMPTY(b));
+    RESET("session_join_by_external_commit(NULL session)",
+          mlsframe_session_join_by_external_commit(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, NULL, &b,
+                                                   &u64),
+          EMPTY(b) && u64 == 0);
+    RESET("session_add_members(NULL session)",
+          mlsframe_session_add_members(NULL, kps, lens, 1, &b, &b2), EMPTY(b) && EMPTY(b2));
+    RESET("session_remove_member(NULL session)", mlsframe_session_remove_member(NULL, 1, &b),
+          EMPTY(b));
+    RESET("session_remove_user(NULL session)",
+          mlsframe_session_remove_user(NULL, (const uint8_t *)"x", 1, &b), EMPTY(b));
+    RESET("session_self_update(NULL session)", mlsframe_session_self_update(NULL, &b),
+          EMPTY(b));
+    RESET("session_commit_pending_proposals(NULL session)",
+          mlsframe_session_commit_pending_proposals(NULL, &b, &b2), EMPTY(b) && EMPTY(b2));
+    RESET("session_leave(NULL session)", mlsframe_session_leave(NULL, &b), EMPTY(b));
+    RESET("session_process(NULL session)",
+          mlsframe_session_process(NULL, GARBAGE, GARBAGE_LEN, &o),
+          ZEROED(o) && o.kind == MLSFRAME_OUTCOME_NONE);
+    RESET("session_epoch(NULL session)", mlsframe_session_epoch(NULL, &u64, &u32),
+          u64 == 0 && u32 == 0);
+    RESET("session_ciphersuite(NULL session)", mlsframe_session_ciphersuite(NULL, &u16),
+          u16 == 0);
+    RESET("session_params(NULL session)", mlsframe_session_params(NULL, &params, &u32),
+          ZEROED(params) && u32 == 0);
+    RESET("session_ratchet_tree(NULL session)", mlsframe_session_ratchet_tree(NULL, &b),
+          EMPTY(b));
+    RESET("session_security_code(NULL session)", mlsframe_session_security_code(NULL, &b),
+          EMPTY(b));
+    RESET("session_epoch_authenticator(NULL session)",
+          mlsframe_session_epoch_authenticator(NULL, &b), EMPTY(b));
+    RESET("session_export_secret(NULL session)",
+          mlsframe_session_export_secret(NULL, (const uint8_t *)"l", 1, NULL, 0, 16, &b),
+          EMPTY(b));
+    RESET("session_roster(NULL session)", mlsframe_session_roster(NULL, &b), EMPTY(b));
+    RESET("session_member_identity(NULL session)",
+          mlsframe_session_member_identity(NULL, 0, &b, &b2), EMPTY(b) && EMPTY(b2));
+    RESET("session_member_credential(NULL session)",
+          mlsframe_session_member_credential(NULL, 0, &u16, &b), u16 == 0 && EMPTY(b));
+    enc = (mlsframe_encryptor *)junk;
+    RESET("session_encryptor_new(NULL session)", mlsframe_session_encryptor_new(NULL, 0, &enc),
+          enc == NULL);
+    dec = (mlsframe_decryptor *)junk;
+    RESET("session_decryptor_new(NULL session)", mlsframe_session_decryptor_new(NULL, &dec),
+          dec == NULL);
+    s = (mlsframe_session *)junk;
+    RESET("session_new(user NULL with a length)",
+          mlsframe_session_new(NULL, 4, NULL, 0, NULL, 0, NULL, &s), s == NULL);
+    s = (mlsframe_session *)junk;
+    RESET("session_new_with(identity NULL)", mlsframe_session_new_with(NULL, NULL, &s),
+          s == NULL);
+    s = (mlsframe_session *)junk;
+    RESET("session_restore(snapshot NULL with a length)",
+          mlsframe_session_restore(NULL, 5, NULL, &s), s == NULL);
+    RESET("encryptor_encrypt(NULL encryptor)",
+          mlsframe_encryptor_encrypt(NULL, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out, &n),
+          n == 0);
+    RESET("encryptor_get_stats(NULL encryptor)", mlsframe_encryptor_get_stats(NULL, &es),
+          ZEROED(es));
+    RESET("decryptor_decrypt(NULL decryptor)",
+          mlsframe_decryptor_decrypt(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, out, sizeof out, &n,
+                                     &who),
+          n == 0 && ZEROED(who));
+    RESET("decryptor_get_stats(NULL decryptor)", mlsframe_decryptor_get_stats(NULL, &ds),
+          ZEROED(ds));
+    RESET("decryptor_take_released(NULL decryptor)",
+          mlsframe_decryptor_take_released(NULL, out, sizeof out, &n, &who, &flag),
+          n == 0 && ZEROED(who) && !flag);
+    {
+        mlsframe_sender asked;
+        memset(&asked, 0, sizeof asked);
+        RESET("decryptor_sender_identity(NULL decryptor)",
+              mlsframe_decryptor_sender_identity(NULL, &asked, &b, &b2), EMPTY(b) && EMPTY(b2));
+    }
+    RESET("sframe_context_encrypt(NULL context)",
+          mlsframe_sframe_context_encrypt(NULL, (const uint8_t *)"x", 1, NULL, 0, out, sizeof out,
+                                          &n),
+          n == 0);
+    RESET("sframe_context_decrypt(NULL context)",
+          mlsframe_sframe_context_decrypt(NULL, GARBAGE, GARBAGE_LEN, NULL, 0, out, sizeof out, &n,
+                                          &u64),
+          n == 0 && u64 == 0);
+    RESET("sframe_context_send_counter(NULL context)",
+          mlsframe_sframe_context_send_counter(NULL, &u64), u64 == 0);
+    /* A NULL input with a length, past a NULL-free handle check: reset all the same. */
+    RESET("decryptor_decrypt(NULL decryptor and frame NULL with a length)",
+          mlsframe_decryptor_decrypt(NULL, NULL, 9, NULL, 0, out, sizeof out, &n, &who),
+          n == 0 && ZEROED(who));
+    ctx = (mlsframe_sframe_context *)junk;
+    STALE_ALL();
+    CODE(MLSFRAME_INVALID_ARGUMENT, "sframe_context_new(replay window 65537)",
+         mlsframe_sframe_context_new(65537, &ctx));
+    check("sframe_context_new(replay window 65537): *out reset to NULL", ctx == NULL);
+
+    /* Out-pointers that are the problem: nothing written. */
+    STALE_ALL();
+    CODE(MLSFRAME_NULL_ARGUMENT, "take_released(released NULL: no out-parameter written)",
+         mlsframe_decryptor_take_released(NULL, out, sizeof out, &n, &who, NULL));
+    check("take_released(released NULL): *written and *sender untouched",
+          n == 77 && who.leaf == 0xA5A5A5A5u);
+    STALE_ALL();
+    CODE(MLSFRAME_NULL_ARGUMENT, "member_identity(device_id_out NULL: none written)",
+         mlsframe_session_member_identity(NULL, 0, &b, NULL));
+    check("member_identity(device_id_out NULL): *user_id_out untouched",
+          b.data == junk && b.len == 77);
+    STALE_ALL();
+    CODE(MLSFRAME_NULL_ARGUMENT, "epoch(NULL session, outputs overlapping: none written)",
+         mlsframe_session_epoch(NULL, &u64, (uint32_t *)&u64));
+    check("epoch(outputs overlapping): untouched", u64 == 77);
+    {
+        /* *sender inside the frame: the frame must not be touched. */
+        uint64_t words[8];
+        memset(words, 0x5A, sizeof words);
+        STALE_ALL();
+        CODE(MLSFRAME_NULL_ARGUMENT, "decrypt(NULL decryptor, sender inside the frame)",
+             mlsframe_decryptor_decrypt(NULL, (const uint8_t *)words, sizeof words, NULL, 0, out,
+                                        sizeof out, &n, (mlsframe_sender *)&words[2]));
+        uint64_t want[8];
+        memset(want, 0x5A, sizeof want);
+        check("decrypt(sender inside the frame): frame and *written untouched",
+              memcmp(words, want, sizeof words) == 0 && n == 77);
+    }
+#undef RESET
+#undef ZEROED
+#undef EMPTY
+#undef STALE_ALL
+}
+
 /* ---- config ------------------------------------------------------------------------ */
 
 static void test_log_callback(void) {
@@ -2210,6 +2511,8 @@ int main(void) {
     test_p256_snapshot();
     test_external_commit();
     test_sframe_context();
+    test_sframe_counters();
+    test_out_params_reset();
     printf("%u passed, %u failed\n", g_pass, g_fail);
     return g_fail == 0 ? 0 : 1;
 }

@@ -313,11 +313,10 @@ static void group_for_other_stacks(void) {
         const char *text = "hello over suite 5";
         uint8_t sealed[128], plain[128];
         size_t n = 0, m = 0;
-        OK(mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)text,
-                                      strlen(text), NULL, 0, sealed, sizeof sealed, &n));
+        OK(mlsframe_encryptor_encrypt(enc, (const uint8_t *)text, strlen(text), NULL, 0, sealed,
+                                      sizeof sealed, &n));
         mlsframe_sender who;
-        OK(mlsframe_decryptor_decrypt(dec, MLSFRAME_MEDIA_AUDIO, sealed, n, NULL, 0, plain,
-                                      sizeof plain, &m, &who));
+        OK(mlsframe_decryptor_decrypt(dec, sealed, n, NULL, 0, plain, sizeof plain, &m, &who));
         CHECK(m == strlen(text) && memcmp(plain, text, m) == 0);
         CHECK(who.leaf == 0 && who.epoch == 2);
         mlsframe_buffer su = {NULL, 0}, sd = {NULL, 0};
@@ -437,8 +436,8 @@ static void frame_flows(mlsframe_session *from, uint32_t from_leaf, mlsframe_ses
     OK(mlsframe_session_encryptor_new(from, 0, &enc));
     uint8_t sealed[128];
     size_t n = 0;
-    OK(mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_VIDEO, (const uint8_t *)text, strlen(text),
-                                  NULL, 0, sealed, sizeof sealed, &n));
+    OK(mlsframe_encryptor_encrypt(enc, (const uint8_t *)text, strlen(text), NULL, 0, sealed,
+                                  sizeof sealed, &n));
     uint64_t epoch = 0;
     OK(mlsframe_session_epoch(from, &epoch, NULL));
     for (size_t i = 0; i < count; i++) {
@@ -447,8 +446,7 @@ static void frame_flows(mlsframe_session *from, uint32_t from_leaf, mlsframe_ses
         uint8_t plain[128];
         size_t m = 0;
         mlsframe_sender who;
-        OK(mlsframe_decryptor_decrypt(dec, MLSFRAME_MEDIA_VIDEO, sealed, n, NULL, 0, plain,
-                                      sizeof plain, &m, &who));
+        OK(mlsframe_decryptor_decrypt(dec, sealed, n, NULL, 0, plain, sizeof plain, &m, &who));
         CHECK(m == strlen(text) && memcmp(plain, text, m) == 0);
         CHECK(who.leaf == from_leaf && who.epoch == epoch && who.context == 0);
         mlsframe_decryptor_free(dec);
@@ -534,8 +532,8 @@ static void p256_call(void) {
         uint8_t sealed[64];
         size_t n = 0;
         EXPECT(MLSFRAME_REKEY_REQUIRED,
-               mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1,
-                                          NULL, 0, sealed, sizeof sealed, &n));
+               mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, sealed,
+                                          sizeof sealed, &n));
         mlsframe_encryptor_free(enc);
     }
     /* The restored member opens frames at once. */
@@ -567,8 +565,8 @@ static void p256_call(void) {
         uint8_t sealed[64];
         size_t n = 0;
         EXPECT(MLSFRAME_NOT_MEMBER,
-               mlsframe_encryptor_encrypt(enc, MLSFRAME_MEDIA_AUDIO, (const uint8_t *)"x", 1,
-                                          NULL, 0, sealed, sizeof sealed, &n));
+               mlsframe_encryptor_encrypt(enc, (const uint8_t *)"x", 1, NULL, 0, sealed,
+                                          sizeof sealed, &n));
         mlsframe_encryptor_free(enc);
     }
     unsigned alice_calls = a.calls;
