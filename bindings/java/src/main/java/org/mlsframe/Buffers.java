@@ -1,0 +1,17 @@
+package org.mlsframe;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+final class Buffers {
+    private Buffers() {}
+
+    /** The frame path takes direct buffers only (their memory is passed, never copied). */
+    static void requireDirect(ByteBuffer frame, ByteBuffer out) {
+        Objects.requireNonNull(frame, "frame");
+        Objects.requireNonNull(out, "out");
+        if (!frame.isDirect() || !out.isDirect() || out.isReadOnly()) {
+            throw new MlsframeException(MlsframeException.INVALID_ARGUMENT);
+        }
+    }
+}
