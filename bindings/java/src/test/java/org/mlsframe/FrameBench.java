@@ -15,6 +15,19 @@ public final class FrameBench {
             alice.confirmCommit();
             bob.join(add.welcome());
             alice.receiversReady();
+            // The bare JNI crossing: a native call that does no crypto.
+            long sink = 0;
+            for (int round = 0; round < 2; round++) {
+                int n = 1_000_000;
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    sink += Encryptor.maxCiphertextSize(i & 1023);
+                }
+                if (round == 1) {
+                    System.out.printf("java JNI round trip (maxCiphertextSize): %.0f ns/call (%d)%n",
+                            (double) (System.nanoTime() - t0) / n, sink & 1);
+                }
+            }
             try (Encryptor enc = alice.encryptor(0); Decryptor dec = bob.decryptor()) {
                 for (int size : new int[] {100, 10240}) {
                     int iterations = size == 100 ? 50_000 : 2_000;
