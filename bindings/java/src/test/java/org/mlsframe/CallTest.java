@@ -129,6 +129,8 @@ public final class CallTest {
 
                 // MLS: garbage message, own removal, unknown leaf, context in use.
                 expectCode(MlsframeException.MLS_MALFORMED, () -> bob.process(new byte[] {1, 2, 3}), "garbage MLS message");
+                expectCode(MlsframeException.NULL_ARGUMENT, () -> alice.process(null), "null MLS message");
+                expectCode(MlsframeException.NULL_ARGUMENT, () -> dec.decrypt((byte[]) null), "null frame array");
                 expectCode(MlsframeException.MLS_CANNOT_REMOVE_SELF, () -> alice.removeMember(alice.ownLeaf()), "remove self");
                 expectCode(MlsframeException.MLS_UNKNOWN_MEMBER, () -> alice.removeMember(7), "unknown leaf");
                 expectCode(MlsframeException.CONTEXT_IN_USE, () -> alice.encryptor(0), "context in use");
