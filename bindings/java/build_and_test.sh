@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root="$(cd ../.. && pwd)"
 target_dir="${CARGO_TARGET_DIR:-${root}/target}"
+case "${target_dir}" in
+    /*) ;;
+    *) target_dir="${root}/${target_dir}" ;;
+esac
 
 # Every failure code of the header must be in the Java mapping (value and name).
 missing=0
