@@ -27,6 +27,12 @@ use mlsframe::ffi::session::{
     mlsframe_session_join, mlsframe_session_key_package, mlsframe_session_new,
     mlsframe_session_process, mlsframe_session_receivers_ready, mlsframe_session_remove_member,
 };
+use mlsframe::ffi::sframe_context::{
+    mlsframe_sframe_context, mlsframe_sframe_context_add_receive_key,
+    mlsframe_sframe_context_decrypt, mlsframe_sframe_context_encrypt, mlsframe_sframe_context_free,
+    mlsframe_sframe_context_new, mlsframe_sframe_context_remove_receive_key,
+    mlsframe_sframe_context_set_send_key, mlsframe_sframe_max_ciphertext_size,
+};
 
 /// Why a native method did not complete.
 enum Failure {
@@ -600,5 +606,207 @@ pub extern "system" fn Java_org_mlsframe_Native_decryptArray<'local>(
             )
         })?;
         Ok(env.byte_array_from_slice(&out[..written])?.into_raw())
+    })
+}
+
+fn sframe_context(handle: jlong) -> *const mlsframe_sframe_context {
+    handle as usize as *const mlsframe_sframe_context
+}
+
+fn suite(value: jint) -> Outcome<u16> {
+    u16::try_from(value).map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_UNKNOWN_SUITE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeContextNew<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    replay_window: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        let window = u32::try_from(replay_window)
+            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))?;
+        let mut out: *mut mlsframe_sframe_context = ptr::null_mut();
+        // SAFETY: `out` is a writable local.
+        check(unsafe { mlsframe_sframe_context_new(window, &mut out) })?;
+        Ok(out as usize as jlong)
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeContextFree<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    // SAFETY: the Java handle owns the context and frees it once; 0 is a no-op.
+    unsafe { mlsframe_sframe_context_free(sframe_context(handle).cast_mut()) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeSetSendKey<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    suite_id: jint,
+    kid: jlong,
+    base_key: JByteArray<'local>,
+    first_counter: jlong,
+) {
+    guard(&mut env, (), |env| {
+        let suite = suite(suite_id)?;
+        let key = env.convert_byte_array(&base_key)?;
+        // SAFETY: the handle is NULL or a live context; `key` is a live vector of its
+        // length.
+        let code = unsafe {
+            mlsframe_sframe_context_set_send_key(
+                sframe_context(handle),
+                suite,
+                kid as u64,
+                key.as_ptr(),
+                key.len(),
+                first_counter as u64,
+            )
+        };
+        wipe(key);
+        check(code)
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeAddReceiveKey<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    suite_id: jint,
+    kid: jlong,
+    base_key: JByteArray<'local>,
+) {
+    guard(&mut env, (), |env| {
+        let suite = suite(suite_id)?;
+        let key = env.convert_byte_array(&base_key)?;
+        // SAFETY: the handle is NULL or a live context; `key` is a live vector of its
+        // length.
+        let code = unsafe {
+            mlsframe_sframe_context_add_receive_key(
+                sframe_context(handle),
+                suite,
+                kid as u64,
+                key.as_ptr(),
+                key.len(),
+            )
+        };
+        wipe(key);
+        check(code)
+    })
+}
+
+/// Overwrites a copy of key material before it is freed.
+fn wipe(mut bytes: Vec<u8>) {
+    bytes.iter_mut().for_each(|b| {
+        // SAFETY: `b` is a valid, aligned, exclusive reference; a volatile write keeps
+        // the compiler from dropping the wipe of memory about to be freed.
+        unsafe { ptr::write_volatile(b, 0) }
+    });
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeRemoveReceiveKey<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    kid: jlong,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: the handle is NULL or a live context.
+        check(unsafe {
+            mlsframe_sframe_context_remove_receive_key(sframe_context(handle), kid as u64)
+        })
+    })
+}
+
+/// Seals into a direct buffer (no copy); returns the sealed length.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeEncryptDirect<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    frame: JByteBuffer<'local>,
+    frame_off: jint,
+    frame_len: jint,
+    out: JByteBuffer<'local>,
+    out_off: jint,
+    out_cap: jint,
+) -> jint {
+    guard(&mut env, 0, |env| {
+        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
+        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
+        let mut written = 0usize;
+        // SAFETY: both regions lie inside their direct buffers (checked by
+        // `direct_region`), which the Java caller keeps reachable for the call; the C ABI
+        // refuses overlap other than exactly in place; the handle is NULL or live.
+        check(unsafe {
+            mlsframe_sframe_context_encrypt(
+                sframe_context(handle),
+                frame_ptr,
+                frame_len,
+                ptr::null(),
+                0,
+                out_ptr,
+                out_cap,
+                &mut written,
+            )
+        })?;
+        to_jint(written)
+    })
+}
+
+/// Opens into a direct buffer (no copy); returns the plaintext length.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeDecryptDirect<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    frame: JByteBuffer<'local>,
+    frame_off: jint,
+    frame_len: jint,
+    out: JByteBuffer<'local>,
+    out_off: jint,
+    out_cap: jint,
+) -> jint {
+    guard(&mut env, 0, |env| {
+        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
+        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
+        let mut written = 0usize;
+        // SAFETY: as in `sframeEncryptDirect`; the KID output is not asked for (NULL).
+        check(unsafe {
+            mlsframe_sframe_context_decrypt(
+                sframe_context(handle),
+                frame_ptr,
+                frame_len,
+                ptr::null(),
+                0,
+                out_ptr,
+                out_cap,
+                &mut written,
+                ptr::null_mut(),
+            )
+        })?;
+        to_jint(written)
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_sframeMaxCiphertextSize<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    frame_len: jint,
+) -> jint {
+    guard(&mut env, 0, |_| {
+        let len = usize::try_from(frame_len)
+            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))?;
+        to_jint(mlsframe_sframe_max_ciphertext_size(len))
     })
 }

@@ -34,4 +34,15 @@ final class Native {
     static native int decryptDirect(long decryptor, ByteBuffer frame, int frameOff, int frameLen,
             ByteBuffer out, int outOff, int outCap);
     static native byte[] decryptArray(long decryptor, byte[] frame);
+
+    static native long sframeContextNew(int replayWindow);
+    static native void sframeContextFree(long context);
+    static native void sframeSetSendKey(long context, int suite, long kid, byte[] baseKey, long firstCounter);
+    static native void sframeAddReceiveKey(long context, int suite, long kid, byte[] baseKey);
+    static native void sframeRemoveReceiveKey(long context, long kid);
+    static native int sframeMaxCiphertextSize(int frameLen);
+    static native int sframeEncryptDirect(long context, ByteBuffer frame, int frameOff, int frameLen,
+            ByteBuffer out, int outOff, int outCap);
+    static native int sframeDecryptDirect(long context, ByteBuffer frame, int frameOff, int frameLen,
+            ByteBuffer out, int outOff, int outCap);
 }

@@ -149,11 +149,44 @@ public final class CallTest {
         expectCode(403, () -> Session.create(new byte[0], new byte[0]), "empty user id");
     }
 
+    static void sframeAlone() {
+        byte[] key = new byte[16];
+        Arrays.fill(key, (byte) 7);
+        byte[] otherKey = new byte[16];
+        try (SframeContext sender = new SframeContext(0);
+                SframeContext receiver = new SframeContext(0);
+                SframeContext stranger = new SframeContext(0)) {
+            sender.setSendKey(4, 42, key, 0);
+            receiver.addReceiveKey(4, 42, key);
+            stranger.addReceiveKey(4, 42, otherKey);
+            byte[] hello = "sframe alone".getBytes(StandardCharsets.UTF_8);
+            ByteBuffer frame = ByteBuffer.allocateDirect(hello.length);
+            frame.put(hello).flip();
+            ByteBuffer sealed = ByteBuffer.allocateDirect(SframeContext.maxCiphertextSize(hello.length));
+            sender.encrypt(frame, sealed);
+            sealed.flip();
+            ByteBuffer plain = ByteBuffer.allocateDirect(hello.length);
+            receiver.decrypt(sealed.duplicate(), plain);
+            byte[] got = new byte[plain.flip().remaining()];
+            plain.get(got);
+            check(Arrays.equals(got, hello), "SframeContext round trip");
+            expectCode(MlsframeException.AUTH_FAILED,
+                    () -> stranger.decrypt(sealed.duplicate(), ByteBuffer.allocateDirect(64)), "another key");
+            receiver.removeReceiveKey(42);
+            expectCode(MlsframeException.NO_KEY,
+                    () -> receiver.decrypt(sealed.duplicate(), ByteBuffer.allocateDirect(64)), "removed key");
+            expectCode(304, () -> sender.setSendKey(9, 1, key, 0), "unknown suite");
+            expectCode(MlsframeException.INVALID_ARGUMENT, () -> sender.setSendKey(4, 1, new byte[8], 0), "short key");
+        }
+    }
+
     public static void main(String[] args) {
         threePartyCallWithRemoval();
         System.out.println("ok: 3-party call with a removal, frames through direct buffers");
         badInputs();
         System.out.println("ok: bad inputs");
+        sframeAlone();
+        System.out.println("ok: SframeContext with app-managed keys");
         System.out.println("all " + checks + " checks passed");
     }
 }
