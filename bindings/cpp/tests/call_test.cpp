@@ -110,6 +110,23 @@ int main() {
     CHECK(carol.session.security_code().to_string() == code);
     std::printf("  security code: %s\n", code.c_str());
 
+    // Group facts every member agrees on.
+    CHECK(alice.session.export_secret("app label", "ctx", 32).to_vector() ==
+          bob.session.export_secret("app label", "ctx", 32).to_vector());
+    CHECK(alice.session.epoch_authenticator().to_vector() ==
+          carol.session.epoch_authenticator().to_vector());
+    CHECK(bob.session.ciphersuite() == 1);
+    mlsframe::ParamsInfo params = bob.session.params();
+    CHECK(params.params.sframe_suite == 4 && params.params.epoch_bits == 4 &&
+          params.source == MLSFRAME_PARAMS_GROUP_CONTEXT);
+    CHECK(bob.session.ratchet_tree().to_vector() == alice.session.ratchet_tree().to_vector());
+    CHECK(!alice.session.group_info().empty());
+    mlsframe::MemberIdentity a = bob.session.member_identity(alice.session.epoch().own_leaf);
+    CHECK(a.user_id.to_string() == "alice" && a.device_id.to_string() == "laptop");
+    CHECK(bob.session.member_credential(0).type == 1);
+    CHECK(bob.session.signature_algorithm() == MLSFRAME_SIGNATURE_ED25519);
+    CHECK_THROWS(Code::MlsUnknownMember, bob.session.member_identity(99));
+
     send_frame(alice, {&bob, &carol}, "hello from alice");
     send_frame(bob, {&alice, &carol}, "hello from bob");
     send_frame(carol, {&alice, &bob}, "hello from carol");
@@ -134,6 +151,17 @@ int main() {
     CHECK_THROWS(Code::Replay, bob.dec.decrypt(sealed));
     mlsframe::DecryptorStats stats = carol.dec.stats();
     CHECK(stats.no_key == 1);
+
+    // A snapshot restores bob, who must self-update before sending again.
+    mlsframe::Session bob2 = mlsframe::Session::restore(bob.session.snapshot());
+    CHECK(bob2.epoch().epoch == 2);
+    mlsframe::Encryptor bob2_enc = bob2.encryptor(5);
+    CHECK_THROWS(Code::RekeyRequired, bob2_enc.encrypt("too early"));
+    mlsframe::Buffer update = bob2.self_update();
+    bob2.confirm_commit();
+    CHECK(alice.session.process(update).kind == MLSFRAME_OUTCOME_EPOCH_CHANGED);
+    std::vector<uint8_t> after_restore = bob2_enc.encrypt("after the restore");
+    CHECK(alice.dec.decrypt(after_restore).size() == 17);
 
     // Moves: the handle goes with the object; the moved-from one is empty.
     mlsframe::Encryptor moved = std::move(bob.enc);

@@ -520,7 +520,8 @@ class Session {
             ratchet_tree.size(), params, j.commit.out(), &j.epoch);
         return detail::make(rc, std::move(j));
     }
-    /// Adds members in one pending commit.
+    /// Adds members in one pending commit. (Allocates two small arrays: like every
+    /// allocation in a noexcept function, running out of memory terminates.)
     Result<Commit> try_add_members(const std::vector<Bytes> &key_packages) const noexcept {
         std::vector<const uint8_t *> ptrs;
         std::vector<size_t> lens;
