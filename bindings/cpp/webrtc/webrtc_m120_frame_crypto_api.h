@@ -1,8 +1,9 @@
 // The smallest declaration of WebRTC's frame encryption hooks that the mlsframe adapter
 // (mlsframe_webrtc.hpp) needs, written from WebRTC's public API documentation for
 // milestone M120 (branch-heads/6099): api/crypto/frame_encryptor_interface.h,
-// api/crypto/frame_decryptor_interface.h, api/array_view.h, api/media_types.h and
-// api/ref_count.h. No WebRTC source text is copied. It exists only so the adapter can be
+// api/crypto/frame_decryptor_interface.h, api/array_view.h, api/media_types.h and the
+// ref-count interface they derive from (rtc_base/ref_count.h; api/ref_count.h in later
+// milestones). No WebRTC source text is copied. It exists only so the adapter can be
 // compiled and tested here, without WebRTC.
 //
 // Namespaces at M120: the interfaces in `webrtc`, `cricket::MediaType`, `rtc::ArrayView`,
@@ -52,7 +53,7 @@ class ArrayView {
 
 enum class RefCountReleaseStatus { kDroppedLastRef, kOtherRefsRemained };
 
-// api/ref_count.h: objects WebRTC holds through scoped_refptr.
+// Objects WebRTC holds through rtc::scoped_refptr.
 class RefCountInterface {
   public:
     virtual void AddRef() const = 0;
