@@ -376,7 +376,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
 ///   `written` and `kid_out` must lie outside `out[..out_cap]`); in place with
 ///   `out_cap < frame_len`.
 ///
-/// Then what the frame itself gets:
+/// Then what the frame itself gets. The header is read first (`MALFORMED` for one that does
+/// not parse), then its key looked up; a counter already accepted is refused (`REPLAY`)
+/// before the rest of the frame is looked at, so a replayed frame gets `MLSFRAME_REPLAY`
+/// even when it is also too short or tampered:
 /// - `MLSFRAME_MALFORMED`: empty; the header truncated; a header that encodes the KID or
 ///   the counter in more bytes than needed (RFC 9605 section 4.3 asks senders for the
 ///   minimum; mlsframe refuses any other encoding, so every frame has one wire form);
