@@ -1,6 +1,8 @@
-//! Per-frame cost, side by side in one run: the floor (bare AES-128-GCM with a
-//! pre-expanded key, out of place, no copy), mlsframe's SFrame seal/open into a caller
-//! buffer, and the `sframe` crate (2.x, ring backend) doing the same frames.
+//! Per-frame cost, side by side in one run: the floors (bare AES-128-GCM with a
+//! pre-expanded key, out of place, no copy: RustCrypto's `aes-gcm`, and aws-lc-rs when the
+//! default `aws-lc-rs` feature is on), mlsframe's SFrame seal/open into a caller buffer
+//! (with whichever backend the build has), and the `sframe` crate (2.x, ring backend)
+//! doing the same frames.
 //!
 //! Input and output sit in one allocation at a fixed distance (2 KiB modulo 4 KiB), so
 //! no variant is helped or hurt by 4K aliasing in memcpy.
@@ -61,6 +63,30 @@ fn seal(c: &mut Criterion) {
             })
         });
 
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+            let key =
+                LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &BASE_KEY[..16]).expect("key"));
+            group.bench_function(BenchmarkId::new("bare_aws_lc", len), |b| {
+                b.iter(|| {
+                    let (input, output) = bufs.split(len);
+                    let (body, tag) = output.split_at_mut(len);
+                    let nonce = Nonce::assume_unique_for_key([7u8; 12]);
+                    key.seal_out_of_place_scatter(
+                        nonce,
+                        Aad::empty(),
+                        input,
+                        body,
+                        &[],
+                        &mut tag[..16],
+                    )
+                    .expect("seals");
+                    black_box(tag[0])
+                })
+            });
+        }
+
         let ours = SendKey::new(CipherSuite::Aes128GcmSha256_128, 7, BASE_KEY);
         group.bench_function(BenchmarkId::new("mlsframe", len), |b| {
             b.iter(|| {
@@ -113,6 +139,31 @@ fn open(c: &mut Criterion) {
                 black_box(out[0])
             })
         });
+
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+            let key =
+                LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &BASE_KEY[..16]).expect("key"));
+            let mut sealed = payload.clone();
+            let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
+            let tag = key
+                .seal_in_place_separate_tag(nonce(), Aad::empty(), &mut sealed)
+                .expect("seals");
+            group.bench_function(BenchmarkId::new("bare_aws_lc", len), |b| {
+                b.iter(|| {
+                    key.open_separate_gather(
+                        nonce(),
+                        Aad::empty(),
+                        &sealed,
+                        tag.as_ref(),
+                        &mut out,
+                    )
+                    .expect("opens");
+                    black_box(out[0])
+                })
+            });
+        }
 
         // The replay window refuses a frame seen before, so each timed call opens a fresh
         // frame; a new receiver (set up outside the timing) starts each pass over them.

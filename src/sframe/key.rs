@@ -3,26 +3,19 @@
 //! [`FrameKey`] holds what is derived once per (base key, KID): the salt and the expanded
 //! AEAD key (AES round keys, or AES round keys plus a keyed HMAC state). Frames are then
 //! sealed and opened with no further derivation, and no allocation unless the metadata is
-//! unusually long (see [`FrameKey::seal`]).
+//! unusually long (see [`FrameKey::seal`]). Which implementation runs AES-GCM and AES-CTR
+//! is [`backend`](super::backend)'s choice; nothing here changes with it.
 
-use aes::Aes128;
-use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use ctr::cipher::{InnerIvInit, StreamCipher};
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::backend::{Body, CtrKey, GCM_OPEN_KEEPS_INPUT, GcmKey};
 use super::error::{MalformedReason, SframeError};
 use super::header::{Header, MAX_HEADER_LEN};
 use super::suite::{CipherSuite, NONCE_LEN};
-
-/// AES-CTR as RFC 9605 §4.5.1 uses it: a 16-byte IV `nonce || 0x00000000`, the last four
-/// bytes counting blocks.
-type Aes128Ctr = ctr::Ctr32BE<Aes128>;
 
 /// Label prefixes of the §4.4.2 key schedule.
 const KEY_LABEL: &[u8] = b"SFrame 1.0 Secret key ";
@@ -54,13 +47,16 @@ impl std::fmt::Debug for AeadKey {
 }
 
 enum Engine {
-    Gcm128(Aes128Gcm),
-    Gcm256(Aes256Gcm),
-    CtrHmac {
-        aes: Aes128,
-        mac: Hmac<Sha256>,
-        tag_len: usize,
-    },
+    Gcm(GcmKey),
+    /// Boxed: AES round keys plus an HMAC state are far larger than a GCM key handle.
+    CtrHmac(Box<CtrHmac>),
+}
+
+/// AES-CTR and HMAC-SHA256 as RFC 9605 §4.5.1 combines them.
+struct CtrHmac {
+    aes: CtrKey,
+    mac: Hmac<Sha256>,
+    tag_len: usize,
 }
 
 /// Everything derived from one (base key, KID): the nonce salt and the ready-to-use AEAD.
@@ -203,13 +199,16 @@ impl FrameKey {
         let (head, rest) = out.split_at_mut(header_len);
         let (body, rest) = rest.split_at_mut(plaintext_len);
         let tag = &mut rest[..tag_len];
-        let buf = match input {
-            Some(plaintext) => InOutBuf::new(plaintext, body)
-                .map_err(|_| SframeError::InvalidArgument("plaintext length mismatch"))?,
-            None => InOutBuf::from(body),
+        let mut body = match input {
+            Some(plaintext) if plaintext.len() == plaintext_len => Body::Separate {
+                input: plaintext,
+                out: body,
+            },
+            Some(_) => return Err(SframeError::InvalidArgument("plaintext length mismatch")),
+            None => Body::InPlace(body),
         };
         with_aad(head, metadata, |aad| {
-            self.aead.seal_inout(&self.nonce(ctr), aad, buf, tag)
+            self.aead.seal_body(&self.nonce(ctr), aad, &mut body, tag)
         })?;
         Ok(needed)
     }
@@ -238,22 +237,29 @@ impl FrameKey {
                     available,
                 })?;
                 let (head, rest) = frame.split_at(header_len);
-                let (body, tag) = rest.split_at(body_len);
-                let buf = InOutBuf::new(body, out)
-                    .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
+                let (input, tag) = rest.split_at(body_len);
+                let mut body = Body::Separate { input, out };
                 with_aad(head, metadata, |aad| {
-                    self.aead.open_inout(&nonce, aad, buf, tag)
+                    self.aead.open_body(&nonce, aad, &mut body, tag)
                 })?;
             }
             FrameInput::InPlace(frame) => {
                 let (head, rest) = frame.split_at_mut(header_len);
                 let (body, tag) = rest.split_at_mut(body_len);
                 with_aad(head, metadata, |aad| {
-                    self.aead.open_inout(&nonce, aad, InOutBuf::from(body), tag)
+                    self.aead
+                        .open_body(&nonce, aad, &mut Body::InPlace(body), tag)
                 })?;
             }
         }
         Ok(body_len)
+    }
+
+    /// Whether a failed in-place [`open`](Self::open) may leave the frame unreadable (the
+    /// backend clears what it decrypted); a caller that wants to try another key on the
+    /// same frame then keeps a copy first.
+    pub(crate) fn failed_open_clears_in_place(&self) -> bool {
+        matches!(self.aead.0, Engine::Gcm(_)) && !GCM_OPEN_KEEPS_INPUT
     }
 }
 
@@ -263,31 +269,28 @@ impl AeadKey {
     /// # Errors
     /// [`SframeError::InvalidArgument`] when `key` is not `suite.key_len()` bytes.
     pub fn new(suite: CipherSuite, key: &[u8]) -> Result<AeadKey, SframeError> {
-        let bad = |_| SframeError::InvalidArgument("key length does not match the suite");
         if key.len() != suite.key_len() {
             return Err(SframeError::InvalidArgument(
                 "key length does not match the suite",
             ));
         }
+        let bad = SframeError::InvalidArgument("key length does not match the suite");
         Ok(AeadKey(match suite {
-            CipherSuite::Aes128GcmSha256_128 => {
-                Engine::Gcm128(Aes128Gcm::new_from_slice(key).map_err(bad)?)
+            CipherSuite::Aes128GcmSha256_128 | CipherSuite::Aes256GcmSha512_128 => {
+                Engine::Gcm(GcmKey::new(key).ok_or(bad)?)
             }
-            CipherSuite::Aes256GcmSha512_128 => {
-                Engine::Gcm256(Aes256Gcm::new_from_slice(key).map_err(bad)?)
-            }
-            _ => Engine::CtrHmac {
-                aes: Aes128::new_from_slice(&key[..16]).map_err(bad)?,
-                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key[16..]).map_err(bad)?,
+            _ => Engine::CtrHmac(Box::new(CtrHmac {
+                aes: CtrKey::new(&key[..16]).ok_or(bad)?,
+                mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key[16..]).map_err(|_| bad)?,
                 tag_len: suite.tag_len(),
-            },
+            })),
         }))
     }
 
     fn tag_len(&self) -> usize {
         match &self.0 {
-            Engine::Gcm128(_) | Engine::Gcm256(_) => 16,
-            Engine::CtrHmac { tag_len, .. } => *tag_len,
+            Engine::Gcm(_) => 16,
+            Engine::CtrHmac(c) => c.tag_len,
         }
     }
 
@@ -308,9 +311,11 @@ impl AeadKey {
             .get_mut(..needed)
             .ok_or(SframeError::BufferTooSmall { needed, available })?;
         let (body, tag) = out.split_at_mut(plaintext.len());
-        let buf = InOutBuf::new(plaintext, body)
-            .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
-        self.seal_inout(nonce, aad, buf, tag)?;
+        let mut body = Body::Separate {
+            input: plaintext,
+            out: body,
+        };
+        self.seal_body(nonce, aad, &mut body, tag)?;
         Ok(needed)
     }
 
@@ -335,73 +340,47 @@ impl AeadKey {
             needed: len,
             available,
         })?;
-        let (body, tag) = sealed.split_at(len);
-        let buf = InOutBuf::new(body, out)
-            .map_err(|_| SframeError::InvalidArgument("length mismatch"))?;
-        self.open_inout(nonce, aad, buf, tag)?;
+        let (input, tag) = sealed.split_at(len);
+        self.open_body(nonce, aad, &mut Body::Separate { input, out }, tag)?;
         Ok(len)
     }
 
-    pub(crate) fn seal_inout(
+    /// Encrypts the body and writes the tag (`tag_out`: exactly the suite's tag length).
+    fn seal_body(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        buf: InOutBuf<'_, '_, u8>,
+        body: &mut Body<'_>,
         tag_out: &mut [u8],
     ) -> Result<(), SframeError> {
-        let too_long = |_| SframeError::InvalidArgument("frame exceeds the AEAD's length limit");
         match &self.0 {
-            Engine::Gcm128(aead) => {
-                let tag = aead
-                    .encrypt_inout_detached(nonce.into(), aad, buf)
-                    .map_err(too_long)?;
-                tag_out.copy_from_slice(&tag);
-            }
-            Engine::Gcm256(aead) => {
-                let tag = aead
-                    .encrypt_inout_detached(nonce.into(), aad, buf)
-                    .map_err(too_long)?;
-                tag_out.copy_from_slice(&tag);
-            }
-            Engine::CtrHmac { aes, mac, tag_len } => {
-                let mut buf = buf;
-                ctr_cipher(aes, nonce)
-                    .try_apply_keystream_inout(buf.reborrow())
-                    .map_err(|_| SframeError::InvalidArgument("frame exceeds AES-CTR's limit"))?;
-                let full = ctr_hmac_tag(mac, *tag_len, nonce, aad, buf.get_out());
-                tag_out.copy_from_slice(&full[..*tag_len]);
+            Engine::Gcm(key) => key.seal(nonce, aad, body, tag_out),
+            Engine::CtrHmac(c) => {
+                c.aes.apply(nonce, body)?;
+                let full = ctr_hmac_tag(&c.mac, c.tag_len, nonce, aad, body.output());
+                tag_out.copy_from_slice(&full[..c.tag_len]);
+                Ok(())
             }
         }
-        Ok(())
     }
 
-    pub(crate) fn open_inout(
+    /// Verifies the tag and decrypts the body. On failure the output holds no plaintext.
+    fn open_body(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        buf: InOutBuf<'_, '_, u8>,
+        body: &mut Body<'_>,
         tag: &[u8],
     ) -> Result<(), SframeError> {
         match &self.0 {
-            Engine::Gcm128(aead) => {
-                let tag = tag.try_into().map_err(|_| MalformedReason::TruncatedTag)?;
-                aead.decrypt_inout_detached(nonce.into(), aad, buf, tag)
-                    .map_err(|_| SframeError::AuthenticationFailed)
-            }
-            Engine::Gcm256(aead) => {
-                let tag = tag.try_into().map_err(|_| MalformedReason::TruncatedTag)?;
-                aead.decrypt_inout_detached(nonce.into(), aad, buf, tag)
-                    .map_err(|_| SframeError::AuthenticationFailed)
-            }
-            Engine::CtrHmac { aes, mac, tag_len } => {
+            Engine::Gcm(key) => key.open(nonce, aad, body, tag),
+            Engine::CtrHmac(c) => {
                 // Authenticate the ciphertext before releasing any plaintext.
-                let expected = ctr_hmac_tag(mac, *tag_len, nonce, aad, buf.get_in());
-                if !bool::from(expected[..*tag_len].ct_eq(tag)) {
+                let expected = ctr_hmac_tag(&c.mac, c.tag_len, nonce, aad, body.input());
+                if !bool::from(expected[..c.tag_len].ct_eq(tag)) {
                     return Err(SframeError::AuthenticationFailed);
                 }
-                ctr_cipher(aes, nonce)
-                    .try_apply_keystream_inout(buf)
-                    .map_err(|_| SframeError::InvalidArgument("frame exceeds AES-CTR's limit"))
+                c.aes.apply(nonce, body)
             }
         }
     }
@@ -425,13 +404,6 @@ fn with_aad<R>(header: &[u8], metadata: &[u8], f: impl FnOnce(&[u8]) -> R) -> R 
         aad.extend_from_slice(metadata);
         f(&aad)
     }
-}
-
-/// AES-128-CTR keyed with the cached round keys, IV `nonce || 0^32`.
-fn ctr_cipher(aes: &Aes128, nonce: &[u8; NONCE_LEN]) -> Aes128Ctr {
-    let mut iv = [0u8; 16];
-    iv[..NONCE_LEN].copy_from_slice(nonce);
-    Aes128Ctr::from_core(ctr::CtrCore::inner_iv_init(aes.clone(), &iv.into()))
 }
 
 /// The §4.5.1 tag: HMAC over `len(aad) || len(ct) || Nt || nonce || aad || ct`, untruncated.

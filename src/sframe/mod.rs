@@ -8,6 +8,7 @@
 //! - [`RatchetingSender`] / [`ReceiverConfig::ratchet`]: the §5.1 sender-key ratchet.
 #![forbid(unsafe_code)]
 
+mod backend;
 mod error;
 mod header;
 mod key;
@@ -17,6 +18,7 @@ mod replay;
 mod send;
 mod suite;
 
+pub use backend::AEAD_BACKEND;
 pub use error::{MalformedReason, SframeError};
 pub use header::{Header, MAX_HEADER_LEN};
 pub(crate) use key::FrameInput;

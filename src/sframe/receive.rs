@@ -41,6 +41,10 @@
 //! - Nothing moves unless a tag verified: a frame that fails leaves the current and
 //!   previous steps and their replay windows as they were (it may only have extended the
 //!   cache), and each step's replay window is exact, so no frame is accepted twice.
+//! - In place, a frame that the previous step refuses must still be readable as a step
+//!   ahead. Where a failed open clears the buffer (AES-GCM under aws-lc), the frame's body
+//!   is copied aside before the previous key is tried and put back after a failure: the
+//!   one allocation on a frame path, and only for frames naming the previous step's KID.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -335,9 +339,11 @@ fn open_local(
     if let Some(kept) = &mut steps.previous
         && (header.kid ^ kept.0) & mask == 0
     {
+        let copy = keep_for_retry(&kept.1.key, input, header_len);
         match kept.1.open_once(header, header_len, metadata, input) {
             // Refused under the previous key: it may still be the step 2^R later.
             Err(e @ (SframeError::AuthenticationFailed | SframeError::Replay)) => {
+                restore_after_failure(input, header_len, copy);
                 previous = Some(e);
             }
             done => return Local::Done(done),
@@ -416,6 +422,29 @@ fn open_ratcheting(
     steps.previous = Some(Box::new((steps.step, current)));
     steps.step = chain.step();
     Ok(len)
+}
+
+/// A copy of an in-place frame's body and tag, taken before a key is tried whose failed
+/// open would clear them (AES-GCM under aws-lc), so that the frame can still be tried under
+/// another key. The only allocation on a frame path: a ratcheting receiver, in place, a
+/// frame naming the previous step's KID.
+fn keep_for_retry(key: &FrameKey, input: &FrameInput<'_>, header_len: usize) -> Option<Vec<u8>> {
+    match input {
+        FrameInput::InPlace(buf) if key.failed_open_clears_in_place() => {
+            buf.get(header_len..).map(<[u8]>::to_vec)
+        }
+        _ => None,
+    }
+}
+
+/// Puts back what [`keep_for_retry`] copied.
+fn restore_after_failure(input: &mut FrameInput<'_>, header_len: usize, copy: Option<Vec<u8>>) {
+    if let (FrameInput::InPlace(buf), Some(copy)) = (input, copy)
+        && let Some(body) = buf.get_mut(header_len..)
+        && body.len() == copy.len()
+    {
+        body.copy_from_slice(&copy);
+    }
 }
 
 /// Zeroes plaintext already written for a frame that was then refused.
@@ -679,6 +708,44 @@ mod tests {
             open(&receiver, &step0[2]),
             Err(SframeError::AuthenticationFailed)
         );
+    }
+
+    #[test]
+    fn in_place_a_frame_the_previous_step_refuses_still_opens_as_the_next_step() {
+        // With R = 1 step 2 shares step 0's KID. A step-2 frame whose counter step 0 has
+        // not seen is tried, and refused, under step 0's key first; in place, the frame
+        // must survive that try (a backend may clear what a failed open decrypted).
+        for suite in CipherSuite::ALL {
+            let bits = RatchetBits::new(1).unwrap();
+            let base_key = &[7u8; 48][..suite.key_len()];
+            let mut receiver = Receiver::with_config(ReceiverConfig {
+                ratchet: Some(bits),
+                ..Default::default()
+            });
+            receiver.add_key(suite, GENERATION, base_key).unwrap();
+            let mut sender = RatchetingSender::new(suite, GENERATION, base_key, bits).unwrap();
+            open(&receiver, &seal(&sender)).unwrap();
+            sender.ratchet().unwrap();
+            open(&receiver, &seal(&sender)).unwrap();
+            sender.ratchet().unwrap();
+            let step2: Vec<_> = (0..2).map(|_| seal(&sender)).collect();
+            let mut buf = step2[1].clone();
+            let opened = receiver.decrypt_in_place(b"", &mut buf).unwrap();
+            assert_eq!(
+                (opened.ctr, &buf[..opened.len]),
+                (1, &b"media"[..]),
+                "{suite:?}"
+            );
+            let p = probe(&receiver);
+            assert_eq!((p.step, p.previous), (2, Some(1)), "{suite:?}");
+            // Refused under the previous step's key and as a step ahead: no plaintext left.
+            let mut forged = forged(bits, 1, 5);
+            assert_eq!(
+                receiver.decrypt_in_place(b"", &mut forged),
+                Err(SframeError::AuthenticationFailed)
+            );
+            assert!(!forged.windows(6).any(|w| w == b"forged"), "{suite:?}");
+        }
     }
 
     #[test]
