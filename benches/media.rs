@@ -1,0 +1,464 @@
+//! The MLS media path against the SFrame core it wraps, side by side in one run:
+//!
+//! - `decrypt_100B`: [`Decryptor::decrypt`] against [`Receiver::decrypt`], both opening the
+//!   very same 100-byte frames (sealed by a member's encryptor; the receiver holds the
+//!   epoch's key for that KID).
+//! - `encrypt_100B`: [`Encryptor::encrypt`] against [`SendKey::encrypt`] for the same KID.
+//! - `first_frame`: the first frame of each of 8 senders in a fresh epoch (so the
+//!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members.
+//!
+//! `cargo bench --bench media`; compare within one run. For instruction counts, which do
+//! not depend on machine load, run one case's measured loop alone under callgrind:
+//!
+//! ```sh
+//! MLSFRAME_BENCH_COUNT=decrypt_100B/decryptor valgrind --tool=callgrind \
+//!     --toggle-collect='*measured*' --callgrind-out-file=/dev/null target/release/deps/media-*
+//! ```
+//!
+//! and divide the collected instructions by the calls it prints. Cases: `decrypt_100B/
+//! {decryptor,receiver}`, `encrypt_100B/{encryptor,send_key}`, `first_frame/{10,1000}`.
+//!
+//! On a loaded machine, `MLSFRAME_BENCH_CPU=1` instead times every case by thread CPU time
+//! (time spent waiting for a core is not counted), in 15 interleaved rounds, and prints
+//! the minimum and median per call with the ratios the media path is held to.
+//! `MLSFRAME_BENCH_EVICT=1` evicts the caches before each fresh epoch's timed first frames
+//! (see [`evict_caches_if_asked`]).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion};
+use mlsframe::mls::identity::{Identity, MemberIdentity};
+use mlsframe::mls::media::{Decryptor, Encryptor, MediaConfig};
+use mlsframe::mls::policy::AdmitAll;
+use mlsframe::mls::session::{GroupParams, Session};
+use mlsframe::sframe::{CipherSuite, Receiver, SendKey};
+
+const SUITE: CipherSuite = CipherSuite::Aes128GcmSha256_128;
+const EPOCH_BITS: u32 = 4;
+const LEN: usize = 100;
+/// Senders whose first frame is measured in each fresh epoch (leaves 2..2+SENDERS).
+const SENDERS: u32 = 8;
+
+fn session(name: &str) -> Session {
+    let id = MemberIdentity::new(name.as_bytes().to_vec(), b"bench".to_vec()).expect("id");
+    let identity = Identity::generate(id).expect("identity");
+    Session::new(identity, Arc::new(AdmitAll), MediaConfig::default()).expect("session")
+}
+
+/// A group of `n` members of which only two hold sessions: the creator (leaf 0), who
+/// seals, and the receiver (leaf 1), who opens. Frames of the other leaves are sealed
+/// with the epoch's base key, as those members would seal them.
+struct Group {
+    creator: Session,
+    receiver: Session,
+    members: u32,
+}
+
+impl Group {
+    fn new(n: u32) -> Group {
+        let mut creator = session("creator");
+        let mut receiver = session("receiver");
+        creator.create_group(GroupParams::default()).expect("group");
+        let mut key_packages = vec![receiver.key_package().expect("key package")];
+        for i in 2..n {
+            key_packages.push(session(&format!("m{i}")).key_package().expect("kp"));
+        }
+        let refs: Vec<&[u8]> = key_packages.iter().map(Vec::as_slice).collect();
+        let out = creator.add_members(&refs).expect("add");
+        creator.confirm_own_commit().expect("confirm");
+        receiver
+            .join(out.welcome.as_deref().expect("welcome"))
+            .expect("join");
+        creator.media().receivers_ready();
+        Group {
+            creator,
+            receiver,
+            members: n,
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.creator.epoch().expect("in a group")
+    }
+
+    fn base_key(&self) -> Vec<u8> {
+        let key = self
+            .creator
+            .export_secret("SFrame 1.0 Base Key", b"", SUITE.key_len())
+            .expect("exporter");
+        key.to_vec()
+    }
+
+    /// KID of `leaf`'s stream context 0 in the current epoch.
+    fn kid(&self, leaf: u32) -> u64 {
+        (u64::from(leaf) << EPOCH_BITS) | (self.epoch() & ((1 << EPOCH_BITS) - 1))
+    }
+
+    /// A new epoch (the creator self-updates; the receiver processes the commit).
+    fn next_epoch(&mut self) {
+        let update = self.creator.self_update().expect("self-update");
+        self.creator.confirm_own_commit().expect("confirm");
+        self.receiver.process(&update.commit).expect("process");
+        self.creator.media().receivers_ready();
+    }
+
+    /// The first frames of leaves 2..2+SENDERS in the current epoch.
+    fn first_frames(&self) -> Vec<Vec<u8>> {
+        let base_key = self.base_key();
+        (2..2 + SENDERS.min(self.members - 2))
+            .map(|leaf| {
+                SendKey::new(SUITE, self.kid(leaf), &base_key)
+                    .encrypt_to_vec(b"", &[0x5a; LEN])
+                    .expect("seals")
+            })
+            .collect()
+    }
+}
+
+/// With `MLSFRAME_BENCH_EVICT` set, writes 64 MiB before a fresh epoch's first frames are
+/// timed, so that they start as cold at 10 members as at 1,000 (the commit that makes a
+/// 1,000-member epoch does far more work, and leaves the caches far colder, than a
+/// 10-member one).
+fn evict_caches_if_asked() {
+    if std::env::var_os("MLSFRAME_BENCH_EVICT").is_none() {
+        return;
+    }
+    let mut junk = vec![1u8; 64 << 20];
+    for (i, b) in junk.iter_mut().enumerate().step_by(64) {
+        *b = b.wrapping_add(i as u8);
+    }
+    black_box(&junk);
+}
+
+/// Counted by callgrind with `--toggle-collect='*measured*'`.
+#[inline(never)]
+fn measured(f: &mut dyn FnMut()) {
+    f()
+}
+
+/// Frames sealed in order by one encryptor: each is new to the receiving side.
+fn sealed_frames(encryptor: &Encryptor, count: usize) -> Vec<Vec<u8>> {
+    let mut out = vec![0u8; LEN + 64];
+    (0..count)
+        .map(|_| {
+            let n = encryptor
+                .encrypt(b"", &[0x11; LEN], &mut out)
+                .expect("seals");
+            out[..n].to_vec()
+        })
+        .collect()
+}
+
+/// Opens `frames[..]` in order with `open`; new frames are sealed (outside the timing)
+/// whenever they run out, and a fresh `open` starts each pass.
+fn time_opens<O: FnMut(&[u8], &mut [u8])>(
+    iters: u64,
+    mut refill: impl FnMut() -> (Vec<Vec<u8>>, O),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut done = 0u64;
+    let mut out = vec![0u8; LEN + 64];
+    while done < iters {
+        let (frames, mut open) = refill();
+        let n = (iters - done).min(frames.len() as u64) as usize;
+        let start = Instant::now();
+        for frame in &frames[..n] {
+            open(frame, &mut out);
+        }
+        total += start.elapsed();
+        done += n as u64;
+    }
+    total
+}
+
+struct Setup {
+    group: Group,
+    encryptor: Encryptor,
+    decryptor: Decryptor,
+    receiver: Receiver,
+    send_key: SendKey,
+}
+
+fn setup() -> Setup {
+    let group = Group::new(2);
+    let encryptor = group.creator.media().encryptor(0).expect("encryptor");
+    let decryptor = group.receiver.media().decryptor();
+    let base_key = group.base_key();
+    let kid = group.kid(0);
+    let mut receiver = Receiver::new();
+    receiver.add_key(SUITE, kid, &base_key).expect("key");
+    let send_key = SendKey::new(SUITE, kid, &base_key);
+    Setup {
+        group,
+        encryptor,
+        decryptor,
+        receiver,
+        send_key,
+    }
+}
+
+fn steady_state(c: &mut Criterion) {
+    let s = setup();
+    // The decryptor's first frame caches its stream; from then on every frame is a hit.
+    let warm = sealed_frames(&s.encryptor, 1);
+    s.decryptor
+        .decrypt(b"", &warm[0], &mut [0u8; LEN + 64])
+        .expect("opens");
+
+    let mut group = c.benchmark_group("decrypt_100B");
+    group.bench_function("decryptor", |b| {
+        b.iter_custom(|iters| {
+            time_opens(iters, || {
+                let frames = sealed_frames(&s.encryptor, 4096);
+                let open = |f: &[u8], out: &mut [u8]| {
+                    black_box(s.decryptor.decrypt(b"", f, out).expect("opens").len);
+                };
+                (frames, open)
+            })
+        })
+    });
+    group.bench_function("receiver", |b| {
+        b.iter_custom(|iters| {
+            time_opens(iters, || {
+                let frames = sealed_frames(&s.encryptor, 4096);
+                let open = |f: &[u8], out: &mut [u8]| {
+                    black_box(s.receiver.decrypt(b"", f, out).expect("opens").len);
+                };
+                (frames, open)
+            })
+        })
+    });
+    group.finish();
+
+    // Input at 0, output 2 KiB past a 4 KiB boundary (no 4K aliasing in either).
+    let mut mem = vec![0x22u8; 4096 + 2048 + LEN + 64];
+    let (input, output) = mem.split_at_mut(4096 + 2048);
+    let input = &input[..LEN];
+    let mut group = c.benchmark_group("encrypt_100B");
+    group.bench_function("encryptor", |b| {
+        b.iter(|| black_box(s.encryptor.encrypt(b"", input, output).expect("seals")))
+    });
+    group.bench_function("send_key", |b| {
+        b.iter(|| black_box(s.send_key.encrypt(b"", input, output).expect("seals")))
+    });
+    group.finish();
+    drop(s.group);
+}
+
+fn first_frame(c: &mut Criterion) {
+    let mut group = c.benchmark_group("first_frame");
+    group.sample_size(10);
+    for members in [10u32, 1000] {
+        let mut g = Group::new(members);
+        let decryptor = g.receiver.media().decryptor();
+        group.bench_function(BenchmarkId::from_parameter(members), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                let mut done = 0u64;
+                let mut out = [0u8; LEN + 64];
+                while done < iters {
+                    g.next_epoch();
+                    let frames = g.first_frames();
+                    evict_caches_if_asked();
+                    let n = (iters - done).min(frames.len() as u64) as usize;
+                    let start = Instant::now();
+                    for frame in &frames[..n] {
+                        black_box(decryptor.decrypt(b"", frame, &mut out).expect("opens").len);
+                    }
+                    total += start.elapsed();
+                    done += n as u64;
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One case's measured loop alone, for callgrind (see the module docs).
+fn count(case: &str) {
+    let mut calls = 0u64;
+    match case {
+        "decrypt_100B/decryptor" | "decrypt_100B/receiver" => {
+            let s = setup();
+            let frames = sealed_frames(&s.encryptor, 1001);
+            let mut out = [0u8; LEN + 64];
+            let by_decryptor = case.ends_with("decryptor");
+            let open = |f: &[u8], out: &mut [u8]| {
+                if by_decryptor {
+                    black_box(s.decryptor.decrypt(b"", f, out).expect("opens").len);
+                } else {
+                    black_box(s.receiver.decrypt(b"", f, out).expect("opens").len);
+                }
+            };
+            // The first frame (the decryptor caches its stream) is not counted.
+            open(&frames[0], &mut out);
+            for frame in &frames[1..] {
+                measured(&mut || open(frame, &mut out));
+                calls += 1;
+            }
+        }
+        "encrypt_100B/encryptor" | "encrypt_100B/send_key" => {
+            let s = setup();
+            let mut out = [0u8; LEN + 64];
+            let by_encryptor = case.ends_with("encryptor");
+            let seal = |out: &mut [u8]| {
+                if by_encryptor {
+                    black_box(s.encryptor.encrypt(b"", &[0x11; LEN], out).expect("seals"));
+                } else {
+                    black_box(s.send_key.encrypt(b"", &[0x11; LEN], out).expect("seals"));
+                }
+            };
+            seal(&mut out);
+            for _ in 0..1000 {
+                measured(&mut || seal(&mut out));
+                calls += 1;
+            }
+        }
+        "first_frame/10" | "first_frame/1000" => {
+            let members = if case.ends_with("1000") { 1000 } else { 10 };
+            let mut g = Group::new(members);
+            let decryptor = g.receiver.media().decryptor();
+            let mut out = [0u8; LEN + 64];
+            for _ in 0..3 {
+                g.next_epoch();
+                for frame in g.first_frames() {
+                    measured(&mut || {
+                        black_box(decryptor.decrypt(b"", &frame, &mut out).expect("opens").len);
+                    });
+                    calls += 1;
+                }
+            }
+        }
+        other => panic!("no case {other}"),
+    }
+    println!("{case}: {calls} calls measured");
+}
+
+/// Nanoseconds this thread has run on a CPU.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Thread CPU time per call of each case, interleaved over 15 rounds: (name, min, median).
+fn cpu_times() -> Vec<(String, f64, f64)> {
+    const ROUNDS: usize = 15;
+    const BATCH: usize = 20_000;
+    let s = setup();
+    let mut out = [0u8; LEN + 64];
+    let mut samples: Vec<(String, Vec<f64>)> = [
+        "decrypt_100B/decryptor",
+        "decrypt_100B/receiver",
+        "encrypt_100B/encryptor",
+        "encrypt_100B/send_key",
+        "first_frame/10",
+        "first_frame/1000",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), Vec::new()))
+    .collect();
+    let mut groups = [Group::new(10), Group::new(1000)];
+    let decryptors = [
+        groups[0].receiver.media().decryptor(),
+        groups[1].receiver.media().decryptor(),
+    ];
+    let warm = sealed_frames(&s.encryptor, 1);
+    s.decryptor.decrypt(b"", &warm[0], &mut out).expect("opens");
+    for _ in 0..ROUNDS {
+        for (by_decryptor, i) in [(true, 0), (false, 1)] {
+            let frames = sealed_frames(&s.encryptor, BATCH);
+            let start = thread_cpu_ns();
+            for f in &frames {
+                if by_decryptor {
+                    black_box(s.decryptor.decrypt(b"", f, &mut out).expect("opens").len);
+                } else {
+                    black_box(s.receiver.decrypt(b"", f, &mut out).expect("opens").len);
+                }
+            }
+            samples[i]
+                .1
+                .push((thread_cpu_ns() - start) as f64 / BATCH as f64);
+        }
+        for (by_encryptor, i) in [(true, 2), (false, 3)] {
+            let start = thread_cpu_ns();
+            for _ in 0..BATCH {
+                if by_encryptor {
+                    black_box(
+                        s.encryptor
+                            .encrypt(b"", &[0x11; LEN], &mut out)
+                            .expect("seals"),
+                    );
+                } else {
+                    black_box(
+                        s.send_key
+                            .encrypt(b"", &[0x11; LEN], &mut out)
+                            .expect("seals"),
+                    );
+                }
+            }
+            samples[i]
+                .1
+                .push((thread_cpu_ns() - start) as f64 / BATCH as f64);
+        }
+        // First frames: 8 senders in each of 4 fresh epochs per round.
+        for (g, i) in [(0usize, 4usize), (1, 5)] {
+            let mut total = 0u64;
+            let mut calls = 0u64;
+            for _ in 0..4 {
+                groups[g].next_epoch();
+                let frames = groups[g].first_frames();
+                evict_caches_if_asked();
+                let start = thread_cpu_ns();
+                for f in &frames {
+                    black_box(decryptors[g].decrypt(b"", f, &mut out).expect("opens").len);
+                }
+                total += thread_cpu_ns() - start;
+                calls += frames.len() as u64;
+            }
+            samples[i].1.push(total as f64 / calls as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(name, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (name, v[0], v[v.len() / 2])
+        })
+        .collect()
+}
+
+fn main() {
+    if std::env::var("MLSFRAME_BENCH_CPU").is_ok() {
+        let t = cpu_times();
+        for (name, min, median) in &t {
+            println!("{name:<24} min {min:>8.1} ns  median {median:>8.1} ns");
+        }
+        let ratio = |a: usize, b: usize| (t[a].1 / t[b].1, t[a].2 / t[b].2);
+        for (what, (a, b)) in [
+            ("Decryptor / Receiver", (0, 1)),
+            ("Encryptor / SendKey", (2, 3)),
+            ("first frame 1000 / 10", (5, 4)),
+        ] {
+            let (min, median) = ratio(a, b);
+            println!("{what:<24} {min:.3} (min)  {median:.3} (median)");
+        }
+        return;
+    }
+    if let Ok(case) = std::env::var("MLSFRAME_BENCH_COUNT") {
+        count(&case);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    steady_state(&mut c);
+    first_frame(&mut c);
+    c.final_summary();
+}
