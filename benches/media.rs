@@ -5,7 +5,9 @@
 //!   epoch's key for that KID).
 //! - `encrypt_100B`: [`Encryptor::encrypt`] against [`SendKey::encrypt`] for the same KID.
 //! - `first_frame`: the first frame of each of 8 senders in a fresh epoch (so the
-//!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members.
+//!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members,
+//!   right after the receiver processed the commit that made the epoch, on its own
+//!   thread (see [`FirstFrames`]).
 //!
 //! `cargo bench --bench media`; compare within one run. For instruction counts, which do
 //! not depend on machine load, run one case's measured loop alone under callgrind:
@@ -25,7 +27,7 @@
 //! (see [`evict_caches_if_asked`]).
 
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
@@ -96,15 +98,20 @@ impl Group {
         (u64::from(leaf) << EPOCH_BITS) | (self.epoch() & ((1 << EPOCH_BITS) - 1))
     }
 
-    /// A new epoch (the creator self-updates; the receiver processes the commit).
-    fn next_epoch(&mut self) {
+    /// A new epoch, and the first frames of leaves 2..2+SENDERS in it. The creator
+    /// self-updates, the frames are sealed, and only then does the receiver process the
+    /// commit, as a device would just before those frames reach it: the work that runs
+    /// right before the timed frames is the receiver's own.
+    fn next_epoch(&mut self) -> Vec<Vec<u8>> {
         let update = self.creator.self_update().expect("self-update");
         self.creator.confirm_own_commit().expect("confirm");
-        self.receiver.process(&update.commit).expect("process");
         self.creator.media().receivers_ready();
+        let frames = self.first_frames();
+        self.receiver.process(&update.commit).expect("process");
+        frames
     }
 
-    /// The first frames of leaves 2..2+SENDERS in the current epoch.
+    /// The first frames of leaves 2..2+SENDERS in the creator's current epoch.
     fn first_frames(&self) -> Vec<Vec<u8>> {
         let base_key = self.base_key();
         (2..2 + SENDERS.min(self.members - 2))
@@ -114,6 +121,86 @@ impl Group {
                     .expect("seals")
             })
             .collect()
+    }
+}
+
+/// A group of `n` members for first-frame runs, with a decryptor of the receiver's. Its
+/// MLS work runs on a thread of its own, as an app's signalling thread; frames are
+/// opened on the caller's thread, as on a media thread. (With `MLSFRAME_BENCH_ONE_THREAD`
+/// set, everything runs on the caller's thread: then glibc's malloc, which sorts the
+/// chunks a commit freed only at the next allocation in the same arena, charges that
+/// sorting, which grows with the group, to the first frame's allocations.)
+enum FirstFrames {
+    OneThread(Box<Group>, Decryptor),
+    Signalling {
+        requests: Option<mpsc::Sender<()>>,
+        frames: mpsc::Receiver<Vec<Vec<u8>>>,
+        decryptor: Decryptor,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+impl FirstFrames {
+    fn new(members: u32) -> FirstFrames {
+        if std::env::var_os("MLSFRAME_BENCH_ONE_THREAD").is_some() {
+            let g = Group::new(members);
+            let decryptor = g.receiver.media().decryptor();
+            return FirstFrames::OneThread(Box::new(g), decryptor);
+        }
+        let (requests, asked) = mpsc::channel::<()>();
+        let (sealed, frames) = mpsc::channel();
+        let (give, take) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let mut g = Group::new(members);
+            give.send(g.receiver.media().decryptor())
+                .expect("bench thread");
+            for () in asked {
+                sealed.send(g.next_epoch()).expect("bench thread");
+            }
+        });
+        FirstFrames::Signalling {
+            requests: Some(requests),
+            frames,
+            decryptor: take.recv().expect("the group is set up"),
+            thread: Some(thread),
+        }
+    }
+
+    fn decryptor(&self) -> &Decryptor {
+        match self {
+            FirstFrames::OneThread(_, d) | FirstFrames::Signalling { decryptor: d, .. } => d,
+        }
+    }
+
+    /// A fresh epoch (processed by the receiver) and its senders' first frames.
+    fn next_epoch(&mut self) -> Vec<Vec<u8>> {
+        match self {
+            FirstFrames::OneThread(g, _) => g.next_epoch(),
+            FirstFrames::Signalling {
+                requests, frames, ..
+            } => {
+                requests
+                    .as_ref()
+                    .expect("open until dropped")
+                    .send(())
+                    .expect("bench thread");
+                frames.recv().expect("bench thread")
+            }
+        }
+    }
+}
+
+impl Drop for FirstFrames {
+    fn drop(&mut self) {
+        if let FirstFrames::Signalling {
+            requests, thread, ..
+        } = self
+        {
+            requests.take();
+            if let Some(t) = thread.take() {
+                let _ = t.join();
+            }
+        }
     }
 }
 
@@ -251,21 +338,24 @@ fn first_frame(c: &mut Criterion) {
     let mut group = c.benchmark_group("first_frame");
     group.sample_size(10);
     for members in [10u32, 1000] {
-        let mut g = Group::new(members);
-        let decryptor = g.receiver.media().decryptor();
+        let mut g = FirstFrames::new(members);
         group.bench_function(BenchmarkId::from_parameter(members), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 let mut done = 0u64;
                 let mut out = [0u8; LEN + 64];
                 while done < iters {
-                    g.next_epoch();
-                    let frames = g.first_frames();
+                    let frames = g.next_epoch();
                     evict_caches_if_asked();
                     let n = (iters - done).min(frames.len() as u64) as usize;
                     let start = Instant::now();
                     for frame in &frames[..n] {
-                        black_box(decryptor.decrypt(b"", frame, &mut out).expect("opens").len);
+                        black_box(
+                            g.decryptor()
+                                .decrypt(b"", frame, &mut out)
+                                .expect("opens")
+                                .len,
+                        );
                     }
                     total += start.elapsed();
                     done += n as u64;
@@ -319,12 +409,11 @@ fn count(case: &str) {
         }
         "first_frame/10" | "first_frame/1000" => {
             let members = if case.ends_with("1000") { 1000 } else { 10 };
-            let mut g = Group::new(members);
-            let decryptor = g.receiver.media().decryptor();
+            let mut g = FirstFrames::new(members);
             let mut out = [0u8; LEN + 64];
             for _ in 0..3 {
-                g.next_epoch();
-                for frame in g.first_frames() {
+                for frame in g.next_epoch() {
+                    let decryptor = g.decryptor();
                     measured(&mut || {
                         black_box(decryptor.decrypt(b"", &frame, &mut out).expect("opens").len);
                     });
@@ -366,11 +455,7 @@ fn cpu_times() -> Vec<(String, f64, f64)> {
     .iter()
     .map(|n| (n.to_string(), Vec::new()))
     .collect();
-    let mut groups = [Group::new(10), Group::new(1000)];
-    let decryptors = [
-        groups[0].receiver.media().decryptor(),
-        groups[1].receiver.media().decryptor(),
-    ];
+    let mut groups = [FirstFrames::new(10), FirstFrames::new(1000)];
     let warm = sealed_frames(&s.encryptor, 1);
     s.decryptor.decrypt(b"", &warm[0], &mut out).expect("opens");
     for _ in 0..ROUNDS {
@@ -414,12 +499,17 @@ fn cpu_times() -> Vec<(String, f64, f64)> {
             let mut total = 0u64;
             let mut calls = 0u64;
             for _ in 0..4 {
-                groups[g].next_epoch();
-                let frames = groups[g].first_frames();
+                let frames = groups[g].next_epoch();
                 evict_caches_if_asked();
                 let start = thread_cpu_ns();
                 for f in &frames {
-                    black_box(decryptors[g].decrypt(b"", f, &mut out).expect("opens").len);
+                    black_box(
+                        groups[g]
+                            .decryptor()
+                            .decrypt(b"", f, &mut out)
+                            .expect("opens")
+                            .len,
+                    );
                 }
                 total += thread_cpu_ns() - start;
                 calls += frames.len() as u64;

@@ -3,11 +3,12 @@
 //! a sender's older-epoch frames once it moved on (RFC 9605 §6.2, per stream context),
 //! and holds frames whose epoch has not arrived yet.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use super::held::{HeldFrame, HeldFrames};
-use super::ring::{EpochKeys, KeyRing, MediaShared, SenderEpoch, Stream};
-use super::{DecryptedFrame, LeafHolder, MediaError, ReleasedFrame, lock};
+use super::ring::{EpochKeys, KeyRing, Leaf, MediaShared, SenderEpoch, Stream};
+use super::{DecryptedFrame, FrameSender, LeafHolder, MediaError, ReleasedFrame, lock};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, Header};
 
@@ -55,7 +56,7 @@ impl Decryptor {
         out: &mut [u8],
     ) -> Result<DecryptedFrame, MediaError> {
         let result = self.open(metadata, Target::Separate(frame, out));
-        if result == Err(MediaError::NoKey) {
+        if matches!(result, Err(MediaError::NoKey)) {
             self.hold(metadata, frame);
         }
         result
@@ -72,12 +73,17 @@ impl Decryptor {
     ) -> Result<DecryptedFrame, MediaError> {
         let result = self.open(metadata, Target::InPlace(&mut *buf));
         // NO_KEY is decided before any byte of `buf` is touched, so it is still the frame.
-        if result == Err(MediaError::NoKey) {
+        if matches!(result, Err(MediaError::NoKey)) {
             self.hold(metadata, buf);
         }
         result
     }
 
+    /// Opens a frame. A frame of a stream already verified in its epoch takes no lock but
+    /// that stream's replay lock, twice (check, then record after authentication); the
+    /// first frame of a stream in an epoch, and frames of a sender that already moved to
+    /// a newer epoch, also take the group's sender map lock.
+    #[inline]
     fn open(&self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
         let frame: &[u8] = match &target {
             Target::Separate(f, _) => f,
@@ -85,28 +91,22 @@ impl Decryptor {
         };
         let (header, header_len) = Header::decode(frame)?;
         let ring = self.shared.ring.load();
-        let Some(any) = ring.epochs.first() else {
-            return Err(MediaError::NoKey);
-        };
-        let low = header.kid & ((1u64 << any.epoch_bits) - 1);
-        let epoch = ring.find(low).ok_or(MediaError::NoKey)?;
-        let now = self.shared.now();
-        if epoch.expired(now) {
+        let epoch = ring.find_kid(header.kid).ok_or(MediaError::NoKey)?;
+        if epoch.expired_by(|| self.shared.now()) {
             return Err(MediaError::NoKey);
         }
-        let (sender, identity) = epoch.sender_of(header.kid)?;
-        let cached = lock(&epoch.streams).get(&header.kid).cloned();
-        self.check_cut_off(
-            &ring,
-            epoch,
-            (sender.leaf, sender.context),
-            &header,
-            &cached,
-        )?;
+        let (sender, leaf) = epoch.sender_of(header.kid)?;
+        let slot = (sender.leaf, sender.context);
+        let cached = leaf.stream(sender.context);
+        if cached.as_ref().is_none_or(|s| s.moved_past(epoch.epoch)) {
+            self.check_cut_off(&ring, epoch, slot, &header, cached.as_deref())?;
+        }
         let (stream, fresh) = match cached {
             Some(s) => (s, false),
             None => (
-                Arc::new(epoch.new_stream(header.kid, self.shared.config.replay_window)?),
+                Cow::Owned(Arc::new(
+                    epoch.new_stream(header.kid, self.shared.config.replay_window)?,
+                )),
                 true,
             ),
         };
@@ -131,32 +131,28 @@ impl Decryptor {
                 (&mut buf[..header_len + len], header_len)
             }
         };
-        // Authenticated: keep the stream (bounded) and record the counter once. A frame
+        // Authenticated: keep a new stream (bounded) and record the counter once. A frame
         // refused now has its plaintext wiped, where it lies, before the error is returned.
-        if let Err(e) = self.record(epoch, header, stream, fresh) {
+        let recorded = if fresh {
+            self.add_stream(&ring, epoch, leaf, sender, stream.into_owned())
+                .and_then(|s| Ok(lock(&s.replay).accept(header.ctr)?))
+        } else {
+            lock(&stream.replay)
+                .accept(header.ctr)
+                .map_err(MediaError::from)
+        };
+        if let Err(e) = recorded {
             zeroize::Zeroize::zeroize(&mut plaintext[move_from..]);
             return Err(e);
         }
-        plaintext.copy_within(move_from.., 0);
-        let len = plaintext.len() - move_from;
-        let mut senders = lock(&ring.senders);
-        let seen = senders
-            .entry((sender.leaf, sender.context))
-            .or_insert(SenderEpoch {
-                epoch: epoch.epoch,
-                since: now,
-            });
-        if seen.epoch < epoch.epoch {
-            *seen = SenderEpoch {
-                epoch: epoch.epoch,
-                since: now,
-            };
+        if move_from > 0 {
+            plaintext.copy_within(move_from.., 0);
         }
         Ok(DecryptedFrame {
-            len,
+            len: plaintext.len() - move_from,
             sender,
             ctr: header.ctr,
-            identity,
+            identity: leaf.identity(),
         })
     }
 
@@ -164,26 +160,26 @@ impl Decryptor {
     /// in a newer epoch, its frames of older epochs are refused, except a frame that was
     /// merely late: within [`MediaConfig::late_frame_grace`](super::MediaConfig) of the
     /// switch, with a counter below the highest already accepted on its stream (so sealed
-    /// before the switch), and never across a commit that removed anyone.
+    /// before the switch), and never across a commit that removed anyone. Consulted for a
+    /// stream's first frame in an epoch and once the stream is marked superseded.
     fn check_cut_off(
         &self,
         ring: &KeyRing,
         epoch: &EpochKeys,
         slot: (u32, u64),
         header: &Header,
-        stream: &Option<Arc<Stream>>,
+        stream: Option<&Arc<Stream>>,
     ) -> Result<(), MediaError> {
-        let Some(newer) = lock(&ring.senders)
+        let Some((newer, since)) = lock(&ring.senders)
             .get(&slot)
-            .copied()
-            .filter(|n| n.epoch > epoch.epoch)
+            .map(|s| (s.epoch(), s.since()))
+            .filter(|(newer, _)| *newer > epoch.epoch)
         else {
             return Ok(());
         };
-        let late = !ring.late_frames_barred(epoch.epoch, newer.epoch)
-            && self.shared.now().saturating_sub(newer.since) <= self.shared.config.late_frame_grace
+        let late = !ring.late_frames_barred(epoch.epoch, newer)
+            && self.shared.now().saturating_sub(since) <= self.shared.config.late_frame_grace
             && stream
-                .as_ref()
                 .and_then(|s| lock(&s.replay).highest())
                 .is_some_and(|highest| header.ctr < highest);
         if late {
@@ -193,30 +189,34 @@ impl Decryptor {
         }
     }
 
-    /// Caches a newly verified stream (within the per-epoch cap) and accepts the counter
-    /// under the stream's replay lock, so concurrent duplicates are accepted once.
-    fn record(
+    /// Caches a stream whose first frame just verified (within the per-epoch cap; if
+    /// another thread cached one first, that one is used) and notes that its sender
+    /// reached this epoch, which its streams of older epochs see on their next frame. All
+    /// under the group's sender map lock, which serializes every such change.
+    fn add_stream(
         &self,
+        ring: &KeyRing,
         epoch: &EpochKeys,
-        header: Header,
+        leaf: &Leaf,
+        sender: FrameSender,
         stream: Arc<Stream>,
-        fresh: bool,
-    ) -> Result<(), MediaError> {
-        let stream = if fresh {
-            let mut streams = lock(&epoch.streams);
-            if let Some(existing) = streams.get(&header.kid) {
-                Arc::clone(existing)
-            } else if streams.len() >= self.shared.config.max_streams_per_epoch {
-                return Err(MediaError::TooManyStreams);
-            } else {
-                streams.insert(header.kid, Arc::clone(&stream));
-                stream
-            }
-        } else {
-            stream
-        };
-        lock(&stream.replay).accept(header.ctr)?;
-        Ok(())
+    ) -> Result<Arc<Stream>, MediaError> {
+        let now = self.shared.now();
+        let slot = (sender.leaf, sender.context);
+        let mut senders = lock(&ring.senders);
+        if let Some(existing) = leaf.stream(sender.context) {
+            return Ok(existing.into_owned());
+        }
+        if !epoch.has_room_for_stream(self.shared.config.max_streams_per_epoch) {
+            return Err(MediaError::TooManyStreams);
+        }
+        let place = senders
+            .entry(slot)
+            .or_insert_with(|| Arc::new(SenderEpoch::new(epoch.epoch, now)));
+        place.reached(epoch.epoch, now);
+        stream.set_sender(Arc::clone(place));
+        epoch.add_stream(leaf, sender.context, Arc::clone(&stream));
+        Ok(stream)
     }
 
     /// Keeps a copy of a frame whose epoch may still arrive (the next one or two).

@@ -1,23 +1,25 @@
 //! [`Encryptor`]: seals our own frames for one stream context in the epoch the ring says
 //! we send in, switching (and asking for a key frame) when that epoch changes.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use arc_swap::ArcSwapOption;
-
-use super::ring::{EpochKeys, MediaShared};
+use super::ring::{EpochKeys, KeyRing, MediaShared};
 use super::{MediaError, lock};
 use crate::sframe::{CipherSuite, SendKey};
 
-/// The send key of one epoch for one encryptor.
-struct EpochSendKey {
+/// The epoch an encryptor last moved to, and its send key there.
+struct Sealing {
     incarnation: u64,
     epoch: u64,
     key: Arc<SendKey>,
+    /// The ring generation ([`MediaShared::generation`]) at which the ring last named this
+    /// epoch as the one to send in, with no switch to a later one waiting on the clock
+    /// or on receivers. While the generation is unchanged, frames use `key` at once.
+    valid_for: Option<u64>,
 }
 
-impl EpochSendKey {
+impl Sealing {
     /// Whether this key may stand in for `keys`: same group, and not older (the encryptor
     /// never moves back to an older epoch).
     fn covers(&self, keys: &EpochKeys) -> bool {
@@ -34,7 +36,10 @@ impl EpochSendKey {
 pub struct Encryptor {
     shared: Arc<MediaShared>,
     context: u64,
-    current: ArcSwapOption<EpochSendKey>,
+    /// Where the encryptor last moved. A frame takes the read lock (shared with other
+    /// threads sealing with this encryptor); only a frame that finds the ring changed
+    /// takes the write lock. MLS work never takes it.
+    sealing: RwLock<Option<Sealing>>,
     key_frame_needed: AtomicBool,
 }
 
@@ -60,7 +65,7 @@ impl Encryptor {
         Ok(Encryptor {
             shared: Arc::clone(shared),
             context,
-            current: ArcSwapOption::empty(),
+            sealing: RwLock::new(None),
             key_frame_needed: AtomicBool::new(false),
         })
     }
@@ -72,58 +77,89 @@ impl Encryptor {
 
     /// The epoch the next frame will be sealed in, if any.
     pub fn epoch(&self) -> Option<u64> {
-        self.send_epoch().map(|e| e.epoch)
+        self.send_epoch(&self.shared.ring.load()).map(|e| e.epoch)
     }
 
-    fn send_epoch(&self) -> Option<Arc<EpochKeys>> {
-        let ring = self.shared.ring.load();
+    /// The epoch the ring says we send in: the next one once the switch delay passed or
+    /// receivers are ready (the clock is read only while a switch waits).
+    fn send_epoch<'r>(&self, ring: &'r KeyRing) -> Option<&'r Arc<EpochKeys>> {
         if ring.stopped {
             return None;
         }
         if let Some((next, at)) = &ring.send_next
-            && (self.shared.now() >= *at || self.shared.receivers_ready.load(Ordering::Acquire))
+            && (self.shared.receivers_ready.load(Ordering::Acquire) || self.shared.now() >= *at)
         {
-            return Some(Arc::clone(next));
+            return Some(next);
         }
-        ring.send.clone()
+        ring.send.as_ref()
     }
 
-    /// The send key for the current epoch. Keys live in the epoch (one per context), so
-    /// racing threads and successive encryptors share one counter; the cache here only
-    /// saves the lookup, and never moves back to an older epoch.
-    fn send_key(&self) -> Result<Arc<EpochSendKey>, MediaError> {
-        let epoch = self.send_epoch().ok_or(MediaError::NotMember)?;
-        let cached = self.current.load_full();
-        if let Some(k) = &cached
-            && k.covers(&epoch)
+    /// Seals with the send key of the current epoch. Keys live in the epoch (one per
+    /// context), so racing threads and successive encryptors share one counter. While the
+    /// ring is unchanged since this encryptor last looked, a frame costs one atomic load
+    /// and this encryptor's read lock on top of the [`SendKey`]: no ring load, no `Arc`
+    /// clone.
+    fn seal<R>(&self, seal: impl FnOnce(&SendKey) -> R) -> Result<R, MediaError> {
+        let generation = self.shared.generation.load(Ordering::Acquire);
         {
-            return Ok(Arc::clone(k));
+            let sealing = read(&self.sealing);
+            if let Some(s) = &*sealing
+                && s.valid_for == Some(generation)
+            {
+                return Ok(seal(&s.key));
+            }
         }
-        let fresh = Arc::new(EpochSendKey {
+        let key = self.look_again(generation)?;
+        Ok(seal(&key))
+    }
+
+    /// Reads the ring: moves to the epoch it names (raising the key-frame request) unless
+    /// this encryptor already reached that epoch or a newer one (a thread holding an older
+    /// ring): it never moves back. `generation` was read before the ring.
+    fn look_again(&self, generation: u64) -> Result<Arc<SendKey>, MediaError> {
+        let ring = self.shared.ring.load();
+        let epoch = self.send_epoch(&ring).ok_or(MediaError::NotMember)?;
+        // A switch still waiting for its delay or for receivers: look at the ring again
+        // on every frame until it is taken.
+        let waiting = ring
+            .send_next
+            .as_ref()
+            .is_some_and(|(next, _)| !Arc::ptr_eq(next, epoch));
+        {
+            let sealing = read(&self.sealing);
+            if let Some(s) = &*sealing
+                && s.covers(epoch)
+                && (waiting || s.epoch > epoch.epoch || s.valid_for == Some(generation))
+            {
+                return Ok(Arc::clone(&s.key));
+            }
+        }
+        let mut sealing = write(&self.sealing);
+        if let Some(s) = &mut *sealing
+            && s.covers(epoch)
+        {
+            if s.epoch == epoch.epoch && !waiting {
+                s.valid_for = Some(generation);
+            }
+            return Ok(Arc::clone(&s.key));
+        }
+        let key = epoch.send_key(self.context)?;
+        if sealing.is_some() {
+            self.key_frame_needed.store(true, Ordering::Release);
+        }
+        *sealing = Some(Sealing {
             incarnation: epoch.incarnation,
             epoch: epoch.epoch,
-            key: epoch.send_key(self.context)?,
+            key: Arc::clone(&key),
+            valid_for: (!waiting).then_some(generation),
         });
-        let previous = self
-            .current
-            .compare_and_swap(&cached, Some(Arc::clone(&fresh)));
-        if same(&previous, &cached) {
-            if cached.is_some() {
-                self.key_frame_needed.store(true, Ordering::Release);
-            }
-            return Ok(fresh);
-        }
-        // Another thread moved the cache first; use whichever epoch is newer.
-        match self.current.load_full() {
-            Some(k) if k.covers(&epoch) => Ok(k),
-            _ => Ok(fresh),
-        }
+        Ok(key)
     }
 
     /// Upper bound on the sealed size of `plaintext_len` bytes (any KID and counter).
     pub fn max_ciphertext_len(&self, plaintext_len: usize) -> Option<usize> {
         let suite = self
-            .send_epoch()
+            .send_epoch(&self.shared.ring.load())
             .map_or(CipherSuite::Aes128GcmSha256_128, |e| e.suite);
         crate::sframe::max_frame_len(suite, plaintext_len)
     }
@@ -140,8 +176,7 @@ impl Encryptor {
         frame: &[u8],
         out: &mut [u8],
     ) -> Result<usize, MediaError> {
-        let key = self.send_key()?;
-        Ok(key.key.encrypt(metadata, frame, out)?)
+        Ok(self.seal(|key| key.encrypt(metadata, frame, out))??)
     }
 
     /// Seals in place: `buf[..len]` holds the frame and `buf` has room for header and tag.
@@ -154,8 +189,7 @@ impl Encryptor {
         buf: &mut [u8],
         len: usize,
     ) -> Result<usize, MediaError> {
-        let key = self.send_key()?;
-        Ok(key.key.encrypt_in_place(metadata, buf, len)?)
+        Ok(self.seal(|key| key.encrypt_in_place(metadata, buf, len))??)
     }
 
     /// Whether the sender's epoch changed since the last call (send a key frame).
@@ -164,10 +198,12 @@ impl Encryptor {
     }
 }
 
-fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
+// The state behind the lock is replaced in single assignments; a panic elsewhere cannot
+// leave it half-written, so a poisoned lock is still safe to use.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
 }

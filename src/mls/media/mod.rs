@@ -1,12 +1,13 @@
 //! The media side of a session: SFrame keys per MLS epoch (RFC 9605 §5.2) and the
-//! lock-free media handles built on them, [`Encryptor`] (our own streams) and
-//! [`Decryptor`] (everyone else).
+//! media handles built on them, [`Encryptor`] (our own streams) and [`Decryptor`]
+//! (everyone else), which never wait on MLS work.
 //!
 //! It learns of epochs only through `EpochEvent`s
 //! (`ring`); `encryptor` and `decryptor` read the ring without taking any lock that MLS
-//! work holds; `held` keeps frames whose epoch has not arrived yet; `config` and `clock`
-//! say how long keys are retained. Per-sender keys are derived lazily, so installing an
-//! epoch is O(1) in group size.
+//! work holds, and a frame takes one short lock of its own key's (see `ring` for which);
+//! `held` keeps frames whose epoch has not arrived yet; `config` and `clock` say how long
+//! keys are retained. Per-sender keys are derived lazily, so installing an epoch derives
+//! no key; it builds the epoch's leaf table, one small entry per leaf.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;

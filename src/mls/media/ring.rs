@@ -2,13 +2,18 @@
 //! and how each [`EpochEvent`] changes them.
 //!
 //! MLS work (on the signalling thread) only ever builds a new [`KeyRing`] and swaps it in
-//! with one atomic store. Media threads load the ring without locking; the locks on the
-//! frame path are per-epoch caches, per-KID replay windows and the per-group sender
-//! cut-off map, none of which MLS work takes.
+//! with one atomic store. Media threads load the ring without locking. An epoch indexes
+//! its leaves directly ([`Leaf`]: who held it, its verified streams), so finding a frame's
+//! sender and stream touches the same few cache lines whatever the group size, and takes
+//! no lock: a frame that opens takes only its stream's replay lock, once before and once
+//! after authentication. The per-group sender cut-off map is locked only for a stream's
+//! first frame in an epoch and for frames of a sender that already moved on. MLS work
+//! takes none of these locks.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -30,6 +35,117 @@ fn leaf_bits(occupied: &[u32]) -> u32 {
 pub(super) struct Stream {
     pub(super) key: FrameKey,
     pub(super) replay: Mutex<ReplayWindow>,
+    /// Where this stream's sender (leaf, context) is, shared with its streams of other
+    /// epochs; set before the stream is cached.
+    sender: OnceLock<Arc<SenderEpoch>>,
+}
+
+impl Stream {
+    /// Whether this stream's sender authenticated a frame in an epoch after `epoch`: then
+    /// its frames go through the cut-off check (RFC 9605 §6.2). One atomic load.
+    #[inline]
+    pub(super) fn moved_past(&self, epoch: u64) -> bool {
+        self.sender.get().is_some_and(|s| s.epoch() > epoch)
+    }
+
+    /// Ties a new stream, before it is cached, to its sender's place.
+    pub(super) fn set_sender(&self, sender: Arc<SenderEpoch>) {
+        // A new stream is the caller's alone: this is its only `set`.
+        let _ = self.sender.set(sender);
+    }
+}
+
+/// Stream contexts below this are found without any lock (audio, video, screen, ...).
+const INLINE_CONTEXTS: usize = 4;
+
+/// The verified decrypt streams of one leaf in one epoch, by stream context. Streams are
+/// only ever added (under the group's sender map lock, after a tag verified) and live as
+/// long as the epoch.
+#[derive(Default)]
+pub(super) struct LeafStreams {
+    /// Contexts `0..INLINE_CONTEXTS`: read without a lock.
+    inline: [OnceLock<Arc<Stream>>; INLINE_CONTEXTS],
+    /// Larger contexts, behind this leaf's own lock (rare: apps number streams from 0).
+    more: Mutex<HashMap<u64, Arc<Stream>>>,
+}
+
+impl LeafStreams {
+    /// The stream of a context past the inline ones.
+    #[cold]
+    fn more_stream(&self, context: u64) -> Option<Arc<Stream>> {
+        lock(&self.more).get(&context).cloned()
+    }
+}
+
+/// One leaf of an epoch's tree, indexed by leaf: who held it, and its verified streams.
+pub(super) struct Leaf {
+    /// `None`: nobody held the leaf in this epoch. `Some(None)`: a member whose credential
+    /// is not an `mlsframe` identity (another MLS stack's).
+    holder: Option<Option<Arc<MemberIdentity>>>,
+    /// Allocated with the leaf's first verified stream.
+    streams: OnceLock<Box<LeafStreams>>,
+}
+
+impl Leaf {
+    /// The identity that held this leaf (`None` for another stack's member).
+    #[inline]
+    pub(super) fn identity(&self) -> Option<Arc<MemberIdentity>> {
+        self.holder.clone().flatten()
+    }
+
+    /// The verified stream of `context`, if any: borrowed for the common contexts.
+    #[inline]
+    pub(super) fn stream(&self, context: u64) -> Option<Cow<'_, Arc<Stream>>> {
+        let streams = self.streams.get()?;
+        match usize::try_from(context) {
+            Ok(i) if i < INLINE_CONTEXTS => streams.inline[i].get().map(Cow::Borrowed),
+            _ => streams.more_stream(context).map(Cow::Owned),
+        }
+    }
+
+    /// Adds a verified stream. The caller holds the group's sender map lock (so no two
+    /// threads add at once) and checked that `context` has none yet.
+    fn add_stream(&self, context: u64, stream: Arc<Stream>) {
+        let streams = self.streams.get_or_init(Box::default);
+        match usize::try_from(context) {
+            Ok(i) if i < INLINE_CONTEXTS => {
+                // Cannot be set already: additions are serialized and checked first.
+                let _ = streams.inline[i].set(stream);
+            }
+            _ => {
+                lock(&streams.more).insert(context, stream);
+            }
+        }
+    }
+
+    /// Every verified stream of this leaf.
+    fn streams(&self) -> Vec<Arc<Stream>> {
+        let Some(streams) = self.streams.get() else {
+            return Vec::new();
+        };
+        let mut all: Vec<Arc<Stream>> = streams
+            .inline
+            .iter()
+            .filter_map(|s| s.get().cloned())
+            .collect();
+        all.extend(lock(&streams.more).values().cloned());
+        all
+    }
+}
+
+/// The leaf table of an epoch: one entry per leaf up to the highest occupied one.
+fn leaf_table(occupied: &[u32], identities: &HashMap<u32, Arc<MemberIdentity>>) -> Box<[Leaf]> {
+    let len = occupied.iter().max().map_or(0, |&h| h as usize + 1);
+    let mut leaves: Vec<Leaf> = (0..len)
+        .map(|_| Leaf {
+            holder: None,
+            streams: OnceLock::new(),
+        })
+        .collect();
+    for &leaf in occupied {
+        leaves[leaf as usize].holder = Some(identities.get(&leaf).cloned());
+    }
+    leaves.into_boxed_slice()
 }
 
 /// The keys of one MLS epoch.
@@ -41,9 +157,12 @@ pub(super) struct EpochKeys {
     base_key: Zeroizing<Vec<u8>>,
     pub(super) epoch_bits: u32,
     leaf_bits: u32,
-    occupied: Vec<u32>,
-    /// Who held each leaf in this epoch: frames are attributed here, not in a later roster.
-    identities: HashMap<u32, Arc<MemberIdentity>>,
+    /// `epoch mod 2^E`, the low bits every KID of this epoch carries.
+    low: u64,
+    /// Every leaf up to the highest occupied one: who held it in this epoch (frames are
+    /// attributed here, not in a later roster) and its verified streams. Built once when
+    /// the epoch is installed, on the MLS thread.
+    leaves: Box<[Leaf]>,
     own_leaf: u32,
     /// The commit that created this epoch removed someone.
     pub(super) removed_someone: bool,
@@ -56,8 +175,9 @@ pub(super) struct EpochKeys {
     /// Highest counter accepted per KID before a snapshot: counters at or below it are
     /// refused after the restore (replay windows are not saved whole).
     replay_floors: HashMap<u64, u64>,
-    /// Streams whose tag verified, by KID.
-    pub(super) streams: Mutex<HashMap<u64, Arc<Stream>>>,
+    /// Verified streams in this epoch (capped by `MediaConfig::max_streams_per_epoch`);
+    /// changed only under the group's sender map lock.
+    stream_count: AtomicUsize,
     /// Our send keys by stream context: one per (epoch, context) for the ring's whole life,
     /// so a counter is never restarted, whichever encryptor or thread seals.
     send_keys: Mutex<HashMap<u64, Arc<SendKey>>>,
@@ -71,22 +191,29 @@ impl EpochKeys {
             suite,
             epoch_bits: u32::from(s.layout.epoch_bits),
             leaf_bits: leaf_bits(&s.occupied_leaves),
-            occupied: s.occupied_leaves,
-            identities: s.identities,
+            low: s.epoch & ((1u64 << s.layout.epoch_bits) - 1),
+            leaves: leaf_table(&s.occupied_leaves, &s.identities),
             own_leaf: s.own_leaf,
             removed_someone: s.removed_someone,
             may_send: AtomicBool::new(s.may_send),
             base_key: s.base_key,
             expires_at: AtomicU64::new(u64::MAX),
             replay_floors: HashMap::new(),
-            streams: Mutex::new(HashMap::new()),
+            stream_count: AtomicUsize::new(0),
             send_keys: Mutex::new(HashMap::new()),
         }
     }
 
     /// Whether `s` describes this epoch with the same members in the same leaves.
     fn same_roster(&self, s: &EpochSecrets) -> bool {
-        self.occupied == s.occupied_leaves && self.identities == s.identities
+        let held = self.leaves.iter().filter(|l| l.holder.is_some()).count();
+        held == s.occupied_leaves.len()
+            && s.occupied_leaves.iter().all(|&leaf| {
+                self.leaves
+                    .get(leaf as usize)
+                    .and_then(|l| l.holder.as_ref())
+                    .is_some_and(|holder| holder.as_ref() == s.identities.get(&leaf))
+            })
     }
 
     /// The send key for our stream `context` in this epoch, derived on first use.
@@ -110,11 +237,25 @@ impl EpochKeys {
         Ok(Stream {
             key: FrameKey::derive(self.suite, &self.base_key, kid),
             replay: Mutex::new(replay),
+            sender: OnceLock::new(),
         })
     }
 
+    /// Whether the epoch has room for another stream under `cap`.
+    pub(super) fn has_room_for_stream(&self, cap: usize) -> bool {
+        self.stream_count.load(Ordering::Relaxed) < cap
+    }
+
+    /// Caches `stream`, just verified, as `leaf`'s stream of `context`. The caller holds
+    /// the group's sender map lock, checked that none is cached yet and that there is room.
+    pub(super) fn add_stream(&self, leaf: &Leaf, context: u64, stream: Arc<Stream>) {
+        leaf.add_stream(context, stream);
+        self.stream_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
     pub(super) fn low_bits(&self) -> u64 {
-        self.epoch & ((1u64 << self.epoch_bits) - 1)
+        self.low
     }
 
     fn kid(&self, leaf: u32, context: u64) -> Result<u64, MediaError> {
@@ -126,16 +267,14 @@ impl EpochKeys {
         Ok(context_part | (u64::from(leaf) << self.epoch_bits) | self.low_bits())
     }
 
-    /// The other member that `kid` names in this epoch, with the identity that held its
-    /// leaf in this epoch.
+    /// The other member that `kid` names in this epoch, with its leaf in this epoch (who
+    /// held it, its streams). One index into the leaf table, whatever the group size.
     ///
     /// # Errors
     /// [`MediaError::UnknownSender`] for our own leaf, an empty leaf, or a KID that is not
     /// the canonical encoding of its (context, leaf, epoch).
-    pub(super) fn sender_of(
-        &self,
-        kid: u64,
-    ) -> Result<(FrameSender, Option<Arc<MemberIdentity>>), MediaError> {
+    #[inline]
+    pub(super) fn sender_of(&self, kid: u64) -> Result<(FrameSender, &Leaf), MediaError> {
         let leaf_mask = (1u64 << self.leaf_bits) - 1;
         let shift = self.leaf_bits + self.epoch_bits;
         let sender = FrameSender {
@@ -143,31 +282,40 @@ impl EpochKeys {
             leaf: u32::try_from((kid >> self.epoch_bits) & leaf_mask).unwrap_or(u32::MAX),
             context: if shift >= 64 { 0 } else { kid >> shift },
         };
-        if sender.leaf == self.own_leaf
-            || self.occupied.binary_search(&sender.leaf).is_err()
-            || self.kid(sender.leaf, sender.context).ok() != Some(kid)
-        {
-            return Err(MediaError::UnknownSender);
-        }
-        Ok((sender, self.identities.get(&sender.leaf).cloned()))
+        let leaf = self
+            .leaves
+            .get(sender.leaf as usize)
+            .filter(|l| l.holder.is_some() && sender.leaf != self.own_leaf)
+            .ok_or(MediaError::UnknownSender)?;
+        // S <= 32 and E <= 16: context, leaf and epoch bits together are the whole KID,
+        // so every KID whose leaf was found is the canonical encoding of its sender.
+        debug_assert_eq!(self.kid(sender.leaf, sender.context).ok(), Some(kid));
+        Ok((sender, leaf))
     }
 
     /// The identity that held `leaf` in this epoch.
     pub(super) fn identity_at(&self, leaf: u32) -> Option<Arc<MemberIdentity>> {
-        self.identities.get(&leaf).cloned()
+        self.leaves.get(leaf as usize)?.identity()
     }
 
     /// Who held `leaf` in this epoch; `None` for a leaf nobody held.
     pub(super) fn holder_at(&self, leaf: u32) -> Option<LeafHolder> {
-        self.occupied.binary_search(&leaf).ok()?;
-        Some(match self.identities.get(&leaf) {
-            Some(id) => LeafHolder::Identity(id.clone()),
+        Some(match self.leaves.get(leaf as usize)?.holder.as_ref()? {
+            Some(id) => LeafHolder::Identity(Arc::clone(id)),
             None => LeafHolder::Foreign,
         })
     }
 
     pub(super) fn expired(&self, now: Duration) -> bool {
         nanos(now) >= self.expires_at.load(Ordering::Acquire)
+    }
+
+    /// Whether retention has ended, reading the clock only once it has been set to end
+    /// (an epoch not yet superseded costs one atomic load).
+    #[inline]
+    pub(super) fn expired_by(&self, clock: impl FnOnce() -> Duration) -> bool {
+        let at = self.expires_at.load(Ordering::Acquire);
+        at != u64::MAX && nanos(clock()) >= at
     }
 
     /// Ends retention at `until` at the latest.
@@ -177,14 +325,15 @@ impl EpochKeys {
 
     /// Highest accepted counter per verified KID (for a snapshot).
     fn replay_highs(&self) -> Vec<(u64, u64)> {
-        let streams = lock(&self.streams);
+        let streams: Vec<Arc<Stream>> = self.leaves.iter().flat_map(Leaf::streams).collect();
+        let verified: HashSet<u64> = streams.iter().map(|s| s.key.kid()).collect();
         let mut highs: Vec<(u64, u64)> = streams
             .iter()
-            .filter_map(|(kid, s)| lock(&s.replay).highest().map(|h| (*kid, h)))
+            .filter_map(|s| lock(&s.replay).highest().map(|h| (s.key.kid(), h)))
             .collect();
         // Floors of streams not seen again since the restore still hold.
         for (kid, floor) in &self.replay_floors {
-            if !streams.contains_key(kid) {
+            if !verified.contains(kid) {
                 highs.push((*kid, *floor));
             }
         }
@@ -193,14 +342,47 @@ impl EpochKeys {
     }
 }
 
-/// When a sender (leaf, stream context) was last seen moving to a newer epoch.
-#[derive(Debug, Clone, Copy)]
+/// When a sender (leaf, stream context) was last seen moving to a newer epoch. Changed
+/// only under the group's sender map lock; the sender's cached streams read `epoch`
+/// without it.
+#[derive(Debug)]
 pub(super) struct SenderEpoch {
     /// The newest epoch in which a frame of this sender authenticated.
-    pub(super) epoch: u64,
-    /// When that epoch's first frame of this sender authenticated.
-    pub(super) since: Duration,
+    epoch: AtomicU64,
+    /// When that epoch's first frame of this sender authenticated (ring clock, ns).
+    since: AtomicU64,
 }
+
+impl SenderEpoch {
+    pub(super) fn new(epoch: u64, since: Duration) -> SenderEpoch {
+        SenderEpoch {
+            epoch: AtomicU64::new(epoch),
+            since: AtomicU64::new(nanos(since)),
+        }
+    }
+
+    /// The newest epoch in which a frame of this sender authenticated.
+    pub(super) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// When that epoch's first frame authenticated. Consistent with [`epoch`](Self::epoch)
+    /// when read under the sender map lock.
+    pub(super) fn since(&self) -> Duration {
+        Duration::from_nanos(self.since.load(Ordering::Acquire))
+    }
+
+    /// A frame of this sender authenticated in `epoch` at `now` (under the map lock).
+    pub(super) fn reached(&self, epoch: u64, now: Duration) {
+        if epoch > self.epoch() {
+            self.since.store(nanos(now), Ordering::Release);
+            self.epoch.store(epoch, Ordering::Release);
+        }
+    }
+}
+
+/// Where each sender (leaf, stream context) of a group is.
+pub(super) type SenderMap = HashMap<(u32, u64), Arc<SenderEpoch>>;
 
 /// An immutable snapshot of installed epochs, swapped atomically by MLS work.
 #[derive(Default)]
@@ -217,12 +399,16 @@ pub(super) struct KeyRing {
     /// Newest epoch per (leaf, stream context) whose frame authenticated (this group only:
     /// a new group starts a new map instead of clearing this one, so MLS work never locks
     /// it).
-    pub(super) senders: Arc<Mutex<HashMap<(u32, u64), SenderEpoch>>>,
+    pub(super) senders: Arc<Mutex<SenderMap>>,
 }
 
 impl KeyRing {
-    pub(super) fn find(&self, low_bits: u64) -> Option<&Arc<EpochKeys>> {
-        self.epochs.iter().rev().find(|e| e.low_bits() == low_bits)
+    /// The installed epoch whose low E bits `kid` carries.
+    #[inline]
+    pub(super) fn find_kid(&self, kid: u64) -> Option<&Arc<EpochKeys>> {
+        let bits = self.epochs.first()?.epoch_bits;
+        let low = kid & ((1u64 << bits) - 1);
+        self.epochs.iter().rev().find(|e| e.low_bits() == low)
     }
 
     pub(super) fn find_epoch(&self, epoch: u64) -> Option<&Arc<EpochKeys>> {
@@ -252,6 +438,9 @@ impl KeyRing {
 pub(crate) struct MediaShared {
     pub(super) config: MediaConfig,
     pub(super) ring: ArcSwap<KeyRing>,
+    /// Bumped after every ring swap: an encryptor's cached key stays valid while this is
+    /// unchanged, so its frames need not load the ring.
+    pub(super) generation: AtomicU64,
     /// Serializes MLS-side ring updates (the media path never takes it).
     update: Mutex<()>,
     /// Stream contexts owned by live encryptors.
@@ -267,6 +456,7 @@ impl MediaShared {
         MediaShared {
             config,
             ring: ArcSwap::from_pointee(KeyRing::default()),
+            generation: AtomicU64::new(0),
             update: Mutex::new(()),
             contexts: Mutex::new(HashSet::new()),
             receivers_ready: AtomicBool::new(false),
@@ -294,6 +484,7 @@ impl MediaShared {
         let now = self.now();
         next.epochs.retain(|e| !e.expired(now));
         self.ring.store(Arc::new(next));
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Highest accepted counter per KID of the current epoch (for a snapshot).
