@@ -161,7 +161,8 @@ impl Decryptor {
     /// merely late: within [`MediaConfig::late_frame_grace`](super::MediaConfig) of the
     /// switch, with a counter below the highest already accepted on its stream (so sealed
     /// before the switch), and never across a commit that removed anyone. Consulted for a
-    /// stream's first frame in an epoch and once the stream is marked superseded.
+    /// stream's first frame in an epoch, and for frames of a stream whose sender has
+    /// since authenticated a frame in a newer epoch.
     fn check_cut_off(
         &self,
         ring: &KeyRing,
