@@ -2,37 +2,29 @@
 //! the C ABI (`mlsframe::ffi`). Handles cross as `long`s; every failure code becomes an
 //! `org.mlsframe.MlsframeException` carrying it, and no panic crosses into the JVM.
 //!
+//! This file owns what every native method shares: the failure type, `guard` (which turns
+//! codes, JNI errors, panics and exceptions thrown by Java callbacks into one pending Java
+//! exception), library-owned buffers and argument conversions. The methods live in
+//! `session` (MLS), `frame` (encryptors and decryptors), `sframe` (the standalone SFrame
+//! context) and `callback` (callbacks into Java, and the process-wide calls).
+//!
 //! The frame path (`encrypt`/`decrypt` on direct `ByteBuffer`s) hands the buffers' own
 //! memory to the C ABI: nothing is copied.
 
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JByteBuffer, JClass, JObject, JObjectArray, JValue};
-use jni::sys::{jboolean, jbyteArray, jint, jlong, jlongArray, jobjectArray};
+use jni::objects::{GlobalRef, JByteArray, JByteBuffer, JIntArray, JObject, JThrowable, JValue};
+use jni::sys::{jint, jobjectArray};
 use mlsframe::ffi::buffer::{mlsframe_buffer, mlsframe_buffer_free};
-use mlsframe::ffi::decryptor::{
-    mlsframe_decryptor, mlsframe_decryptor_decrypt, mlsframe_decryptor_free,
-};
-use mlsframe::ffi::encryptor::{
-    mlsframe_encryptor, mlsframe_encryptor_encrypt, mlsframe_encryptor_free,
-    mlsframe_encryptor_max_ciphertext_size,
-};
 use mlsframe::ffi::mlsframe_result;
-use mlsframe::ffi::session::{
-    mlsframe_outcome, mlsframe_outcome_kind, mlsframe_session, mlsframe_session_add_members,
-    mlsframe_session_confirm_commit, mlsframe_session_create_group, mlsframe_session_decryptor_new,
-    mlsframe_session_encryptor_new, mlsframe_session_epoch, mlsframe_session_free,
-    mlsframe_session_join, mlsframe_session_key_package, mlsframe_session_new,
-    mlsframe_session_process, mlsframe_session_receivers_ready, mlsframe_session_remove_member,
-};
-use mlsframe::ffi::sframe_context::{
-    mlsframe_sframe_context, mlsframe_sframe_context_add_receive_key,
-    mlsframe_sframe_context_decrypt, mlsframe_sframe_context_encrypt, mlsframe_sframe_context_free,
-    mlsframe_sframe_context_new, mlsframe_sframe_context_remove_receive_key,
-    mlsframe_sframe_context_set_send_key, mlsframe_sframe_max_ciphertext_size,
-};
+
+mod callback;
+mod frame;
+mod session;
+mod sframe;
 
 /// Why a native method did not complete.
 enum Failure {
@@ -58,6 +50,22 @@ fn check(code: mlsframe_result) -> Outcome<()> {
     }
 }
 
+/// `Err(code)`, for the checks this layer makes before calling the C ABI.
+fn fail<T>(code: mlsframe_result) -> Outcome<T> {
+    Err(Failure::Code(code))
+}
+
+thread_local! {
+    /// True while this thread runs a native method of `org.mlsframe.Native`.
+    static IN_CALL: Cell<bool> = const { Cell::new(false) };
+    /// True while this thread runs a Java callback (calls into mlsframe are refused then:
+    /// the C ABI forbids them, and a session call would wait for its own lock).
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// An exception a Java callback threw during the current native method, thrown again
+    /// when that method returns.
+    static PENDING: RefCell<Option<GlobalRef>> = const { RefCell::new(None) };
+}
+
 /// Throws `MlsframeException(code)` unless a Java exception is already pending.
 fn throw_code(env: &mut JNIEnv, code: u32) {
     if env.exception_check().unwrap_or(true) {
@@ -71,18 +79,44 @@ fn throw_code(env: &mut JNIEnv, code: u32) {
         "(I)V",
         &[JValue::Int(code)],
     ) {
-        let _ = env.throw(jni::objects::JThrowable::from(obj));
+        let _ = env.throw(JThrowable::from(obj));
     }
 }
 
+/// Refuses a call made from inside a callback (throws `IllegalStateException`); true
+/// when the call may go on.
+fn outside_callback(env: &mut JNIEnv) -> bool {
+    if IN_CALLBACK.get() {
+        let _ = env.throw_new(
+            "java/lang/IllegalStateException",
+            "mlsframe called from inside an mlsframe callback",
+        );
+        return false;
+    }
+    true
+}
+
 /// Runs `body`; a failure or a panic becomes a pending Java exception and `fallback` is
-/// returned (the JVM ignores it while an exception is pending).
+/// returned (the JVM ignores it while an exception is pending). An exception a Java
+/// callback threw during `body` wins over the call's own result.
 fn guard<'local, T>(
     env: &mut JNIEnv<'local>,
     fallback: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> Outcome<T>,
 ) -> T {
-    match catch_unwind(AssertUnwindSafe(|| body(env))) {
+    if !outside_callback(env) {
+        return fallback;
+    }
+    IN_CALL.set(true);
+    let result = catch_unwind(AssertUnwindSafe(|| body(env)));
+    IN_CALL.set(false);
+    if let Some(thrown) = PENDING.with_borrow_mut(Option::take) {
+        if !env.exception_check().unwrap_or(true) {
+            let _ = env.throw(<&JThrowable>::from(thrown.as_obj()));
+        }
+        return fallback;
+    }
+    match result {
         Ok(Ok(value)) => value,
         Ok(Err(Failure::Code(code))) => {
             throw_code(env, code as u32);
@@ -138,6 +172,48 @@ impl Drop for OwnedBuffer {
     }
 }
 
+/// A `byte[][]` of the given arrays.
+fn byte_arrays<'local>(env: &mut JNIEnv<'local>, parts: &[&[u8]]) -> Outcome<jobjectArray> {
+    let len = to_jint(parts.len())?;
+    let array = env.new_object_array(len, "[B", JObject::null())?;
+    for (i, part) in parts.iter().enumerate() {
+        let element = env.byte_array_from_slice(part)?;
+        env.set_object_array_element(&array, to_jint(i)?, &element)?;
+        env.delete_local_ref(element)?;
+    }
+    Ok(array.into_raw())
+}
+
+/// The bytes of a `byte[]` that may be null (`None`).
+fn optional_bytes(env: &JNIEnv, array: &JByteArray) -> Outcome<Option<Vec<u8>>> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(env.convert_byte_array(array)?))
+}
+
+/// `(pointer, length)` of optional bytes: NULL and 0 for none.
+fn parts(bytes: &Option<Vec<u8>>) -> (*const u8, usize) {
+    match bytes {
+        Some(b) => (b.as_ptr(), b.len()),
+        None => (ptr::null(), 0),
+    }
+}
+
+/// The `n` ints of an `int[]` that may be null (`None`); a shorter array is
+/// `MLSFRAME_INVALID_ARGUMENT`.
+fn optional_ints<const N: usize>(env: &JNIEnv, array: &JIntArray) -> Outcome<Option<[jint; N]>> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    if usize::try_from(env.get_array_length(array)?) != Ok(N) {
+        return fail(mlsframe_result::MLSFRAME_INVALID_ARGUMENT);
+    }
+    let mut values = [0; N];
+    env.get_int_array_region(array, 0, &mut values)?;
+    Ok(Some(values))
+}
+
 /// The region `[offset, offset + len)` of a direct buffer, checked against its capacity.
 fn direct_region(
     env: &JNIEnv,
@@ -148,665 +224,44 @@ fn direct_region(
     let base = env.get_direct_buffer_address(buf)?;
     let capacity = env.get_direct_buffer_capacity(buf)?;
     let (Ok(offset), Ok(len)) = (usize::try_from(offset), usize::try_from(len)) else {
-        return Err(Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT));
+        return fail(mlsframe_result::MLSFRAME_INVALID_ARGUMENT);
     };
     if offset.checked_add(len).is_none_or(|end| end > capacity) {
-        return Err(Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT));
+        return fail(mlsframe_result::MLSFRAME_INVALID_ARGUMENT);
     }
     // SAFETY: `offset <= capacity` (checked above), so the result stays inside (or one
     // past the end of) the buffer's allocation.
     Ok((unsafe { base.add(offset) }, len))
 }
 
+/// As `direct_region`, for a buffer that may be null (additional data): NULL and 0.
+fn optional_region(
+    env: &JNIEnv,
+    buf: &JByteBuffer,
+    offset: jint,
+    len: jint,
+) -> Outcome<(*const u8, usize)> {
+    if buf.is_null() {
+        return Ok((ptr::null(), 0));
+    }
+    let (p, n) = direct_region(env, buf, offset, len)?;
+    Ok((p.cast_const(), n))
+}
+
 fn to_jint(n: usize) -> Outcome<jint> {
     jint::try_from(n).map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))
 }
 
-fn session(handle: jlong) -> *const mlsframe_session {
-    handle as usize as *const mlsframe_session
+/// A non-negative `int` as a length.
+fn to_len(n: jint) -> Outcome<usize> {
+    usize::try_from(n).map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))
 }
 
-fn encryptor(handle: jlong) -> *const mlsframe_encryptor {
-    handle as usize as *const mlsframe_encryptor
-}
-
-fn decryptor(handle: jlong) -> *const mlsframe_decryptor {
-    handle as usize as *const mlsframe_decryptor
-}
-
-/// A new session for `(userId, deviceId)` with a fresh Ed25519 identity.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sessionNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    user_id: JByteArray<'local>,
-    device_id: JByteArray<'local>,
-) -> jlong {
-    guard(&mut env, 0, |env| {
-        let user_id = env.convert_byte_array(&user_id)?;
-        let device_id = env.convert_byte_array(&device_id)?;
-        let mut out: *mut mlsframe_session = ptr::null_mut();
-        // SAFETY: both ids are live vectors of the lengths given; no seed or config;
-        // `out` is a writable local.
-        check(unsafe {
-            mlsframe_session_new(
-                user_id.as_ptr(),
-                user_id.len(),
-                device_id.as_ptr(),
-                device_id.len(),
-                ptr::null(),
-                0,
-                ptr::null(),
-                &mut out,
-            )
-        })?;
-        Ok(out as usize as jlong)
-    })
-}
-
-/// Frees a session handle (0 is a no-op).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sessionFree<'local>(
-    _env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    // SAFETY: the Java handle owns the session and frees it once (`close` zeroes its
-    // handle first); 0 is NULL, a no-op.
-    unsafe { mlsframe_session_free(session(handle).cast_mut()) }
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_keyPackage<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jbyteArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let mut out = OwnedBuffer::new();
-        // SAFETY: the handle is NULL (a closed session: the C ABI answers
-        // `MLSFRAME_NULL_ARGUMENT`) or a live session; `out` is writable.
-        check(unsafe { mlsframe_session_key_package(session(handle), &mut out.0) })?;
-        Ok(out.to_java(env)?.into_raw())
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_createGroup<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    sframe_suite: jint,
-    epoch_bits: jint,
-    plaintext_handshake: jboolean,
-) {
-    guard(&mut env, (), |_| {
-        let (Ok(suite), Ok(bits)) = (u16::try_from(sframe_suite), u8::try_from(epoch_bits)) else {
-            return Err(Failure::Code(mlsframe_result::MLSFRAME_MLS_INVALID_PARAMS));
-        };
-        // SAFETY: the handle is NULL or a live session.
-        check(unsafe {
-            mlsframe_session_create_group(session(handle), suite, bits, plaintext_handshake != 0)
-        })
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_join<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    welcome: JByteArray<'local>,
-) -> jlong {
-    guard(&mut env, 0, |env| {
-        let welcome = env.convert_byte_array(&welcome)?;
-        let mut epoch = 0u64;
-        // SAFETY: the handle is NULL or a live session; `welcome` is a live vector of its
-        // length; `epoch` a writable local.
-        check(unsafe {
-            mlsframe_session_join(session(handle), welcome.as_ptr(), welcome.len(), &mut epoch)
-        })?;
-        Ok(epoch as jlong)
-    })
-}
-
-/// Returns `{commit, welcome}`.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_addMembers<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    key_packages: JObjectArray<'local>,
-) -> jobjectArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let count = env.get_array_length(&key_packages)?;
-        let mut packages = Vec::new();
-        for i in 0..count {
-            let element = JByteArray::from(env.get_object_array_element(&key_packages, i)?);
-            packages.push(env.convert_byte_array(&element)?);
-        }
-        let pointers: Vec<*const u8> = packages.iter().map(|p| p.as_ptr()).collect();
-        let lens: Vec<usize> = packages.iter().map(Vec::len).collect();
-        let mut commit = OwnedBuffer::new();
-        let mut welcome = OwnedBuffer::new();
-        // SAFETY: `pointers` and `lens` hold `packages.len()` entries, each pointer valid
-        // for its length (the vectors live until the call returns); the outputs are
-        // distinct writable locals; the handle is NULL or a live session.
-        check(unsafe {
-            mlsframe_session_add_members(
-                session(handle),
-                pointers.as_ptr(),
-                lens.as_ptr(),
-                packages.len(),
-                &mut commit.0,
-                &mut welcome.0,
-            )
-        })?;
-        let pair = env.new_object_array(2, "[B", JObject::null())?;
-        let commit = commit.to_java(env)?;
-        env.set_object_array_element(&pair, 0, commit)?;
-        let welcome = welcome.to_java(env)?;
-        env.set_object_array_element(&pair, 1, welcome)?;
-        Ok(pair.into_raw())
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_removeMember<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    leaf: jint,
-) -> jbyteArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let leaf = u32::try_from(leaf)
-            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_MLS_UNKNOWN_MEMBER))?;
-        let mut commit = OwnedBuffer::new();
-        // SAFETY: the handle is NULL or a live session; `commit` is writable.
-        check(unsafe { mlsframe_session_remove_member(session(handle), leaf, &mut commit.0) })?;
-        Ok(commit.to_java(env)?.into_raw())
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_confirmCommit<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    guard(&mut env, (), |_| {
-        // SAFETY: the handle is NULL or a live session.
-        check(unsafe { mlsframe_session_confirm_commit(session(handle)) })
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_receiversReady<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    guard(&mut env, (), |_| {
-        // SAFETY: the handle is NULL or a live session.
-        check(unsafe { mlsframe_session_receivers_ready(session(handle)) })
-    })
-}
-
-/// Returns `{kind, epoch, added, removed}`.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_process<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    message: JByteArray<'local>,
-) -> jlongArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let message = env.convert_byte_array(&message)?;
-        let mut out = mlsframe_outcome {
-            kind: mlsframe_outcome_kind::MLSFRAME_OUTCOME_NONE,
-            epoch: 0,
-            added: 0,
-            removed: 0,
-        };
-        // SAFETY: the handle is NULL or a live session; `message` is a live vector of its
-        // length; `out` a writable local.
-        check(unsafe {
-            mlsframe_session_process(session(handle), message.as_ptr(), message.len(), &mut out)
-        })?;
-        let values = [
-            out.kind as jlong,
-            out.epoch as jlong,
-            jlong::from(out.added),
-            jlong::from(out.removed),
-        ];
-        let array = env.new_long_array(4)?;
-        env.set_long_array_region(&array, 0, &values)?;
-        Ok(array.into_raw())
-    })
-}
-
-/// Returns `{epoch, ownLeaf}`.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_epoch<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jlongArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let mut epoch = 0u64;
-        let mut leaf = 0u32;
-        // SAFETY: the handle is NULL or a live session; the outputs are distinct
-        // writable locals.
-        check(unsafe { mlsframe_session_epoch(session(handle), &mut epoch, &mut leaf) })?;
-        let array = env.new_long_array(2)?;
-        env.set_long_array_region(&array, 0, &[epoch as jlong, jlong::from(leaf)])?;
-        Ok(array.into_raw())
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_encryptorNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    context: jlong,
-) -> jlong {
-    guard(&mut env, 0, |_| {
-        let mut out: *mut mlsframe_encryptor = ptr::null_mut();
-        // SAFETY: the handle is NULL or a live session; `out` is a writable local.
-        check(unsafe {
-            mlsframe_session_encryptor_new(session(handle), context as u64, &mut out)
-        })?;
-        Ok(out as usize as jlong)
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_encryptorFree<'local>(
-    _env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    // SAFETY: the Java handle owns the encryptor and frees it once; 0 is a no-op.
-    unsafe { mlsframe_encryptor_free(encryptor(handle).cast_mut()) }
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_maxCiphertextSize<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    frame_len: jint,
-) -> jint {
-    guard(&mut env, 0, |_| {
-        let len = usize::try_from(frame_len)
-            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))?;
-        // SAFETY: a NULL encryptor is allowed; the call reads nothing else.
-        to_jint(unsafe { mlsframe_encryptor_max_ciphertext_size(ptr::null(), len) })
-    })
-}
-
-/// Seals `frame[frameOff..frameOff+frameLen]` into `out[outOff..outOff+outCap]` (direct
-/// buffers, no copy); returns the sealed length.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_mlsframe_Native_encryptDirect<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteBuffer<'local>,
-    frame_off: jint,
-    frame_len: jint,
-    out: JByteBuffer<'local>,
-    out_off: jint,
-    out_cap: jint,
-) -> jint {
-    guard(&mut env, 0, |env| {
-        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
-        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
-        let mut written = 0usize;
-        // SAFETY: both regions lie inside their direct buffers (checked by
-        // `direct_region`), which the Java caller keeps reachable for the call; the C ABI
-        // refuses overlap other than exactly in place; the handle is NULL or live.
-        check(unsafe {
-            mlsframe_encryptor_encrypt(
-                encryptor(handle),
-                frame_ptr,
-                frame_len,
-                ptr::null(),
-                0,
-                out_ptr,
-                out_cap,
-                &mut written,
-            )
-        })?;
-        to_jint(written)
-    })
-}
-
-/// Seals a whole `byte[]` frame into a new array (the convenience path: copies).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_encryptArray<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteArray<'local>,
-) -> jbyteArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let frame = env.convert_byte_array(&frame)?;
-        // SAFETY: a NULL encryptor is allowed; the call reads nothing else.
-        let cap = unsafe { mlsframe_encryptor_max_ciphertext_size(ptr::null(), frame.len()) };
-        let mut out = vec![0u8; cap];
-        let mut written = 0usize;
-        // SAFETY: `frame` and `out` are distinct live vectors of the lengths given;
-        // `written` a writable local; the handle is NULL or live.
-        check(unsafe {
-            mlsframe_encryptor_encrypt(
-                encryptor(handle),
-                frame.as_ptr(),
-                frame.len(),
-                ptr::null(),
-                0,
-                out.as_mut_ptr(),
-                out.len(),
-                &mut written,
-            )
-        })?;
-        Ok(env.byte_array_from_slice(&out[..written])?.into_raw())
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_decryptorNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jlong {
-    guard(&mut env, 0, |_| {
-        let mut out: *mut mlsframe_decryptor = ptr::null_mut();
-        // SAFETY: the handle is NULL or a live session; `out` is a writable local.
-        check(unsafe { mlsframe_session_decryptor_new(session(handle), &mut out) })?;
-        Ok(out as usize as jlong)
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_decryptorFree<'local>(
-    _env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    // SAFETY: the Java handle owns the decryptor and frees it once; 0 is a no-op.
-    unsafe { mlsframe_decryptor_free(decryptor(handle).cast_mut()) }
-}
-
-/// Opens `frame[frameOff..frameOff+frameLen]` into `out[outOff..outOff+outCap]` (direct
-/// buffers, no copy); returns the plaintext length.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_mlsframe_Native_decryptDirect<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteBuffer<'local>,
-    frame_off: jint,
-    frame_len: jint,
-    out: JByteBuffer<'local>,
-    out_off: jint,
-    out_cap: jint,
-) -> jint {
-    guard(&mut env, 0, |env| {
-        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
-        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
-        let mut written = 0usize;
-        // SAFETY: both regions lie inside their direct buffers (checked by
-        // `direct_region`), which the Java caller keeps reachable for the call; the C ABI
-        // refuses overlap other than exactly in place; the handle is NULL or live.
-        check(unsafe {
-            mlsframe_decryptor_decrypt(
-                decryptor(handle),
-                frame_ptr,
-                frame_len,
-                ptr::null(),
-                0,
-                out_ptr,
-                out_cap,
-                &mut written,
-                ptr::null_mut(),
-            )
-        })?;
-        to_jint(written)
-    })
-}
-
-/// Opens a whole `byte[]` frame into a new array (the convenience path: copies).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_decryptArray<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteArray<'local>,
-) -> jbyteArray {
-    guard(&mut env, ptr::null_mut(), |env| {
-        let frame = env.convert_byte_array(&frame)?;
-        let mut out = vec![0u8; frame.len()];
-        let mut written = 0usize;
-        // SAFETY: `frame` and `out` are distinct live vectors of the lengths given;
-        // `written` a writable local; the handle is NULL or live.
-        check(unsafe {
-            mlsframe_decryptor_decrypt(
-                decryptor(handle),
-                frame.as_ptr(),
-                frame.len(),
-                ptr::null(),
-                0,
-                out.as_mut_ptr(),
-                out.len(),
-                &mut written,
-                ptr::null_mut(),
-            )
-        })?;
-        Ok(env.byte_array_from_slice(&out[..written])?.into_raw())
-    })
-}
-
-fn sframe_context(handle: jlong) -> *const mlsframe_sframe_context {
-    handle as usize as *const mlsframe_sframe_context
-}
-
-fn suite(value: jint) -> Outcome<u16> {
-    u16::try_from(value).map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_UNKNOWN_SUITE))
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeContextNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    replay_window: jint,
-) -> jlong {
-    guard(&mut env, 0, |_| {
-        let window = u32::try_from(replay_window)
-            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))?;
-        let mut out: *mut mlsframe_sframe_context = ptr::null_mut();
-        // SAFETY: `out` is a writable local.
-        check(unsafe { mlsframe_sframe_context_new(window, &mut out) })?;
-        Ok(out as usize as jlong)
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeContextFree<'local>(
-    _env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    // SAFETY: the Java handle owns the context and frees it once; 0 is a no-op.
-    unsafe { mlsframe_sframe_context_free(sframe_context(handle).cast_mut()) }
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeSetSendKey<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    suite_id: jint,
-    kid: jlong,
-    base_key: JByteArray<'local>,
-    first_counter: jlong,
-) {
-    guard(&mut env, (), |env| {
-        let suite = suite(suite_id)?;
-        let key = env.convert_byte_array(&base_key)?;
-        // SAFETY: the handle is NULL or a live context; `key` is a live vector of its
-        // length.
-        let code = unsafe {
-            mlsframe_sframe_context_set_send_key(
-                sframe_context(handle),
-                suite,
-                kid as u64,
-                key.as_ptr(),
-                key.len(),
-                first_counter as u64,
-            )
-        };
-        wipe(key);
-        check(code)
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeAddReceiveKey<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    suite_id: jint,
-    kid: jlong,
-    base_key: JByteArray<'local>,
-) {
-    guard(&mut env, (), |env| {
-        let suite = suite(suite_id)?;
-        let key = env.convert_byte_array(&base_key)?;
-        // SAFETY: the handle is NULL or a live context; `key` is a live vector of its
-        // length.
-        let code = unsafe {
-            mlsframe_sframe_context_add_receive_key(
-                sframe_context(handle),
-                suite,
-                kid as u64,
-                key.as_ptr(),
-                key.len(),
-            )
-        };
-        wipe(key);
-        check(code)
-    })
-}
-
-/// Overwrites a copy of key material before it is freed.
+/// Overwrites a copy of secret material before it is freed.
 fn wipe(mut bytes: Vec<u8>) {
     bytes.iter_mut().for_each(|b| {
         // SAFETY: `b` is a valid, aligned, exclusive reference; a volatile write keeps
         // the compiler from dropping the wipe of memory about to be freed.
         unsafe { ptr::write_volatile(b, 0) }
     });
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeRemoveReceiveKey<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    kid: jlong,
-) {
-    guard(&mut env, (), |_| {
-        // SAFETY: the handle is NULL or a live context.
-        check(unsafe {
-            mlsframe_sframe_context_remove_receive_key(sframe_context(handle), kid as u64)
-        })
-    })
-}
-
-/// Seals into a direct buffer (no copy); returns the sealed length.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeEncryptDirect<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteBuffer<'local>,
-    frame_off: jint,
-    frame_len: jint,
-    out: JByteBuffer<'local>,
-    out_off: jint,
-    out_cap: jint,
-) -> jint {
-    guard(&mut env, 0, |env| {
-        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
-        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
-        let mut written = 0usize;
-        // SAFETY: both regions lie inside their direct buffers (checked by
-        // `direct_region`), which the Java caller keeps reachable for the call; the C ABI
-        // refuses overlap other than exactly in place; the handle is NULL or live.
-        check(unsafe {
-            mlsframe_sframe_context_encrypt(
-                sframe_context(handle),
-                frame_ptr,
-                frame_len,
-                ptr::null(),
-                0,
-                out_ptr,
-                out_cap,
-                &mut written,
-            )
-        })?;
-        to_jint(written)
-    })
-}
-
-/// Opens into a direct buffer (no copy); returns the plaintext length.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeDecryptDirect<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    frame: JByteBuffer<'local>,
-    frame_off: jint,
-    frame_len: jint,
-    out: JByteBuffer<'local>,
-    out_off: jint,
-    out_cap: jint,
-) -> jint {
-    guard(&mut env, 0, |env| {
-        let (frame_ptr, frame_len) = direct_region(env, &frame, frame_off, frame_len)?;
-        let (out_ptr, out_cap) = direct_region(env, &out, out_off, out_cap)?;
-        let mut written = 0usize;
-        // SAFETY: as in `sframeEncryptDirect`; the KID output is not asked for (NULL).
-        check(unsafe {
-            mlsframe_sframe_context_decrypt(
-                sframe_context(handle),
-                frame_ptr,
-                frame_len,
-                ptr::null(),
-                0,
-                out_ptr,
-                out_cap,
-                &mut written,
-                ptr::null_mut(),
-            )
-        })?;
-        to_jint(written)
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_org_mlsframe_Native_sframeMaxCiphertextSize<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    frame_len: jint,
-) -> jint {
-    guard(&mut env, 0, |_| {
-        let len = usize::try_from(frame_len)
-            .map_err(|_| Failure::Code(mlsframe_result::MLSFRAME_INVALID_ARGUMENT))?;
-        to_jint(mlsframe_sframe_max_ciphertext_size(len))
-    })
 }

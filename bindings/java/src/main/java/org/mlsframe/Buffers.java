@@ -14,4 +14,19 @@ final class Buffers {
             throw new MlsframeException(MlsframeException.INVALID_ARGUMENT);
         }
     }
+
+    /** Additional data: null (none) or a direct buffer whose remaining bytes are read. */
+    static void requireDirectOrNull(ByteBuffer ad) {
+        if (ad != null && !ad.isDirect()) {
+            throw new MlsframeException(MlsframeException.INVALID_ARGUMENT);
+        }
+    }
+
+    static int position(ByteBuffer b) {
+        return b == null ? 0 : b.position();
+    }
+
+    static int remaining(ByteBuffer b) {
+        return b == null ? 0 : b.remaining();
+    }
 }

@@ -88,6 +88,16 @@ public final class MlsframeException extends RuntimeException {
         return code;
     }
 
+    /** The library's description of the code ({@code mlsframe_result_message}). */
+    public String description() {
+        return Mlsframe.resultMessage(code);
+    }
+
+    /** True for {@code MLSFRAME_NO_KEY}: the frame's epoch may still arrive (WebRTC {@code kRecoverable}). */
+    public boolean isRecoverable() {
+        return code == NO_KEY;
+    }
+
     /** The {@code mlsframe_result} name, e.g. {@code MLSFRAME_AUTH_FAILED}. */
     public String codeName() {
         return nameOf(code);
@@ -102,18 +112,61 @@ public final class MlsframeException extends RuntimeException {
         return "MLSFRAME_UNKNOWN_CODE";
     }
 
-    /** Codes with a named constant here, as the tests use them. */
+    /** Every code of {@code include/mlsframe.h}, by value (a copy of {@link #CODES}'s numbers). */
+    public static int[] allCodes() {
+        int[] all = new int[CODES.length];
+        for (int i = 0; i < CODES.length; i++) {
+            all[i] = (Integer) CODES[i][0];
+        }
+        return all;
+    }
+
+    /** {@code MLSFRAME_NULL_ARGUMENT}: a null argument, or a closed handle. */
     public static final int NULL_ARGUMENT = 100;
+    /** {@code MLSFRAME_INVALID_ARGUMENT}: out of range, overlapping, or a heap buffer on the frame path. */
     public static final int INVALID_ARGUMENT = 101;
+    /** {@code MLSFRAME_BUFFER_TOO_SMALL}. */
     public static final int BUFFER_TOO_SMALL = 102;
+    /** {@code MLSFRAME_INVALID_CONFIG}. */
+    public static final int INVALID_CONFIG = 103;
+    /** {@code MLSFRAME_NO_KEY}: recoverable, the frame's epoch has not arrived. */
     public static final int NO_KEY = 200;
+    /** {@code MLSFRAME_AUTH_FAILED}: the frame's tag did not verify. */
     public static final int AUTH_FAILED = 201;
+    /** {@code MLSFRAME_REPLAY}. */
     public static final int REPLAY = 202;
+    /** {@code MLSFRAME_MALFORMED}. */
     public static final int MALFORMED = 203;
+    /** {@code MLSFRAME_NOT_MEMBER}: nothing can be sealed. */
     public static final int NOT_MEMBER = 300;
+    /** {@code MLSFRAME_CONTEXT_IN_USE}. */
     public static final int CONTEXT_IN_USE = 302;
+    /** {@code MLSFRAME_UNKNOWN_SUITE}. */
+    public static final int UNKNOWN_SUITE = 304;
+    /** {@code MLSFRAME_REKEY_REQUIRED}: restored from a snapshot, self-update first. */
+    public static final int REKEY_REQUIRED = 306;
+    /** {@code MLSFRAME_NO_SEND_KEY}. */
+    public static final int NO_SEND_KEY = 307;
+    /** {@code MLSFRAME_MLS_MALFORMED}. */
     public static final int MLS_MALFORMED = 400;
+    /** {@code MLSFRAME_MLS_INVALID_IDENTITY}. */
+    public static final int MLS_INVALID_IDENTITY = 403;
+    /** {@code MLSFRAME_MLS_NO_GROUP}. */
+    public static final int MLS_NO_GROUP = 409;
+    /** {@code MLSFRAME_MLS_NOT_MEMBER}. */
     public static final int MLS_NOT_MEMBER = 411;
+    /** {@code MLSFRAME_MLS_NO_PENDING_COMMIT}. */
+    public static final int MLS_NO_PENDING_COMMIT = 414;
+    /** {@code MLSFRAME_MLS_ADMISSION_REFUSED}. */
+    public static final int MLS_ADMISSION_REFUSED = 415;
+    /** {@code MLSFRAME_MLS_UNKNOWN_MEMBER}. */
     public static final int MLS_UNKNOWN_MEMBER = 416;
+    /** {@code MLSFRAME_MLS_CANNOT_REMOVE_SELF}. */
     public static final int MLS_CANNOT_REMOVE_SELF = 418;
+    /** {@code MLSFRAME_MLS_INVALID_GROUP_INFO}. */
+    public static final int MLS_INVALID_GROUP_INFO = 433;
+    /** {@code MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM}. */
+    public static final int MLS_UNSUPPORTED_SIGNATURE_ALGORITHM = 438;
+    /** {@code MLSFRAME_INTERNAL}. */
+    public static final int INTERNAL = 901;
 }
