@@ -83,6 +83,18 @@ fn params_of(env: &JNIEnv, values: &JIntArray) -> Outcome<Option<mlsframe_group_
     }))
 }
 
+/// The new session as a handle, or, when a Java callback threw during its creation (the
+/// exception `guard` rethrows), none: the session is freed rather than lost.
+fn created(out: *mut mlsframe_session) -> Outcome<jlong> {
+    if crate::PENDING.with_borrow(Option::is_some) {
+        // SAFETY: `out` is the session the call just created (or NULL); nothing else
+        // holds it.
+        unsafe { mlsframe_session_free(out) };
+        return fail(MLSFRAME_INTERNAL);
+    }
+    Ok(out as usize as jlong)
+}
+
 /// A pointer to the optional value, NULL for none.
 fn opt_ptr<T>(value: &Option<T>) -> *const T {
     value.as_ref().map_or(ptr::null(), |v| v as *const T)
@@ -123,7 +135,7 @@ pub extern "system" fn Java_org_mlsframe_Native_sessionNew<'local>(
         };
         seed.map(wipe);
         check(code)?;
-        Ok(out as usize as jlong)
+        created(out)
     })
 }
 
@@ -164,7 +176,7 @@ pub extern "system" fn Java_org_mlsframe_Native_sessionNewWith<'local>(
         let code = unsafe { mlsframe_session_new_with(&identity, opt_ptr(&config), &mut out) };
         secret.map(wipe);
         check(code)?;
-        Ok(out as usize as jlong)
+        created(out)
     })
 }
 
@@ -193,7 +205,7 @@ pub extern "system" fn Java_org_mlsframe_Native_sessionRestore<'local>(
         };
         wipe(snapshot);
         check(code)?;
-        Ok(out as usize as jlong)
+        created(out)
     })
 }
 

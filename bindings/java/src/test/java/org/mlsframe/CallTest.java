@@ -12,14 +12,14 @@ import java.util.Arrays;
 public final class CallTest {
     private static int checks;
 
-    private static void check(boolean ok, String what) {
+    static void check(boolean ok, String what) {
         checks++;
         if (!ok) {
             throw new AssertionError("FAILED: " + what);
         }
     }
 
-    private static void expectCode(int code, Runnable call, String what) {
+    static void expectCode(int code, Runnable call, String what) {
         try {
             call.run();
         } catch (MlsframeException e) {
@@ -30,7 +30,7 @@ public final class CallTest {
     }
 
     /** Seals {@code plain} through direct buffers and returns the sealed bytes (a direct buffer, flipped). */
-    private static ByteBuffer seal(Encryptor enc, byte[] plain) {
+    static ByteBuffer seal(Encryptor enc, byte[] plain) {
         ByteBuffer frame = ByteBuffer.allocateDirect(plain.length);
         frame.put(plain).flip();
         ByteBuffer out = ByteBuffer.allocateDirect(Encryptor.maxCiphertextSize(plain.length));
@@ -39,7 +39,7 @@ public final class CallTest {
         return out.flip();
     }
 
-    private static byte[] open(Decryptor dec, ByteBuffer sealed) {
+    static byte[] open(Decryptor dec, ByteBuffer sealed) {
         ByteBuffer out = ByteBuffer.allocateDirect(sealed.remaining());
         dec.decrypt(sealed.duplicate(), out);
         out.flip();
@@ -124,8 +124,20 @@ public final class CallTest {
                 expectCode(MlsframeException.REPLAY, () -> open(dec, sealed), "replayed frame");
                 expectCode(MlsframeException.MALFORMED, () -> dec.decrypt(new byte[0]), "empty frame");
 
-                // Heap buffers are refused on the zero-copy path.
+                // Heap buffers are refused on the zero-copy path (frame, output, additional
+                // data), and so is a read-only output; null buffers are NullPointerExceptions.
                 expectCode(MlsframeException.INVALID_ARGUMENT, () -> enc.encrypt(ByteBuffer.allocate(10), ByteBuffer.allocateDirect(64)), "heap buffer");
+                expectCode(MlsframeException.INVALID_ARGUMENT, () -> enc.encrypt(ByteBuffer.allocateDirect(10), ByteBuffer.allocate(64)), "heap output buffer");
+                expectCode(MlsframeException.INVALID_ARGUMENT, () -> enc.encrypt(ByteBuffer.allocateDirect(10), ByteBuffer.allocateDirect(64), ByteBuffer.allocate(4)), "heap additional data");
+                expectCode(MlsframeException.INVALID_ARGUMENT, () -> dec.decrypt(sealed.duplicate(), ByteBuffer.allocateDirect(200).asReadOnlyBuffer()), "read-only output");
+                expectThrows(NullPointerException.class, () -> enc.encrypt(null, ByteBuffer.allocateDirect(64)), "null frame buffer");
+                expectThrows(NullPointerException.class, () -> dec.decrypt(sealed.duplicate(), null), "null output buffer");
+                expectCode(MlsframeException.NULL_ARGUMENT, () -> enc.encrypt((byte[]) null), "null frame array (encrypt)");
+                // A failed call moves no position.
+                ByteBuffer shortOut = ByteBuffer.allocateDirect(10);
+                ByteBuffer sealedCopy = seal(enc, plain);
+                expectCode(MlsframeException.BUFFER_TOO_SMALL, () -> dec.decrypt(sealedCopy, shortOut), "short output again");
+                check(sealedCopy.position() == 0 && shortOut.position() == 0, "a failed decrypt moves no position");
 
                 // MLS: garbage message, own removal, unknown leaf, context in use.
                 expectCode(MlsframeException.MLS_MALFORMED, () -> bob.process(new byte[] {1, 2, 3}), "garbage MLS message");
@@ -147,6 +159,16 @@ public final class CallTest {
             expectCode(MlsframeException.NULL_ARGUMENT, bob::keyPackage, "closed session");
         }
         expectCode(403, () -> Session.create(new byte[0], new byte[0]), "empty user id");
+    }
+
+    static void expectThrows(Class<? extends Throwable> type, Runnable call, String what) {
+        try {
+            call.run();
+        } catch (Throwable t) {
+            check(type.isInstance(t), what + ": expected " + type.getSimpleName() + ", got " + t);
+            return;
+        }
+        check(false, what + ": no exception, expected " + type.getSimpleName());
     }
 
     static void sframeAlone() {
@@ -187,6 +209,7 @@ public final class CallTest {
         System.out.println("ok: bad inputs");
         sframeAlone();
         System.out.println("ok: SframeContext with app-managed keys");
+        ApiTest.run();
         System.out.println("all " + checks + " checks passed");
     }
 }
