@@ -89,9 +89,10 @@ fn call_java<T>(
     if env.exception_check().unwrap_or(true) {
         return default;
     }
-    IN_CALLBACK.set(true);
-    let result = env.with_local_frame(16, |env| f(env, target.as_obj()));
-    IN_CALLBACK.set(false);
+    let result = {
+        let _scope = CallbackScope::enter();
+        env.with_local_frame(16, |env| f(env, target.as_obj()))
+    };
     if env.exception_check().unwrap_or(false) {
         if IN_CALL.get() {
             if let Ok(thrown) = env.exception_occurred() {
@@ -108,6 +109,22 @@ fn call_java<T>(
         return default;
     }
     result.unwrap_or(default)
+}
+
+/// Marks this thread as running a Java callback until dropped (also when unwinding).
+struct CallbackScope;
+
+impl CallbackScope {
+    fn enter() -> CallbackScope {
+        IN_CALLBACK.set(true);
+        CallbackScope
+    }
+}
+
+impl Drop for CallbackScope {
+    fn drop(&mut self) {
+        IN_CALLBACK.set(false);
+    }
 }
 
 /// The bytes at `(ptr, len)`, empty for NULL.

@@ -133,7 +133,9 @@ pub extern "system" fn Java_org_mlsframe_Native_sessionNew<'local>(
                 &mut out,
             )
         };
-        seed.map(wipe);
+        if let Some(seed) = seed {
+            wipe(seed);
+        }
         check(code)?;
         created(out)
     })
@@ -174,7 +176,9 @@ pub extern "system" fn Java_org_mlsframe_Native_sessionNewWith<'local>(
         // SAFETY: `identity` points into live vectors of the lengths it gives; the config
         // is NULL or a live local; `out` is a writable local.
         let code = unsafe { mlsframe_session_new_with(&identity, opt_ptr(&config), &mut out) };
-        secret.map(wipe);
+        if let Some(secret) = secret {
+            wipe(secret);
+        }
         check(code)?;
         created(out)
     })

@@ -83,6 +83,9 @@ public final class Encryptor extends NativeHandle {
      */
     public void setKeyFrameCallback(KeyFrameCallback callback) {
         long handle = handle();
+        if (handle == 0) {
+            throw new MlsframeException(MlsframeException.NULL_ARGUMENT);
+        }
         synchronized (this) {
             if (keyFrameState == 0) {
                 if (callback == null) {
