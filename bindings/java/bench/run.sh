@@ -40,4 +40,4 @@ for size in 100 1024 10240; do
     awk -v s="${size}" -v c="${c}" -v j="${j}" \
         'BEGIN {printf "%-8s %14.1f %14.1f %8.3f\n", s " B", c, j, j / c}'
 done
-echo "(${runs} runs of each, alternating; each run: the median of 7 timed rounds after 3 warm-up rounds${mode:+; QUICK: rounds 10x shorter})"
+echo "(${runs} runs of each, alternating; each run: the median of 7 timed rounds, after 3 warm-up rounds of every size and 1 of the size${mode:+; QUICK: rounds 10x shorter})"

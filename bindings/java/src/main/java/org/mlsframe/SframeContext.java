@@ -91,6 +91,16 @@ public final class SframeContext extends NativeHandle {
         return written;
     }
 
+    /** Seals a whole frame into a new array (convenience: copies). */
+    public byte[] encrypt(byte[] frame) {
+        return encrypt(frame, null);
+    }
+
+    /** Opens a whole frame: its plaintext and KID (convenience: copies). */
+    public Opened decrypt(byte[] frame) {
+        return decrypt(frame, null);
+    }
+
     /** Seals a whole frame with additional data (may be null) into a new array (copies). */
     public byte[] encrypt(byte[] frame, byte[] additionalData) {
         return Native.sframeEncryptArray(handle(), frame, additionalData);

@@ -425,6 +425,9 @@ final class ApiTest {
             ByteBuffer plain = ByteBuffer.allocateDirect(8);
             check(rx.decrypt(out, plain, null, kid) == 8 && kid[0] == 77 && plain.position() == 8, "direct path and KID");
             expectCode(MlsframeException.REPLAY, () -> rx.decrypt(sealed, utf8("ad")), "replayed");
+            Opened noAd = rx.decrypt(tx.encrypt(utf8("no ad")));
+            check(Arrays.equals(noAd.plaintext(), utf8("no ad")) && noAd.kid() == 77, "byte[] path without additional data");
+            expectCode(MlsframeException.NULL_ARGUMENT, () -> tx.encrypt((byte[]) null), "null frame array");
             expectCode(MlsframeException.AUTH_FAILED, () -> rx.decrypt(tx.encrypt(utf8("x"), utf8("ad")), utf8("other")), "other ad");
         }
     }
