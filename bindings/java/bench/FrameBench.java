@@ -22,6 +22,7 @@ public final class FrameBench {
         return quick ? n / 10 : n;
     }
 
+    /** Runs the measurement; {@code args[0] == "quick"} for short rounds. */
     public static void main(String[] args) {
         boolean quick = args.length > 0 && args[0].equals("quick");
         try (Session alice = Session.create("alice", "phone"); Session bob = Session.create("bob", "laptop")) {

@@ -202,6 +202,7 @@ public final class CallTest {
         }
     }
 
+    /** Runs every test; exits non-zero (an AssertionError) on the first failed check. */
     public static void main(String[] args) {
         threePartyCallWithRemoval();
         System.out.println("ok: 3-party call with a removal, frames through direct buffers");
