@@ -324,7 +324,13 @@ pub(crate) fn open_with<T, E: From<FramingError>>(
     let ct_len = sealed.len() - header.len();
     sealed.extend_from_slice(tag);
     let mut plain = vec![0u8; ct_len];
-    let (report, n) = decrypt(&aad, &sealed, &mut plain)?;
+    let (report, n) = match decrypt(&aad, &sealed, &mut plain) {
+        Ok(r) => r,
+        Err(e) => {
+            plain.zeroize();
+            return Err(e);
+        }
+    };
     if n != ct_len {
         plain.zeroize();
         return Err(FramingError::MalformedLayout("plaintext length").into());
