@@ -3,10 +3,10 @@ here wrote: GStreamer 1.22 from Debian bookworm, driven from Debian's /usr/bin/p
 (python3-gi) with the project's Python binding (ctypes over libmlsframe).
 
 What it proves, per codec:
-- H.264: sealed access units go appsrc -> rtph264pay -> UDP 127.0.0.1 -> udpsrc ->
-  rtph264depay -> appsink; every one opens to the normalised original (4-byte start codes,
-  trailing zero bytes trimmed, as the depayloader and payloader rewrite them), and the
-  decoded pictures (avdec_h264) equal those of the original stream.
+- H.264 (and H.265): sealed access units go appsrc -> rtph264pay -> UDP 127.0.0.1 ->
+  udpsrc -> rtph264depay -> appsink; every one opens to the normalised original (4-byte
+  start codes, trailing zero bytes trimmed, as the depayloader and payloader rewrite
+  them), and the decoded pictures (avdec_h264) equal those of the original stream.
 - Opus: the same through rtpopuspay / rtpopusdepay; opusdec's PCM equals the original's.
 - VP8: rtpvp8pay parses the whole VP8 frame header (the first partition's bool-coded
   header, to find the partitions) and stops the pipeline on a sealed frame, codec-aware
@@ -82,22 +82,34 @@ def h264_nal_type(nal):
     return nal[0] & 0x1F
 
 
-def h264_access_units(data):
-    """Splits an Annex B H.264 stream (no AUDs) into access units (ITU-T H.264 §7.4.1.2.3):
-    SPS, PPS and SEI start a new unit after a slice; a slice starts one when
-    first_mb_in_slice is 0 (its ue(v) code is the single bit 1). Each unit is returned as
-    the file's bytes, start codes as the encoder wrote them."""
+def h265_nal_type(nal):
+    return (nal[0] >> 1) & 0x3F
+
+
+def access_units(data, h265=False):
+    """Splits an Annex B stream (no AUDs) into access units (H.264 §7.4.1.2.3, H.265
+    §7.4.2.4.4): parameter sets, SEI and delimiters start a new unit after a slice; a
+    slice starts one when it is a picture's first (H.264: first_mb_in_slice is 0, its
+    ue(v) code the single bit 1 after the 1-byte NAL header; H.265:
+    first_slice_segment_in_pic_flag, the first bit after the 2-byte header). Each unit is
+    returned as the file's bytes, start codes as the encoder wrote them."""
     units, unit_start, seen_vcl = [], None, False
     nals = annexb_nals(data)
     for start, end in nals:
-        nal_type = h264_nal_type(data[start:end])
         sc_start = start - 3
         if sc_start > 0 and data[sc_start - 1] == 0:
             sc_start -= 1  # a 4-byte start code
-        vcl = nal_type in (1, 5)
-        begins = (nal_type in (6, 7, 8, 9) and seen_vcl) or (
-            vcl and seen_vcl and data[start + 1] & 0x80
-        )
+        if h265:
+            nal_type = h265_nal_type(data[start:end])
+            vcl = nal_type <= 31
+            prefix = nal_type in (32, 33, 34, 35, 39) or 41 <= nal_type <= 44
+            first_slice = vcl and data[start + 2] & 0x80
+        else:
+            nal_type = h264_nal_type(data[start:end])
+            vcl = nal_type in (1, 5)
+            prefix = nal_type in (6, 7, 8, 9)
+            first_slice = vcl and data[start + 1] & 0x80
+        begins = seen_vcl and (prefix or first_slice)
         if unit_start is None:
             unit_start = sc_start
         elif begins:
@@ -296,12 +308,13 @@ def rtp_over_udp(frames, frame_ns, src_caps, pay, rtp_caps, depay, sink_caps):
         receiver.set_state(Gst.State.NULL)
 
 
-def decode_h264(units):
-    """MD5 of every picture avdec_h264 decodes from these access units (I420)."""
+def decode_annexb(units, codec="h264"):
+    """MD5 of every picture avdec_h264/avdec_h265 decodes from these access units (I420)."""
     pictures, errors = run_to_eos(
-        'appsrc name=src format=time caps="video/x-h264,stream-format=byte-stream,'
-        'alignment=au" ! avdec_h264 ! videoconvert ! '
-        'appsink name=sink sync=false wait-on-eos=false caps="video/x-raw,format=I420"',
+        'appsrc name=src format=time caps="video/x-%s,stream-format=byte-stream,'
+        'alignment=au" ! avdec_%s ! videoconvert ! '
+        'appsink name=sink sync=false wait-on-eos=false caps="video/x-raw,format=I420"'
+        % (codec, codec),
         units,
         FRAME_NS_30FPS,
     )
@@ -330,7 +343,7 @@ def decode_opus(packets):
 
 
 def test_sample_splitters():
-    units = h264_access_units((MEDIA / "video.h264").read_bytes())
+    units = access_units((MEDIA / "video.h264").read_bytes())
     assert len(units) == 60  # 2 s at 30 fps (examples/media/README.md)
     first = [h264_nal_type(units[0][s:e]) for s, e in annexb_nals(units[0])]
     assert first == [7, 8, 6, 5]  # SPS, PPS, x264's SEI, IDR slice
@@ -343,24 +356,32 @@ def test_sample_splitters():
     assert len(vp8) == 300 and vp8_is_key_frame(vp8[0]) and not vp8_is_key_frame(vp8[1])
 
 
-def test_h264_through_rtph264pay(call):
-    units = h264_access_units((MEDIA / "video.h264").read_bytes())
-    stream = Stream(call, Codec.H264)
+@pytest.mark.parametrize("name", ["h264", "h265"])
+def test_h26x_through_rtph26xpay(call, name):
+    """H.264 (the issue's case) and H.265 access units, sealed codec-aware, through
+    rtph264pay/rtph265pay -> UDP -> rtph264depay/rtph265depay."""
+    h265 = name == "h265"
+    units = access_units((MEDIA / ("video." + name)).read_bytes(), h265)
+    assert len(units) == 60
+    nal_type = h265_nal_type if h265 else h264_nal_type
+    stream = Stream(call, Codec.H265 if h265 else Codec.H264)
     sealed = [stream.seal(u) for u in units]
     for unit, s in zip(units, sealed):
         assert s != unit
         # The payloader sees the same NAL units, in the same order, with the same types.
-        assert [h264_nal_type(s[a:b]) for a, b in annexb_nals(s)] == [
-            h264_nal_type(unit[a:b]) for a, b in annexb_nals(unit)
+        assert [nal_type(s[a:b]) for a, b in annexb_nals(s)] == [
+            nal_type(unit[a:b]) for a, b in annexb_nals(unit)
         ]
+    caps = "video/x-%s,stream-format=byte-stream,alignment=au" % name
     received, sender_errors, receiver_errors = rtp_over_udp(
         sealed,
         FRAME_NS_30FPS,
-        "video/x-h264,stream-format=byte-stream,alignment=au",
-        "rtph264pay pt=96 mtu=1200",
-        "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96",
-        "rtph264depay",
-        "video/x-h264,stream-format=byte-stream,alignment=au",
+        caps,
+        "rtp%spay pt=96 mtu=1200" % name,
+        "application/x-rtp,media=video,clock-rate=90000,encoding-name=%s,payload=96"
+        % name.upper(),
+        "rtp%sdepay" % name,
+        caps,
     )
     assert sender_errors == [] and receiver_errors == []
     assert len(received) == len(units)
@@ -369,9 +390,9 @@ def test_h264_through_rtph264pay(call):
     assert received == [annexb_normalised(s) for s in sealed]
     opened = [stream.open(r) for r in received]
     assert opened == [annexb_normalised(u) for u in units]
-    original_pictures = decode_h264(units)
+    original_pictures = decode_annexb(units, name)
     assert len(original_pictures) == len(units)
-    assert decode_h264(opened) == original_pictures
+    assert decode_annexb(opened, name) == original_pictures
 
 
 def test_opus_through_rtpopuspay(call):
