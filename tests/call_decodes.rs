@@ -216,6 +216,35 @@ fn every_suite_survives_loss_races_leave_and_join() {
 }
 
 #[test]
+fn codec_aware_sfu_starts_every_video_stream_at_a_key_frame() {
+    let config = |codec_aware| Config {
+        duration: Duration::from_secs(4),
+        seed: 3,
+        codec_aware,
+        ..Config::default()
+    };
+    let aware = run(config(true));
+    let video = &aware.tracks[Track::Video.index()];
+    let s = &aware.sfu;
+    // The SFU read the clear key-frame bit of every video frame it got, never wrongly.
+    assert_eq!(s.key_bits_read, video.sealed);
+    assert_eq!(s.key_bit_mismatches, 0);
+    assert!(
+        s.held_back > 0,
+        "streams started mid-GOP: delta frames held back"
+    );
+    assert_eq!(s.undecodable_forwarded, 0);
+    assert_eq!(video.failed, 0);
+    assert!(video.opened > 0);
+
+    // Whole-frame: the bit is ciphertext, the SFU forwards frames no decoder can use yet.
+    let whole = run(config(false));
+    assert_eq!(whole.sfu.key_bits_read, 0);
+    assert_eq!(whole.sfu.held_back, 0);
+    assert!(whole.sfu.undecodable_forwarded > 0);
+}
+
+#[test]
 fn the_same_seed_gives_the_same_network_and_race() {
     let config = Config {
         duration: Duration::from_secs(3),

@@ -16,8 +16,14 @@
 //!   member confirmed a commit (the moment senders may switch keys). Handshakes are MLS
 //!   `PrivateMessage`s: it routes bytes it cannot read, plus an app-level envelope.
 //! - **SFU**: forwards each sealed frame to every other connected participant. It reads
-//!   the SFrame header (KID, CTR) through [`Header::decode`] for its statistics, nothing
-//!   more. It keeps forwarding to a participant who left, to show that it gains nothing.
+//!   the SFrame header (KID, CTR) for its statistics, nothing more. It keeps forwarding to
+//!   a participant who left, to show that it gains nothing. With `codec_aware`
+//!   ([`Config::codec_aware`]: VP8 and Opus sealed with codec-aware framing,
+//!   `docs/FRAMING.md`) it also reads the clear, authenticated VP8 key-frame bit of every
+//!   video frame, and starts each new (receiver, sender) video stream at a key frame, as
+//!   an SFU does on a new subscription or a layer switch; in whole-frame mode that bit is
+//!   ciphertext, so it forwards every frame and counts (from the ledger, which it could
+//!   not know) the delta frames that reached a decoder before any key frame.
 //! - **Network**: per media copy 10–15 ms latency, a configurable loss rate, 1% duplicates
 //!   and 1% reordered by an extra 20–60 ms; seeded, so `--seed` repeats the same network
 //!   and the same race winner (MLS key material is fresh on every run).
@@ -33,6 +39,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mlsframe::Codec;
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::{
     DecryptedFrame, Decryptor, Encryptor, FrameSender, ManualClock, MediaConfig, MediaError,
@@ -87,6 +94,9 @@ pub struct Config {
     pub dump_dir: Option<PathBuf>,
     /// Print a progress line to stderr.
     pub progress: bool,
+    /// Seal VP8 and Opus with codec-aware framing (`--codec-aware`) instead of whole-frame
+    /// SFrame; the SFU then gates new video streams on the clear key-frame bit.
+    pub codec_aware: bool,
 }
 
 impl Default for Config {
@@ -100,6 +110,7 @@ impl Default for Config {
             late_frame_grace: MediaConfig::default().late_frame_grace,
             dump_dir: None,
             progress: false,
+            codec_aware: false,
         }
     }
 }
@@ -160,6 +171,15 @@ impl Track {
 
     fn context(self) -> u64 {
         self.index() as u64
+    }
+
+    /// How the track's frames are sealed: whole-frame, or codec-aware for its codec.
+    pub fn codec(self, codec_aware: bool) -> Codec {
+        match (codec_aware, self) {
+            (false, _) => Codec::Whole,
+            (true, Track::Audio) => Codec::Opus,
+            (true, Track::Video) => Codec::Vp8,
+        }
     }
 }
 
@@ -277,6 +297,21 @@ pub struct SfuStats {
     pub bytes_in: u64,
     /// Distinct KIDs it saw in SFrame headers.
     pub distinct_kids: usize,
+    /// Codec-aware mode: video frames whose VP8 key-frame bit it read from the sealed
+    /// frame, and how many of those readings disagreed with the ledger (must be 0).
+    pub key_bits_read: u64,
+    /// How many of those readings disagreed with what was sealed (must be 0).
+    pub key_bit_mismatches: u64,
+    /// Codec-aware mode: video delta frames it did not forward because the (receiver,
+    /// sender) stream had not started at a key frame yet, and their bytes.
+    pub held_back: u64,
+    /// Bytes of [`held_back`](Self::held_back).
+    pub held_back_bytes: u64,
+    /// Video frames forwarded to a receiver before that stream's first key frame: useless
+    /// to its decoder (whole-frame mode cannot avoid them; must be 0 when codec-aware).
+    pub undecodable_forwarded: u64,
+    /// Bytes of [`undecodable_forwarded`](Self::undecodable_forwarded).
+    pub undecodable_bytes: u64,
 }
 
 /// One check run on every call.
@@ -583,6 +618,9 @@ struct World<'a> {
     busy: bool,
     sfu: SfuStats,
     sfu_kids: HashSet<u64>,
+    /// (receiver, sender) video streams that have started (at a key frame, or, in
+    /// whole-frame mode, at whatever frame came first).
+    sfu_video_started: HashSet<(usize, usize)>,
     /// Ledger: every frame sealed, and the same by (epoch, leaf, context, CTR).
     sealed: HashMap<FrameId, Sealed>,
     by_key: HashMap<(u64, u32, u64, u64), FrameId>,
@@ -628,6 +666,7 @@ fn new_participant(
     clock: &Arc<ManualClock>,
     media: &SampleMedia,
     late_frame_grace: Duration,
+    codec_aware: bool,
 ) -> Result<Participant, String> {
     let name = name_of(i);
     let id = MemberIdentity::new(name.as_bytes().to_vec(), b"laptop".to_vec())
@@ -643,12 +682,15 @@ fn new_participant(
     let session =
         Session::new(identity, Arc::new(AdmitAll), config).map_err(|e| err("session", e))?;
     let keys = session.media();
-    let encryptors = [
-        keys.encryptor(Track::Audio.context())
-            .map_err(|e| err("encryptor", e))?,
-        keys.encryptor(Track::Video.context())
-            .map_err(|e| err("encryptor", e))?,
-    ];
+    let encryptor = |track: Track| {
+        if codec_aware {
+            keys.encryptor_with_codec(track.context(), track.codec(true))
+        } else {
+            keys.encryptor(track.context())
+        }
+        .map_err(|e| err("encryptor", e))
+    };
+    let encryptors = [encryptor(Track::Audio)?, encryptor(Track::Video)?];
     Ok(Participant {
         name,
         decryptor: keys.decryptor(),
@@ -1103,7 +1145,8 @@ impl World<'_> {
         if enc.take_key_frame_request() {
             self.key_frame_requests += 1;
         }
-        let (header, _) = Header::decode(&out).map_err(|e| err("own header", e))?;
+        let header =
+            sframe_header(self.config.codec_aware, &out).ok_or("own header does not parse")?;
         self.seal_seq += 1;
         self.sealed.insert(
             id,
@@ -1149,7 +1192,7 @@ impl World<'_> {
     fn sfu_forward(&mut self, packet: Packet) {
         self.sfu.frames_in += 1;
         self.sfu.bytes_in += packet.payload.len() as u64;
-        if let Ok((header, _)) = Header::decode(&packet.payload) {
+        if let Some(header) = sframe_header(self.config.codec_aware, &packet.payload) {
             self.sfu_kids.insert(header.kid);
         }
         if self.config.dump_dir.is_some()
@@ -1159,10 +1202,44 @@ impl World<'_> {
             self.sfu_dump
                 .insert(packet.id.index, packet.payload.to_vec());
         }
+        let is_video = packet.id.track == Track::Video;
+        // The truth (the ledger's plaintext): the SFU cannot know it in whole-frame mode.
+        let truly_key = is_video && vp8_key_frame(self.plaintext(packet.id));
+        // What the SFU reads: in codec-aware mode the sealed frame starts with the clear
+        // VP8 frame tag (RFC 6386 §9.1); in whole-frame mode byte 0 is the SFrame header.
+        let read_key =
+            (is_video && self.config.codec_aware).then(|| vp8_key_frame(&packet.payload));
+        if let Some(read) = read_key {
+            self.sfu.key_bits_read += 1;
+            self.sfu.key_bit_mismatches += u64::from(read != truly_key);
+        }
         let loss = self.config.loss_pct / 100.0;
         for to in 0..self.people.len() {
             if to == packet.id.sender || !self.people[to].connected {
                 continue;
+            }
+            let stream = (to, packet.id.sender);
+            if is_video && !self.sfu_video_started.contains(&stream) {
+                match read_key {
+                    // A new subscription starts at a key frame: hold delta frames back.
+                    Some(false) => {
+                        self.sfu.held_back += 1;
+                        self.sfu.held_back_bytes += packet.payload.len() as u64;
+                        continue;
+                    }
+                    Some(true) => {
+                        self.sfu_video_started.insert(stream);
+                    }
+                    // Whole-frame: it cannot tell, forwards everything.
+                    None => {
+                        if truly_key {
+                            self.sfu_video_started.insert(stream);
+                        } else {
+                            self.sfu.undecodable_forwarded += 1;
+                            self.sfu.undecodable_bytes += packet.payload.len() as u64;
+                        }
+                    }
+                }
             }
             self.sfu.copies_out += 1;
             let fate = self.fates.entry((to, packet.id)).or_default();
@@ -1197,9 +1274,13 @@ impl World<'_> {
     fn deliver(&mut self, to: usize, packet: &Packet) {
         let mut out = vec![0u8; packet.payload.len()];
         let started = Instant::now();
-        let result = self.people[to]
-            .decryptor
-            .decrypt(b"", &packet.payload, &mut out);
+        let decryptor = &self.people[to].decryptor;
+        let result = if self.config.codec_aware {
+            let codec = packet.id.track.codec(true);
+            decryptor.decrypt_codec(codec, b"", &packet.payload, &mut out)
+        } else {
+            decryptor.decrypt(b"", &packet.payload, &mut out)
+        };
         let elapsed = started.elapsed();
         match result {
             Ok(d) => {
@@ -1305,6 +1386,42 @@ impl World<'_> {
     }
 }
 
+/// The SFrame header (KID, CTR) of a sealed frame, as an SFU reads it without a key: at
+/// the start of a whole-frame frame (RFC 9605 §4.3), or, codec-aware, from the trailer at
+/// the end (`docs/FRAMING.md`: a 5-byte footer, layout length in two 7-bit bytes, the
+/// packed header-and-tag length, magic `M1`; before it the layout, and before that the
+/// SFrame header and tag packed 7 bits per byte, most significant bit first). Read here
+/// from the document, apart from `src/media/`, as another SFU would.
+fn sframe_header(codec_aware: bool, frame: &[u8]) -> Option<Header> {
+    if !codec_aware {
+        return Header::decode(frame).ok().map(|(h, _)| h);
+    }
+    let footer_at = frame.len().checked_sub(5)?;
+    let footer = &frame[footer_at..];
+    if footer[3..] != *b"M1" {
+        return None;
+    }
+    let layout_len = (usize::from(footer[0] & 0x7f) << 7) | usize::from(footer[1] & 0x7f);
+    let packed_len = usize::from(footer[2] & 0x7f);
+    let start = footer_at.checked_sub(layout_len)?.checked_sub(packed_len)?;
+    let mut raw = Vec::with_capacity(packed_len);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in &frame[start..start + packed_len] {
+        acc = ((acc << 7) | u32::from(b & 0x7f)) & 0x7fff;
+        bits += 7;
+        if bits >= 8 {
+            bits -= 8;
+            raw.push((acc >> bits) as u8);
+        }
+    }
+    Header::decode(&raw).ok().map(|(h, _)| h)
+}
+
+/// RFC 6386 §9.1: bit 0 of a VP8 frame's first byte (the frame tag) is 0 on key frames.
+fn vp8_key_frame(frame: &[u8]) -> bool {
+    frame.first().is_some_and(|b| b & 0x01 == 0)
+}
+
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
@@ -1325,7 +1442,15 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let clock = Arc::new(ManualClock::default());
     let n = config.participants;
     let people = (0..=n)
-        .map(|i| new_participant(i, &clock, &media, config.late_frame_grace))
+        .map(|i| {
+            new_participant(
+                i,
+                &clock,
+                &media,
+                config.late_frame_grace,
+                config.codec_aware,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let duration_ms = u64::try_from(config.duration.as_millis()).map_err(|e| err("duration", e))?;
     let mut world = World {
@@ -1344,6 +1469,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         busy: false,
         sfu: SfuStats::default(),
         sfu_kids: HashSet::new(),
+        sfu_video_started: HashSet::new(),
         sealed: HashMap::new(),
         by_key: HashMap::new(),
         fates: HashMap::new(),
@@ -1671,6 +1797,25 @@ fn finish(mut w: World<'_>) -> Result<Report, String> {
             detail: format!("{} error(s)", w.problems.len()),
         },
     ];
+    if w.config.codec_aware {
+        let s = &w.sfu;
+        checks.push(Check {
+            name: "the SFU read each video frame's key-frame bit from the sealed frame".into(),
+            passed: s.key_bits_read > 0 && s.key_bit_mismatches == 0,
+            detail: format!(
+                "{} read, {} disagreed with what was sealed",
+                s.key_bits_read, s.key_bit_mismatches
+            ),
+        });
+        checks.push(Check {
+            name: "every new video stream started at a key frame".into(),
+            passed: s.undecodable_forwarded == 0 && s.held_back > 0,
+            detail: format!(
+                "{} delta frames held back, {} forwarded before a key frame",
+                s.held_back, s.undecodable_forwarded
+            ),
+        });
+    }
     let dump = match &w.config.dump_dir {
         Some(dir) => Some(write_dumps(&w, dir).map_err(|e| err("writing dumps", e))?),
         None => None,
