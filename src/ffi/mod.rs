@@ -23,6 +23,8 @@ pub mod admission;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod buffer;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod codec;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod decryptor;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod encryptor;

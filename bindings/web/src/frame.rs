@@ -35,15 +35,8 @@ fn room(scratch: &mut Vec<u8>, len: usize) -> &mut [u8] {
 }
 
 /// The codec framing `id` names (the C ABI's `mlsframe_codec` numbers).
-fn codec(id: u32) -> Result<(), JsValue> {
-    if id == 0 {
-        Ok(())
-    } else {
-        Err(js_error(
-            mlsframe_result::MLSFRAME_INVALID_ARGUMENT,
-            "codec",
-        ))
-    }
+fn codec(id: u32) -> Result<mlsframe::media::Codec, JsValue> {
+    mlsframe::media::Codec::from_id(id).map_err(to_js)
 }
 
 /// Seals our own stream's frames with the current epoch's key.
@@ -57,10 +50,7 @@ pub struct Encryptor {
 impl Encryptor {
     pub(crate) fn new(keys: &MediaKeys, context: u64, codec_id: u32) -> Result<Self, JsValue> {
         let inner = keys
-            .encryptor({
-                codec(codec_id)?;
-                context
-            })
+            .encryptor_with_codec(context, codec(codec_id)?)
             .map_err(to_js)?;
         Ok(Encryptor {
             inner,
@@ -136,14 +126,7 @@ impl Decryptor {
         let out = room(&mut self.output, len);
         let opened = self
             .inner
-            .decrypt(
-                {
-                    let () = codec;
-                    &[]
-                },
-                &self.input[..len],
-                out,
-            )
+            .decrypt_codec(codec, &[], &self.input[..len], out)
             .map_err(to_js)?;
         self.last = Some(opened.sender);
         Ok(js_sys::Uint8Array::from(&out[..opened.len]))

@@ -69,6 +69,42 @@ check("errors carry the C code", () => {
   assert.fail("no error");
 });
 
+// Codec-aware VP8 (docs/FRAMING.md) on the first frames of the bundled sample: the frame
+// tag and the key-frame header stay readable, the rest is sealed, the layout is
+// authenticated.
+const VP8 = 2;
+const ivf = readFileSync(fileURLToPath(new URL("../../../examples/media/video.ivf", import.meta.url)));
+const ivfFrames = [];
+for (let at = 32; at + 12 <= ivf.length && ivfFrames.length < 3; ) {
+  const size = ivf.readUInt32LE(at);
+  ivfFrames.push(new Uint8Array(ivf.subarray(at + 12, at + 12 + size)));
+  at += 12 + size;
+}
+const vp8 = alice.encryptor(2, VP8);
+const keyFrame = ivfFrames[0];
+const sealedKey = vp8.encrypt(keyFrame);
+check("VP8 key frame: tag and start code stay clear", () => {
+  assert.equal(keyFrame[0] & 1, 0); // key frame (RFC 6386 section 9.1)
+  assert.deepEqual(sealedKey.subarray(0, 10), keyFrame.subarray(0, 10));
+  assert.deepEqual([...sealedKey.subarray(3, 6)], [0x9d, 0x01, 0x2a]);
+  assert.notDeepEqual(sealedKey.subarray(10, keyFrame.length), keyFrame.subarray(10));
+});
+check("VP8 frames open byte-identical", () => {
+  assert.deepEqual(fromBob.decrypt(sealedKey, VP8), keyFrame);
+  const delta = vp8.encrypt(ivfFrames[1]);
+  assert.equal(delta[0] & 1, 1); // still reads as an inter frame
+  assert.deepEqual(fromCarol.decrypt(delta, VP8), ivfFrames[1]);
+});
+check("a codec-aware frame does not open as whole-frame", () => {
+  const frame = vp8.encrypt(ivfFrames[2]);
+  assert.notEqual(code(() => fromBob.decrypt(frame, WHOLE)), "no error");
+});
+check("a flipped clear bit is refused", () => {
+  const frame = vp8.encrypt(ivfFrames[2]);
+  frame[1] ^= 0x01;
+  assert.equal(code(() => fromCarol.decrypt(frame, VP8)), "MLSFRAME_AUTH_FAILED");
+});
+
 // Carol leaves the call: Alice removes her; Bob follows the commit.
 const removal = alice.removeMember(carol.ownLeaf);
 alice.confirmCommit();
