@@ -129,9 +129,9 @@ export class MlsframeClient {
   stats(): Promise<WorkerStats>;
 
   /**
-   * Seals everything `sender` sends; resolves to the transform id. Attach before negotiation
-   * where possible (see the README: an offerer's receiver should get its transform before
-   * the answer is applied).
+   * Seals everything `sender` sends; resolves to the transform id. Attach transforms before
+   * negotiation where possible: on the offerer's side give each transceiver's receiver its
+   * transform before applying the answer (js/README.md).
    */
   attachSender(sender: RTCRtpSender, options?: TransformOptions): Promise<string>;
   /** Opens everything `receiver` receives; failed frames never reach the decoder. */

@@ -180,15 +180,12 @@ export class MlsframeClient {
     return this._attach(receiver, { ...options, role: "receive", kind });
   }
 
-  /** Frees the Session and stops the worker. */
+  /** Frees the Session and stops the worker (waits at most a second for the worker). */
   async close() {
     try {
-      if (this._pending !== undefined) await Promise.race([
-        this._call("close"),
-        new Promise((r) => setTimeout(r, 1000)),
-      ]);
+      await Promise.race([this._call("close"), new Promise((r) => setTimeout(r, 1000))]);
     } catch {
-      // The worker may already be gone.
+      // The worker may already be gone, or init never ran.
     }
     this.worker.terminate();
   }

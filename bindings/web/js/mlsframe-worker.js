@@ -103,8 +103,9 @@ const ops = {
   close: () => {
     clearInterval(statsTimer);
     media.dispose();
-    session?.free?.();
-    session = undefined;
+    const s = session;
+    session = undefined; // later frames are dropped as NOT_READY
+    s?.free?.();
   },
 };
 
