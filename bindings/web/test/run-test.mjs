@@ -324,6 +324,28 @@ async function wholeFrameScenario(browser, base, mode) {
   return observed;
 }
 
+async function h264Scenario(browser, base) {
+  log("codec-aware H.264 (codec 4): alice <-> bob");
+  const page = await openPage(browser, base, "mode=script&framing=auto&video=h264");
+  await page.evaluate((arg) => window.harness.setup(arg), { members: ["alice", "bob"], links: [["alice", "bob"]] });
+  const keys = ["alice<-bob", "bob<-alice"];
+  await waitDecoding(page, keys, 15000);
+  await sleep(1500);
+  const a = await page.evaluate(() => window.harness.snapshot());
+  await sleep(2500);
+  const b = await page.evaluate(() => window.harness.snapshot());
+  await screenshot(page, "script-4-h264");
+  livePicture(a, b, "alice<-bob", "bob");
+  livePicture(a, b, "bob<-alice", "alice");
+  const ts = ["alice", "bob"].flatMap((n) => b.workers[n].transforms.filter(isVideo));
+  check(
+    "H.264: every frame sealed and opened with codec 4 (drops only of repeats of frames already opened)",
+    ts.length === 4 && ts.every((t) => t.passed > 0 && t.dropped === benignReplays(t) && Object.keys(t.codecsSeen).join() === "4"),
+    JSON.stringify(ts.map((t) => ({ label: t.label, passed: t.passed, dropped: t.dropped, errors: t.errors, codecs: t.codecsSeen }))),
+  );
+  await page.close();
+}
+
 async function fallbackScenario(browser, base, available) {
   log('createEncodedStreams fallback ("streams" mode): alice <-> bob, codec-aware VP8');
   if (!available) {
@@ -390,6 +412,7 @@ async function main() {
     check("RTCRtpScriptTransform exists in this Chromium", avail.script);
     if (avail.script) await mainScenario(browser, base, "script");
     if (avail.script) observed = await wholeFrameScenario(browser, base, "script");
+    if (avail.script) await h264Scenario(browser, base);
     await fallbackScenario(browser, base, avail.streams);
   } catch (e) {
     check("test ran to completion", false, e.stack ?? String(e));

@@ -9,6 +9,7 @@ import { WIDTH, HEIGHT, FPS, SAMPLE_POINTS, SAMPLE_RADIUS, draw } from "./patter
 const params = new URLSearchParams(location.search);
 const MODE = params.get("mode") ?? "script"; // "script" | "streams"
 const FRAMING = params.get("framing") ?? "auto"; // "auto" (codec-aware from MIME type) | "whole"
+const VIDEO = params.get("video") ?? "vp8"; // "vp8" | "h264"
 const PACKAGE_URL =
   params.get("pkg") === "selftest-stub" ? "/test/selftest-stub/mlsframe_web.js" : "/pkg/mlsframe_web.js";
 
@@ -69,6 +70,17 @@ function transformOptions(label) {
 }
 
 const trackLabel = (base, kind) => (kind === "audio" ? `${base}:audio` : base);
+
+// The one codec each kind is negotiated with (plus RTX for video): VP8, or H.264
+// constrained baseline with packetization-mode 1; Opus.
+function wanted(kind, c) {
+  if (kind === "audio") return /^audio\/opus$/i.test(c.mimeType);
+  if (/^video\/rtx$/i.test(c.mimeType)) return true;
+  if (VIDEO === "h264") {
+    return /^video\/H264$/i.test(c.mimeType) && /packetization-mode=1/.test(c.sdpFmtpLine ?? "") && /profile-level-id=42e01f/.test(c.sdpFmtpLine ?? "");
+  }
+  return /^video\/VP8$/i.test(c.mimeType);
+}
 
 // Waits for ICE gathering (host candidates only: no STUN/TURN servers) and returns the
 // local description with every candidate but those on 127.0.0.1 removed, so the call
@@ -165,8 +177,7 @@ async function connect(a, b) {
     // before any frame can arrive (Chromium ignored a transform set later, in ontrack, on
     // the offerer's side).
     if (b.tracks.length) attachReceiver(a, b, tr.receiver, kind);
-    const only = kind === "video" ? /^video\/(VP8|rtx)$/i : /^audio\/opus$/i;
-    tr.setCodecPreferences(RTCRtpReceiver.getCapabilities(kind).codecs.filter((c) => only.test(c.mimeType)));
+    tr.setCodecPreferences(RTCRtpReceiver.getCapabilities(kind).codecs.filter((c) => wanted(kind, c)));
   }
   await pa.setLocalDescription(await pa.createOffer());
   const offer = await loopbackDescription(pa);
