@@ -113,7 +113,11 @@ media = new MediaTransforms(() => session, { onReport: report });
 
 self.onmessage = async (ev) => {
   const { id, op, args } = ev.data ?? {};
-  if (typeof id !== "number" || !Object.hasOwn(ops, op)) return;
+  if (typeof id !== "number") return;
+  if (!Object.hasOwn(ops, op)) {
+    post({ type: "reply", id, ok: false, error: { name: "UNKNOWN_OP", message: `unknown request ${String(op)}` } });
+    return;
+  }
   try {
     const transfer = [];
     const result = plain(await ops[op](args ?? {}), transfer);

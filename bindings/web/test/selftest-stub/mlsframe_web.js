@@ -17,9 +17,11 @@ const pack = (o) => enc.encode(JSON.stringify(o));
 const unpack = (u8) => JSON.parse(dec.decode(u8));
 
 // Bytes left in the clear at the front for each codec (VP8: 3-byte frame tag, 10 on key
-// frames; H.264/Opus/whole frame: none in this stub).
-function clearLen(frame, codec) {
+// frames; H.264: all of it, so the packetizer still finds its NAL units; Opus/whole
+// frame: none). `sealedLen` is the clear length seen from a sealed frame.
+function clearLen(frame, codec, sealed = false) {
   if (codec === 2 && frame.length >= 3) return (frame[0] & 1) === 0 ? Math.min(10, frame.length) : 3;
+  if (codec === 4) return sealed ? frame.length - 3 : frame.length;
   return 0;
 }
 
@@ -137,7 +139,7 @@ export class Decryptor {
   }
   decrypt(frame, codec) {
     if (frame.length < 3) throw err("MLSFRAME_MALFORMED", 203);
-    const n = clearLen(frame, codec);
+    const n = clearLen(frame, codec, true);
     const epoch = frame[n];
     const k = this.s.keys.get(epoch);
     if (k === undefined) throw err("MLSFRAME_NO_KEY", 201);
