@@ -134,7 +134,17 @@ function livePicture(a, b, key, sender) {
     p0.ok && p1.ok && p0.sender === sender && p1.sender === sender && p0.maxError <= FIDELITY && p1.maxError <= FIDELITY,
     `${p0.detail} then ${p1.detail}; samples ${JSON.stringify(b.views[key]?.pixels)}`,
   );
-  check(`${key}: picture moves`, p0.ok && p1.ok && p0.phase !== p1.phase, `phase ${p0.phase} -> ${p1.phase}`);
+  // Live: each snapshot shows the sender's current second or the one before (a frame
+  // drawn just before a change of second may still be on screen). Snapshots are 2.5 s or
+  // more apart, so a picture that stopped cannot pass both.
+  const lag = (snap, p) => (snap.views[key].senderPhase - p.phase + 4) % 4;
+  check(
+    `${key}: picture is live (the sender's current second at both snapshots)`,
+    p0.ok && p1.ok && lag(a, p0) <= 1 && lag(b, p1) <= 1 && p0.phase !== p1.phase,
+    p0.ok && p1.ok
+      ? `phase ${p0.phase} (sender at ${a.views[key].senderPhase}, t=${a.views[key].sampledAt} ms) -> ${p1.phase} (sender at ${b.views[key].senderPhase}, t=${b.views[key].sampledAt} ms)`
+      : "no picture",
+  );
 }
 
 // Audio: a steady tone at amplitude 0.5 is heard (audioLevel well above 0) only when the

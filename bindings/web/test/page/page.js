@@ -296,10 +296,15 @@ window.harness = {
   async snapshot() {
     const out = { at: Math.round(performance.now() - T0), views: {}, workers: {} };
     for (const [key, v] of views) {
+      const stats = await inboundStats(v.receiver);
+      // The sender's phase at the moment the pixels are read (all senders share T0).
+      const sampledAt = performance.now() - T0;
       out.views[key] = {
-        stats: await inboundStats(v.receiver),
+        stats,
         videoWidth: v.video.videoWidth,
         pixels: samplePixels(v.video),
+        sampledAt: Math.round(sampledAt),
+        senderPhase: Math.floor(sampledAt / 1000) % 4,
       };
     }
     out.audio = {};
