@@ -11,6 +11,7 @@
 // the real (or self-test) run passed.
 
 import http from "node:http";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -383,6 +384,100 @@ async function fallbackScenario(browser, base, available) {
   await page.close();
 }
 
+// ---------------------------------------------------------------- native + web
+// examples/web_peer.rs (a Rust participant with a loopback relay) in the same MLS group as
+// two wasm participants in the page; frames go both ways (test/native-call.mjs).
+const WEB_PEER = process.env.MLSFRAME_WEB_PEER ?? path.resolve(ROOT, "../../target/debug/examples/web_peer");
+function startWebPeer() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WEB_PEER, ["--port", "0", "--creator", "alice"], { stdio: ["ignore", "pipe", "inherit"] });
+    child.on("error", reject);
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/relay on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolve({ child, url: m[1] });
+    });
+    setTimeout(() => reject(new Error(`web_peer printed no address: ${out}`)), 10000);
+  });
+}
+
+async function nativeScenario(browser, base) {
+  log("scenario: a native Rust participant and two browser participants in one call");
+  if (!fs.existsSync(WEB_PEER)) {
+    check("native participant available", false, `${WEB_PEER} missing: cargo build --example web_peer`);
+    return;
+  }
+  const peer = await startWebPeer();
+  try {
+    const ivf = fs.readFileSync(path.resolve(ROOT, "../../examples/media/video.ivf"));
+    const keyFrame = [...ivf.subarray(44, 44 + ivf.readUInt32LE(32))];
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => console.log(`    [page exception] ${e.message}`));
+    await page.goto(`${base}/package.json`);
+    const result = await page.evaluate(
+      async ({ base, relay, keyFrame }) => {
+        const mlsframe = await import(`${base}/pkg/mlsframe_web.js`);
+        await mlsframe.default();
+        const { nativeCall } = await import(`${base}/test/native-call.mjs`);
+        const frames = [
+          { codec: 0, data: new Uint8Array(1200).map((_, i) => i & 0xff) },
+          { codec: 1, data: new Uint8Array(80).map((_, i) => (i === 0 ? 0xfc : (i * 29) & 0xff)) },
+          { codec: 2, data: new Uint8Array(keyFrame) },
+        ];
+        const lines = [];
+        try {
+          const r = await nativeCall(mlsframe, relay, frames, (l) => lines.push(l));
+          return { ok: true, r, lines };
+        } catch (e) {
+          return { ok: false, error: String(e?.stack ?? e), lines };
+        }
+      },
+      { base, relay: peer.url, keyFrame },
+    );
+    for (const l of result.lines) log(`  ${l}`);
+    check(
+      "native and web in one call: the Rust participant joins the browsers' group; whole-frame, Opus and VP8 frames open both ways",
+      result.ok && result.r.frames.length === 3 && result.r.nativeOpened === 3,
+      result.ok ? JSON.stringify(result.r.frames) : result.error,
+    );
+    check(
+      "native participant removed by a browser: opens nothing sealed after",
+      result.ok && result.r.nativeFailedAfterRemoval === 1,
+      result.ok ? `failed after removal: ${result.r.nativeFailedAfterRemoval}` : result.error,
+    );
+    await page.close();
+  } finally {
+    peer.child.kill();
+  }
+}
+
+// ---------------------------------------------------------------- cost
+// Seal and open in a worker at 1 KiB and 10 KiB (test/frame-cost.mjs). Measured, never
+// asserted: the figures go to out/result.json for BENCHMARKS.md.
+async function costScenario(browser, base) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/package.json`);
+  const out = await page.evaluate(async (base) => {
+    const worker = new Worker(`${base}/test/page/cost-worker.js`, { type: "module" });
+    const reply = await new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage("go");
+    });
+    worker.terminate();
+    return reply;
+  }, base);
+  await page.close();
+  if (out.error) {
+    check("frame cost measured in a worker", false, out.error);
+    return undefined;
+  }
+  for (const r of out.results) {
+    note(`WORKER COST ${r.size} B: seal ${r.sealNs.toFixed(0)} ns, open ${r.openNs.toFixed(0)} ns, the two copies alone ${r.copiesNs.toFixed(0)} ns (median ns per frame)`);
+  }
+  return out.results;
+}
+
 // ---------------------------------------------------------------- main
 async function main() {
   if (STUB) console.log("*** HARNESS SELF-TEST WITH THE XOR STUB: NOT THE REAL TEST ***");
@@ -414,6 +509,7 @@ async function main() {
   });
   log(`chromium ${browser.version()}, serving ${ROOT} at ${base}`);
   let observed;
+  let cost;
   try {
     const probe = await openPage(browser, base, "mode=script");
     const avail = await probe.evaluate(() => window.harness.transformModeAvailable);
@@ -424,6 +520,8 @@ async function main() {
     if (avail.script) observed = await wholeFrameScenario(browser, base, "script");
     if (avail.script) await h264Scenario(browser, base);
     await fallbackScenario(browser, base, avail.streams);
+    if (!STUB) await nativeScenario(browser, base);
+    if (!STUB && process.env.MLSFRAME_WEB_COST === "1") cost = await costScenario(browser, base);
   } catch (e) {
     check("test ran to completion", false, e.stack ?? String(e));
   } finally {
@@ -434,7 +532,7 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(
     path.join(OUT, "result.json"),
-    JSON.stringify({ stub: STUB, seconds: (Date.now() - started) / 1000, results, notes, wholeFrameVp8: observed }, null, 2),
+    JSON.stringify({ stub: STUB, seconds: (Date.now() - started) / 1000, results, notes, wholeFrameVp8: observed, workerCost: cost }, null, 2),
   );
   console.log(
     `\n${STUB ? "HARNESS SELF-TEST (stub, not the real test): " : ""}${results.length - failed.length}/${results.length} checks passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
