@@ -2,7 +2,11 @@
 //! and a [`ManualClock`] that tests and simulations move by hand.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+use std::time::Instant;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use web_time::Instant;
 
 /// A monotonic clock, injectable so tests can move time.
 pub trait Clock: Send + Sync {
