@@ -78,6 +78,23 @@ fn av1_frame() -> Vec<u8> {
 /// A codec, a frame, and the ranges expected clear.
 type Sample = (Codec, Vec<u8>, Vec<(usize, usize)>);
 
+/// A superframe: a VP9 key frame (29 bytes), an inter frame (4 bytes), the index.
+fn vp9_superframe() -> Vec<u8> {
+    let mut f = vp9::tests::key_frame();
+    assert_eq!(f.len(), 29);
+    f.extend_from_slice(&[0b1000_0110, 0x11, 0x22, 0x33]);
+    let marker = 0b1100_0001;
+    f.extend_from_slice(&[marker, 29, 4, marker]);
+    f
+}
+
+fn av1_layered() -> Vec<u8> {
+    let mut f = vec![0x0a, 0x03, 0x00, 0x00, 0x00];
+    f.extend_from_slice(&[0x36, 0x28, 0x80, 0x01]);
+    f.extend(payload(128, 6));
+    f
+}
+
 fn samples() -> Vec<Sample> {
     let h264 = h264_frame(&payload(50, 7));
     let h265 = h265_frame(&payload(50, 9));
@@ -93,6 +110,11 @@ fn samples() -> Vec<Sample> {
         (Codec::H265, h265, vec![(0, 26), (29, 3)]),
         // TD (framing), sequence header with its header and size, frame OBU header.
         (Codec::Av1, av1_frame(), vec![(0, 10)]),
+        (Codec::Vp9, vp9_superframe(), vec![(0, 9), (29, 1), (33, 4)]),
+        // Sequence header, then a frame OBU with an extension byte (layer ids).
+        (Codec::Av1, av1_layered(), vec![(0, 5), (5, 4)]),
+        // Not low-overhead AV1 (no size field): one unit, nothing clear.
+        (Codec::Av1, vec![0x30, 1, 2, 3, 4, 5], vec![]),
         (Codec::Whole, payload(20, 5), vec![]),
     ]
 }
