@@ -686,10 +686,11 @@ fn bench_all(c: &mut Criterion) {
         for suite in CipherSuite::ALL {
             let mut group =
                 c.benchmark_group(format!("{}/suite{}", op_name(seal), suite_no(suite)));
+            let (warm_up, measure) = if smoke() { (10, 30) } else { (150, 400) };
             group
-                .warm_up_time(Duration::from_millis(150))
-                .measurement_time(Duration::from_millis(400))
-                .sample_size(20)
+                .warm_up_time(Duration::from_millis(warm_up))
+                .measurement_time(Duration::from_millis(measure))
+                .sample_size(if smoke() { 10 } else { 20 })
                 .nresamples(10_000);
             for len in SIZES {
                 group.throughput(Throughput::Bytes(len as u64));
@@ -702,6 +703,12 @@ fn bench_all(c: &mut Criterion) {
             group.finish();
         }
     }
+}
+
+/// `MLSFRAME_BENCH_SMOKE` set: a few milliseconds per case, to check the report end to end
+/// (`scripts/bench.sh --smoke`); the figures mean nothing.
+fn smoke() -> bool {
+    std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some()
 }
 
 /// Counted by callgrind with `--toggle-collect='*measured*'`.

@@ -310,11 +310,14 @@ fn steady_state(c: &mut Criterion) {
 }
 
 /// Short warm-up and measurement for the steady-state groups (the suite runs in minutes).
+/// With `MLSFRAME_BENCH_SMOKE` set, a few milliseconds each (`scripts/bench.sh --smoke`).
 fn short(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    let smoke = std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some();
+    let (warm_up, measure) = if smoke { (10, 30) } else { (300, 1000) };
     group
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-        .sample_size(30)
+        .warm_up_time(Duration::from_millis(warm_up))
+        .measurement_time(Duration::from_millis(measure))
+        .sample_size(if smoke { 10 } else { 30 })
         .nresamples(10_000);
 }
 

@@ -113,7 +113,13 @@ impl<S: Stack> Runner<S> {
 fn mls_ops(c: &mut Criterion) {
     // `cargo test --all-targets` and `--test` run each once: keep that quick.
     let full = std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test");
-    let sizes: &[usize] = if full { &[10, 100, 1000] } else { &[10, 20] };
+    // `MLSFRAME_BENCH_SMOKE` (scripts/bench.sh --smoke): no 1,000-member group.
+    let smoke = std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some();
+    let sizes: &[usize] = match (full, smoke) {
+        (true, false) => &[10, 100, 1000],
+        (true, true) => &[10, 100],
+        _ => &[10, 20],
+    };
     for op in ["create_add", "join", "process_commit", "remove"] {
         let mut group = c.benchmark_group(format!("mls/{op}"));
         group
