@@ -47,6 +47,8 @@ def main():
     p.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR", "target"))
     p.add_argument("--sizes", default="100,1024,102400")
     p.add_argument("--suites", default="1,4,5")
+    p.add_argument("--members", default="2,1000",
+                   help="group sizes of the Encryptor/Decryptor cases")
     args = p.parse_args()
     subprocess.run(["cargo", "bench", "--bench", "layers", "--bench", "media", "--no-run"],
                    check=True)
@@ -69,7 +71,7 @@ def main():
                     ratios.append([f"{pre} {size} B: rust_out ÷ sframe_crate (≤ 0.4 at 100 B)",
                                    f"{pre}/rust_out/{size}", f"{pre}/sframe_crate/{size}",
                                    0.4 if size == "100" else 1.0])
-    for members in [2, 1000]:
+    for members in args.members.split(","):
         ratios.append([f"Decryptor ÷ Receiver, 100 B, {members} members",
                        f"decrypt_100B/decryptor/{members}", f"decrypt_100B/receiver/{members}",
                        1.05])
