@@ -287,7 +287,7 @@ def callgrind_section(path):
     return (f"Instructions per call, `valgrind --tool=callgrind` ({counts.get('valgrind', '')}), "
             f"counted in the benches' `measured` function only; independent of machine "
             f"load. Command: `{counts.get('command', 'scripts/callgrind-counts.py')}`.\n\n"
-            + table(["ratio", "numerator", "denominator", "ratio"], rows))
+            + table(["case", "numerator", "denominator", "ratio"], rows))
 
 
 def main():
