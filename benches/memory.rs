@@ -10,7 +10,8 @@
 //!
 //! `cargo bench --bench memory` prints them and writes `target/criterion/memory.json`
 //! (`$CARGO_TARGET_DIR` when set), which `scripts/bench-report.py` reads. With `--test`
-//! (as `.ci/run` runs every bench) the group has 20 members and nothing is written.
+//! (as `.ci/run` runs every bench), or under `cargo test`, the group has 20 members and
+//! nothing is written.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,7 +103,9 @@ fn member_memory<S: Stack>(n: usize) -> [usize; 4] {
 }
 
 fn main() {
-    let test = std::env::args().any(|a| a == "--test");
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` passes nothing (a debug
+    // build): both that and `-- --test` get the small group and write nothing.
+    let test = !std::env::args().any(|a| a == "--bench") || std::env::args().any(|a| a == "--test");
     let n = if test { 20 } else { 1000 };
     let names = ["creator_peak", "creator_held", "joiner_peak", "joiner_held"];
     let mut json = format!(
