@@ -1,9 +1,11 @@
 //! The MLS media path against the SFrame core it wraps, side by side in one run:
 //!
-//! - `decrypt_100B`: [`Decryptor::decrypt`] against [`Receiver::decrypt`], both opening the
-//!   very same 100-byte frames (sealed by a member's encryptor; the receiver holds the
-//!   epoch's key for that KID).
-//! - `encrypt_100B`: [`Encryptor::encrypt`] against [`SendKey::encrypt`] for the same KID.
+//! - `decrypt_100B/{decryptor,receiver}/{2,100,1000}`: [`Decryptor::decrypt`] against
+//!   [`Receiver::decrypt`], both opening the very same 100-byte frames (sealed by a
+//!   member's encryptor; the receiver holds the epoch's key for that KID), in groups of
+//!   2, 100 and 1,000 members.
+//! - `encrypt_100B/{encryptor,send_key}/{2,100,1000}`: [`Encryptor::encrypt`] against
+//!   [`SendKey::encrypt`] for the same KID.
 //! - `first_frame`: the first frame of each of 8 senders in a fresh epoch (so the
 //!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members,
 //!   right after the receiver processed the commit that made the epoch, on its own
@@ -18,7 +20,8 @@
 //! ```
 //!
 //! and divide the collected instructions by the calls it prints. Cases: `decrypt_100B/
-//! {decryptor,receiver}`, `encrypt_100B/{encryptor,send_key}`, `first_frame/{10,1000}`.
+//! {decryptor,receiver}[/members]`, `encrypt_100B/{encryptor,send_key}[/members]` (2
+//! members unless given), `first_frame/{10,1000}`.
 //!
 //! On a loaded machine, `MLSFRAME_BENCH_CPU=1` instead times every case by thread CPU time
 //! (time spent waiting for a core is not counted), in 15 interleaved rounds, and prints
@@ -268,8 +271,8 @@ struct Setup {
     send_key: SendKey,
 }
 
-fn setup() -> Setup {
-    let group = Group::new(2);
+fn setup(members: u32) -> Setup {
+    let group = Group::new(members);
     let encryptor = group.creator.media().encryptor(0).expect("encryptor");
     let decryptor = group.receiver.media().decryptor();
     let base_key = group.base_key();
@@ -286,8 +289,40 @@ fn setup() -> Setup {
     }
 }
 
+/// Group sizes of the steady-state cases (smaller when run as a smoke test).
+fn steady_sizes() -> [u32; 3] {
+    if full_run() {
+        [2, 100, 1000]
+    } else {
+        [2, 10, 20]
+    }
+}
+
+/// `cargo bench` (not `--test`, not `cargo test`).
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
+}
+
 fn steady_state(c: &mut Criterion) {
-    let s = setup();
+    for members in steady_sizes() {
+        steady_state_at(c, members);
+    }
+}
+
+/// Short warm-up and measurement for the steady-state groups (the suite runs in minutes).
+/// With `MLSFRAME_BENCH_SMOKE` set, a few milliseconds each (`scripts/bench.sh --smoke`).
+fn short(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    let smoke = std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some();
+    let (warm_up, measure) = if smoke { (10, 30) } else { (300, 1000) };
+    group
+        .warm_up_time(Duration::from_millis(warm_up))
+        .measurement_time(Duration::from_millis(measure))
+        .sample_size(if smoke { 10 } else { 30 })
+        .nresamples(10_000);
+}
+
+fn steady_state_at(c: &mut Criterion, members: u32) {
+    let s = setup(members);
     // The decryptor's first frame caches its stream; from then on every frame is a hit.
     let warm = sealed_frames(&s.encryptor, 1);
     s.decryptor
@@ -295,7 +330,8 @@ fn steady_state(c: &mut Criterion) {
         .expect("opens");
 
     let mut group = c.benchmark_group("decrypt_100B");
-    group.bench_function("decryptor", |b| {
+    short(&mut group);
+    group.bench_function(BenchmarkId::new("decryptor", members), |b| {
         b.iter_custom(|iters| {
             time_opens(iters, || {
                 let frames = sealed_frames(&s.encryptor, 4096);
@@ -306,7 +342,7 @@ fn steady_state(c: &mut Criterion) {
             })
         })
     });
-    group.bench_function("receiver", |b| {
+    group.bench_function(BenchmarkId::new("receiver", members), |b| {
         b.iter_custom(|iters| {
             time_opens(iters, || {
                 let frames = sealed_frames(&s.encryptor, 4096);
@@ -324,10 +360,11 @@ fn steady_state(c: &mut Criterion) {
     let (input, output) = mem.split_at_mut(4096 + 2048);
     let input = &input[..LEN];
     let mut group = c.benchmark_group("encrypt_100B");
-    group.bench_function("encryptor", |b| {
+    short(&mut group);
+    group.bench_function(BenchmarkId::new("encryptor", members), |b| {
         b.iter(|| black_box(s.encryptor.encrypt(b"", input, output).expect("seals")))
     });
-    group.bench_function("send_key", |b| {
+    group.bench_function(BenchmarkId::new("send_key", members), |b| {
         b.iter(|| black_box(s.send_key.encrypt(b"", input, output).expect("seals")))
     });
     group.finish();
@@ -336,14 +373,15 @@ fn steady_state(c: &mut Criterion) {
 
 fn first_frame(c: &mut Criterion) {
     let mut group = c.benchmark_group("first_frame");
-    group.sample_size(10);
+    // Criterion sizes a run by the timed part alone, but each 8 timed frames need a fresh
+    // epoch (tens of milliseconds at 1,000 members, untimed): time a few hundred frames.
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(2));
     // `cargo test --all-targets` runs this once, unoptimized, as a smoke test: a smaller
     // large group there keeps it quick.
-    let large = if std::env::args().any(|a| a == "--bench") {
-        1000
-    } else {
-        50
-    };
+    let large = if full_run() { 1000 } else { 50 };
     for members in [10u32, large] {
         let mut g = FirstFrames::new(members);
         group.bench_function(BenchmarkId::from_parameter(members), |b| {
@@ -374,15 +412,29 @@ fn first_frame(c: &mut Criterion) {
     group.finish();
 }
 
+/// The group size a counted case names (`decrypt_100B/decryptor/1000`), 2 by default.
+fn members_of(case: &str) -> u32 {
+    case.rsplit_once('/')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(2)
+}
+
 /// One case's measured loop alone, for callgrind (see the module docs).
 fn count(case: &str) {
     let mut calls = 0u64;
-    match case {
+    let base = case
+        .rsplit_once('/')
+        .filter(|(_, n)| n.parse::<u32>().is_ok());
+    let kind = match base {
+        Some((kind, _)) if !kind.starts_with("first_frame") => kind,
+        _ => case,
+    };
+    match kind {
         "decrypt_100B/decryptor" | "decrypt_100B/receiver" => {
-            let s = setup();
+            let s = setup(members_of(case));
             let frames = sealed_frames(&s.encryptor, 1001);
             let mut out = [0u8; LEN + 64];
-            let by_decryptor = case.ends_with("decryptor");
+            let by_decryptor = kind.ends_with("decryptor");
             let open = |f: &[u8], out: &mut [u8]| {
                 if by_decryptor {
                     black_box(s.decryptor.decrypt(b"", f, out).expect("opens").len);
@@ -398,9 +450,9 @@ fn count(case: &str) {
             }
         }
         "encrypt_100B/encryptor" | "encrypt_100B/send_key" => {
-            let s = setup();
+            let s = setup(members_of(case));
             let mut out = [0u8; LEN + 64];
-            let by_encryptor = case.ends_with("encryptor");
+            let by_encryptor = kind.ends_with("encryptor");
             let seal = |out: &mut [u8]| {
                 if by_encryptor {
                     black_box(s.encryptor.encrypt(b"", &[0x11; LEN], out).expect("seals"));
@@ -449,7 +501,7 @@ fn thread_cpu_ns() -> u64 {
 fn cpu_times() -> Vec<(String, f64, f64)> {
     const ROUNDS: usize = 15;
     const BATCH: usize = 20_000;
-    let s = setup();
+    let s = setup(2);
     let mut out = [0u8; LEN + 64];
     let mut samples: Vec<(String, Vec<f64>)> = [
         "decrypt_100B/decryptor",

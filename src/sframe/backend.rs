@@ -266,8 +266,11 @@ mod rust_crypto {
             body: &mut Body<'_>,
         ) -> Result<(), SframeError> {
             let buf = inout(body)?;
-            let core = ctr::CtrCore::inner_iv_init(self.0.clone(), &ctr_iv(nonce).into());
-            ctr::Ctr32BE::<Aes128>::from_core(core)
+            // Borrows the round keys (`cipher` implements the block cipher traits for
+            // `&Aes128`): no per-frame copy of the key schedule, and none left to wipe.
+            let iv = ctr_iv(nonce).into();
+            let core = ctr::CtrCore::<&Aes128, ctr::flavors::Ctr32BE>::inner_iv_init(&self.0, &iv);
+            ctr::Ctr32BE::<&Aes128>::from_core(core)
                 .try_apply_keystream_inout(buf)
                 .map_err(|_| TOO_LONG)
         }

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Turns criterion's output into BENCHMARKS.md (Python 3 standard library only).
+
+Reads target/criterion/**/new/{benchmark,estimates}.json (the benches `layers`, `media`,
+`mls_ops`), target/criterion/memory.json (bench `memory`), target/criterion/run-info.json
+(machine, load and command, written by scripts/bench.sh), optionally
+target/callgrind/counts.json (scripts/callgrind-counts.py) and docs/bench/notes.md (the
+hand-written profile explanations, included verbatim). Writes BENCHMARKS.md and one
+throughput plot per frame size, docs/bench/throughput-<size>.svg.
+
+Every ratio is of medians from one criterion run: numerator ÷ denominator, so below 1.00
+means the numerator is faster.
+
+    python3 scripts/bench-report.py [--target target] [--out BENCHMARKS.md] [--smoke]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+SUITES = [1, 2, 3, 4, 5]
+SUITE_NAMES = {
+    1: "AES_128_CTR_HMAC_SHA256_80",
+    2: "AES_128_CTR_HMAC_SHA256_64",
+    3: "AES_128_CTR_HMAC_SHA256_32",
+    4: "AES_128_GCM_SHA256_128",
+    5: "AES_256_GCM_SHA512_128",
+}
+SIZES = [100, 1024, 10240, 102400]
+IMPLS = [
+    ("aws_lc_out", "bare aws-lc-rs, out of place"),
+    ("aws_lc_in", "bare aws-lc-rs, in place"),
+    ("rustcrypto_out", "bare RustCrypto, out of place"),
+    ("rustcrypto_in", "bare RustCrypto, in place"),
+    ("rust_out", "mlsframe Rust API, out of place"),
+    ("rust_in", "mlsframe Rust API, in place"),
+    ("c_out", "mlsframe C ABI, out of place"),
+    ("c_in", "mlsframe C ABI, in place"),
+    ("sframe_crate", "sframe crate 2.1 (ring), out of place"),
+]
+PLOT_IMPLS = ["aws_lc_out", "rustcrypto_out", "rust_out", "c_out", "sframe_crate"]
+PLOT_COLORS = {
+    "aws_lc_out": "#4e79a7",
+    "rustcrypto_out": "#b07aa1",
+    "rust_out": "#59a14f",
+    "c_out": "#9c755f",
+    "sframe_crate": "#e15759",
+}
+
+
+def size_label(n):
+    return f"{n // 1024} KiB" if n >= 1024 else f"{n} B"
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "–"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def fmt_ratio(x, limit=None):
+    if x is None:
+        return "–"
+    text = f"{x:.2f}"
+    if limit is not None and x > limit:
+        text = f"**{text}** ✗"
+    return text
+
+
+def load_medians(criterion_dir):
+    """full_id -> median ns (criterion's median of per-iteration times)."""
+    medians = {}
+    for root, _dirs, files in os.walk(criterion_dir):
+        if os.path.basename(root) != "new" or "benchmark.json" not in files:
+            continue
+        with open(os.path.join(root, "benchmark.json")) as f:
+            bench = json.load(f)
+        with open(os.path.join(root, "estimates.json")) as f:
+            est = json.load(f)
+        medians[bench["full_id"]] = est["median"]["point_estimate"]
+    return medians
+
+
+def ratio(m, a, b):
+    if a in m and b in m and m[b] > 0:
+        return m[a] / m[b]
+    return None
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def frame_ratio_tables(m):
+    parts = []
+    for num, den, title, limits in [
+        ("rust_out", "aws_lc_out", "mlsframe Rust API ÷ bare aws-lc-rs, out of place", True),
+        ("rust_in", "aws_lc_in", "mlsframe Rust API ÷ bare aws-lc-rs, in place", True),
+        ("c_out", "rust_out", "C ABI ÷ Rust API, out of place", False),
+        ("c_in", "rust_in", "C ABI ÷ Rust API, in place", False),
+    ]:
+        rows = []
+        for op in ["seal", "open"]:
+            for s in SUITES:
+                cells = [f"{op} suite {s}"]
+                for n in SIZES:
+                    r = ratio(m, f"{op}/suite{s}/{num}/{n}", f"{op}/suite{s}/{den}/{n}")
+                    if limits:
+                        lim = 1.25 if n == 100 else 1.08
+                    else:
+                        lim = 1.05
+                    cells.append(fmt_ratio(r, lim))
+                rows.append(cells)
+        target = (
+            "target ≤ 1.25 at 100 B, ≤ 1.08 from 1 KiB"
+            if limits
+            else "target ≤ 1.05"
+        )
+        parts.append(f"### {title}\n\n({target}; ✗ marks a miss)\n\n"
+                     + table(["", *map(size_label, SIZES)], rows))
+    rows = []
+    for op in ["seal", "open"]:
+        for s in [4, 5]:
+            cells = [f"{op} suite {s}"]
+            for n in SIZES:
+                r = ratio(m, f"{op}/suite{s}/sframe_crate/{n}", f"{op}/suite{s}/rust_out/{n}")
+                cells.append(
+                    "–" if r is None
+                    else (f"**{r:.2f}x** ✗" if r < (2.5 if n == 100 else 1.0) else f"{r:.2f}x")
+                )
+            rows.append(cells)
+    parts.append(
+        "### Speed-up over the `sframe` crate (sframe crate ÷ mlsframe Rust API, out of place)\n\n"
+        "(target: above 1x at every size, ≥ 2.5x at 100 B; ✗ marks a miss)\n\n"
+        + table(["", *map(size_label, SIZES)], rows)
+    )
+    return "\n\n".join(parts)
+
+
+def media_table(m):
+    rows = []
+    for members in [2, 100, 1000]:
+        rows.append([
+            f"{members} members",
+            fmt_ratio(ratio(m, f"decrypt_100B/decryptor/{members}",
+                            f"decrypt_100B/receiver/{members}"), 1.05),
+            fmt_ratio(ratio(m, f"encrypt_100B/encryptor/{members}",
+                            f"encrypt_100B/send_key/{members}"), 1.05),
+            fmt_time(m.get(f"decrypt_100B/decryptor/{members}")),
+            fmt_time(m.get(f"decrypt_100B/receiver/{members}")),
+            fmt_time(m.get(f"encrypt_100B/encryptor/{members}")),
+            fmt_time(m.get(f"encrypt_100B/send_key/{members}")),
+        ])
+    out = table(["group", "Decryptor ÷ Receiver", "Encryptor ÷ SendKey", "Decryptor",
+                 "Receiver", "Encryptor", "SendKey"], rows)
+    ff = ratio(m, "first_frame/1000", "first_frame/10")
+    out += (
+        "\n\n(targets ≤ 1.05; 100-byte frames, suite 4)\n\n"
+        + table(["first frame of a sender in a fresh epoch", "10 members", "1,000 members",
+                 "1,000 ÷ 10 (target ≤ 1.3)"],
+                [["median", fmt_time(m.get("first_frame/10")),
+                  fmt_time(m.get("first_frame/1000")), fmt_ratio(ff, 1.3)]])
+    )
+    return out
+
+
+def mls_table(m):
+    rows = []
+    for op, label in [("create_add", "create + add N−1"), ("join", "join"),
+                      ("process_commit", "process a commit"), ("remove", "remove one")]:
+        cells = [label]
+        for n in [10, 100, 1000]:
+            a = m.get(f"mls/{op}/mlsframe/{n}")
+            b = m.get(f"mls/{op}/openmls/{n}")
+            r = ratio(m, f"mls/{op}/mlsframe/{n}", f"mls/{op}/openmls/{n}")
+            cells.append(f"{fmt_time(a)} / {fmt_time(b)} ({fmt_ratio(r)})")
+        rows.append(cells)
+    return table(["N members: mlsframe / bare openmls (ratio)", "10", "100", "1,000"], rows)
+
+
+def memory_table(path):
+    if not os.path.exists(path):
+        return "_No memory figures: `cargo bench --bench memory` did not run._"
+    with open(path) as f:
+        mem = json.load(f)
+    rows = []
+    for key, label in [("creator_peak", "creator: peak while creating + adding"),
+                       ("creator_held", "creator: held afterwards"),
+                       ("joiner_peak", "joiner: peak while joining"),
+                       ("joiner_held", "joiner: held afterwards")]:
+        a = mem.get("mlsframe", {}).get(key)
+        b = mem.get("openmls", {}).get(key)
+        r = f"{a / b:.2f}" if a and b else "–"
+        rows.append([label, f"{a / 2**20:.2f} MiB" if a is not None else "–",
+                     f"{b / 2**20:.2f} MiB" if b is not None else "–", r])
+    return (f"{mem.get('members')} members; {mem.get('method')}.\n\n"
+            + table(["", "mlsframe", "bare openmls", "ratio"], rows))
+
+
+def absolute_tables(m):
+    parts = []
+    for op in ["seal", "open"]:
+        for s in SUITES:
+            rows = []
+            for impl, label in IMPLS:
+                cells = [label]
+                have = False
+                for n in SIZES:
+                    v = m.get(f"{op}/suite{s}/{impl}/{n}")
+                    have = have or v is not None
+                    cells.append(fmt_time(v))
+                if have:
+                    rows.append(cells)
+            if rows:
+                parts.append(f"#### {op}, suite {s} ({SUITE_NAMES[s]})\n\n"
+                             + table(["median per frame", *map(size_label, SIZES)], rows))
+    return "\n\n".join(parts)
+
+
+def throughput_svg(m, n):
+    """Horizontal bars: MB/s (10^6 bytes per second) per (operation, suite, impl)."""
+    bars = []
+    for op in ["seal", "open"]:
+        for s in SUITES:
+            for impl in PLOT_IMPLS:
+                v = m.get(f"{op}/suite{s}/{impl}/{n}")
+                if v:
+                    bars.append((f"{op} s{s} {impl}", impl, n / v * 1e3))
+    if not bars:
+        return None
+    top = max(b[2] for b in bars)
+    label_w, plot_w, bar_h, gap = 190, 520, 12, 3
+    height = 40 + len(bars) * (bar_h + gap) + 30
+    width = label_w + plot_w + 90
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="10" y="20" font-size="14">Throughput, {size_label(n)} frames '
+           f'(MB/s, median; longer is faster)</text>']
+    y = 40
+    for label, impl, mbps in bars:
+        w = max(1, plot_w * mbps / top)
+        out.append(f'<text x="{label_w - 6}" y="{y + bar_h - 2}" text-anchor="end">{label}</text>')
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                   f'fill="{PLOT_COLORS[impl]}"/>')
+        out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 2}">{mbps:,.0f}</text>')
+        y += bar_h + gap
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def run_info(criterion_dir):
+    path = os.path.join(criterion_dir, "run-info.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    model = "unknown"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "load_start": "not recorded",
+            "load_end": "not recorded", "command": "not recorded (run scripts/bench.sh)"}
+
+
+def callgrind_section(path):
+    if not os.path.exists(path):
+        return "_No instruction counts: run `scripts/callgrind-counts.py`._"
+    with open(path) as f:
+        counts = json.load(f)
+    per_call = {k: v["instructions"] / v["calls"] for k, v in counts["cases"].items()}
+    rows = []
+    for label, a, b, limit in counts.get("ratios", []):
+        if a in per_call and b in per_call:
+            rows.append([label, f"{per_call[a]:,.0f}", f"{per_call[b]:,.0f}",
+                         fmt_ratio(per_call[a] / per_call[b], limit)])
+    return (f"Instructions per call, `valgrind --tool=callgrind` ({counts.get('valgrind', '')}), "
+            f"counted in the benches' `measured` function only; independent of machine "
+            f"load. Command: `{counts.get('command', 'scripts/callgrind-counts.py')}`.\n\n"
+            + table(["case", "numerator", "denominator", "ratio"], rows))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR", "target"))
+    p.add_argument("--out", default="BENCHMARKS.md")
+    p.add_argument("--smoke", action="store_true",
+                   help="mark the report as a smoke run (not a measurement)")
+    args = p.parse_args()
+    crit = os.path.join(args.target, "criterion")
+    m = load_medians(crit)
+    if not m:
+        sys.exit(f"no criterion results under {crit}")
+    info = run_info(crit)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    svg_dir = os.path.join(out_dir, "docs", "bench")
+    os.makedirs(svg_dir, exist_ok=True)
+    plots = []
+    for n in SIZES:
+        svg = throughput_svg(m, n)
+        if svg:
+            name = f"throughput-{n}.svg"
+            with open(os.path.join(svg_dir, name), "w") as f:
+                f.write(svg)
+            plots.append(f"![{size_label(n)}](docs/bench/{name})")
+    notes_path = os.path.join(out_dir, "docs", "bench", "notes.md")
+    notes = open(notes_path).read().strip() if os.path.exists(notes_path) else ""
+
+    doc = ["<!-- Generated by scripts/bench-report.py from criterion's output; do not edit. -->",
+           "# Benchmarks", ""]
+    if args.smoke or info.get("smoke"):
+        doc += ["> **SMOKE RUN — NOT A MEASUREMENT.** These figures come from a shortened run "
+                "on a shared, loaded machine, only to show that the report is produced. Do not "
+                "quote them; regenerate this file from a full run of `scripts/bench.sh` on a "
+                "quiet machine.", ""]
+    doc += ["## Machine and command", "",
+            f"- CPU: {info.get('cpu')} ({info.get('cores')} cores)",
+            f"- load (`uptime`) at start: {info.get('load_start')}",
+            f"- load (`uptime`) at end: {info.get('load_end')}",
+            f"- started: {info.get('started', 'not recorded')}; commit: "
+            f"{info.get('commit', 'not recorded')}; AEAD backend: aws-lc-rs (default features)",
+            f"- command: `{info.get('command')}`", "",
+            "Every ratio below divides two medians of the same criterion run.", "",
+            "## Frame path: mlsframe against the bare backend, the sframe crate and its C ABI",
+            "", "Bench `layers` (see its module docs for exactly what each row does).", "",
+            frame_ratio_tables(m), "",
+            "## MLS media path: Encryptor/Decryptor against SendKey/Receiver", "",
+            "Bench `media`.", "", media_table(m), "",
+            "## MLS operations: mlsframe against bare openmls 0.9", "",
+            "Bench `mls_ops`.", "", mls_table(m), "",
+            "## Memory of one member of a 1,000-member group", "",
+            "Bench `memory`.", "", memory_table(os.path.join(crit, "memory.json")), "",
+            "## Instruction counts (callgrind)", "",
+            callgrind_section(os.path.join(args.target, "callgrind", "counts.json")), ""]
+    if notes:
+        doc += [notes, ""]
+    doc += ["## Throughput per frame size", "", *plots, "",
+            "## Absolute medians (per frame)", "", absolute_tables(m), ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(doc))
+    print(f"wrote {args.out} ({len(m)} benchmarks) and {len(plots)} plots in {svg_dir}")
+
+
+if __name__ == "__main__":
+    main()
