@@ -273,6 +273,38 @@ def run_info(criterion_dir):
             "load_end": "not recorded", "command": "not recorded (run scripts/bench.sh)"}
 
 
+def web_section(m, result_path):
+    """The web build's per-frame cost in a browser worker against the native build."""
+    cost = None
+    if os.path.exists(result_path):
+        with open(result_path) as f:
+            cost = json.load(f).get("workerCost")
+    if not cost:
+        return ("_No worker figures: run the browser test with `MLSFRAME_WEB_COST=1` "
+                "(`scripts/bench.sh` does when `bindings/web/pkg` and Chromium exist)._")
+    rows = []
+    for r in cost:
+        n = r["size"]
+        for op, key in (("seal", "sealNs"), ("open", "openNs")):
+            worker = r[key]
+            row = [f"{op} {size_label(n)}", fmt_time(worker)]
+            for backend in ("aws-lc-rs", "RustCrypto"):
+                native = m.get(f"web_native_{backend}/{op}/{n}")
+                row += [fmt_time(native) if native else "n/a",
+                        f"{worker / native:.1f}" if native else "n/a"]
+            row.append(fmt_time(r["copiesNs"]))
+            rows.append(row)
+    return ("The same calls (a two-member group's `Encryptor::encrypt` / `Decryptor::decrypt`, "
+            "whole-frame, AES-128-GCM) in a dedicated worker of headless Chromium "
+            "(`bindings/web/test/frame-cost.mjs`, median of 15 rounds of 400 frames, "
+            "`performance.now()`), and natively (bench `web_native`, default backend and "
+            "`--no-default-features`). The wasm build runs RustCrypto's constant-time "
+            "software AES and GHASH (no AES-NI or carry-less multiply in wasm). The last "
+            "column is what the frame's two JS <-> wasm copies alone cost in the worker.\n\n"
+            + table(["call", "worker", "native aws-lc-rs", "worker ÷", "native RustCrypto",
+                     "worker ÷", "copies alone"], rows))
+
+
 def callgrind_section(path):
     if not os.path.exists(path):
         return "_No instruction counts: run `scripts/callgrind-counts.py`._"
@@ -340,6 +372,9 @@ def main():
             "Bench `mls_ops`.", "", mls_table(m), "",
             "## Memory of one member of a 1,000-member group", "",
             "Bench `memory`.", "", memory_table(os.path.join(crit, "memory.json")), "",
+            "## Web build: per-frame cost in a browser worker against native", "",
+            web_section(m, os.path.join(out_dir, "bindings", "web", "test", "out",
+                                        "result.json")), "",
             "## Instruction counts (callgrind)", "",
             callgrind_section(os.path.join(args.target, "callgrind", "counts.json")), ""]
     if notes:

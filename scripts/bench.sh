@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full benchmark run behind BENCHMARKS.md: the benches `layers` (frame path, every
 # layer), `media` (MLS media path), `mls_ops` (MLS operations against bare openmls) and
-# `memory` (heap of a 1,000-member member), then scripts/bench-report.py.
+# `memory` (heap of a 1,000-member member), `web_native` and the browser worker's frame cost
+# (bindings/web/test, when the web package is built), then scripts/bench-report.py.
 #
 #   scripts/bench.sh            the measurement (about 10 minutes on 2 cores); run it on a
 #                               quiet machine, twice, and compare the two BENCHMARKS.md
@@ -33,6 +34,15 @@ load_start="$(uptime)"
 started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 start_s=$SECONDS
 cargo bench "${benches[@]}"
+# The native side of the web build's cost, on both backends, then the worker side in
+# headless Chromium when the web package is built (bindings/web/build.sh).
+cargo bench --bench web_native
+cargo bench --no-default-features --bench web_native
+if [ -f bindings/web/pkg/mlsframe_web_bg.wasm ] && [ -x /usr/bin/chromium ]; then
+    MLSFRAME_WEB_COST=1 bash bindings/web/test/run.sh
+else
+    echo "no web package or chromium: the report's web section stays empty"
+fi
 elapsed=$((SECONDS - start_s))
 load_end="$(uptime)"
 
