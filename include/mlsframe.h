@@ -52,10 +52,10 @@
  *        any other failure -> Result::Status::kFailedToDecrypt.
  *  - The sender a decrypt reports is "claimed within the group" (RFC 9605 section 7.2).
  *  - WebRTC passes a media_type (audio, video, data) to all four; mlsframe takes none.
- *    Every frame is sealed whole today, so the value had no effect, and a codec-aware
- *    mode (clear bytes an SFU can read) needs the codec, which a media_type does not
- *    name: that choice will be made once per stream, when the encryptor is created, not
- *    per frame. Drop the argument in the wrapper.
+ *    A codec-aware mode (clear bytes an SFU can read, docs/FRAMING.md) needs the codec,
+ *    which a media_type does not name: it is chosen once per stream, when the encryptor
+ *    is created (mlsframe_session_encryptor_new_with_codec), and named by the receiver
+ *    per stream (mlsframe_decryptor_decrypt_codec). Drop the argument in the wrapper.
  */
 
 
@@ -90,6 +90,8 @@ enum mlsframe_result
   MLSFRAME_BUFFER_TOO_SMALL = 102,
   // A session configuration value is out of range (replay window, switch delay).
   MLSFRAME_INVALID_CONFIG = 103,
+  // The codec id is not one of `mlsframe_codec`.
+  MLSFRAME_UNSUPPORTED_CODEC = 104,
   // No key for this frame (yet). Recoverable: WebRTC `kRecoverable`.
   MLSFRAME_NO_KEY = 200,
   // The frame's tag did not verify.
@@ -105,6 +107,9 @@ enum mlsframe_result
   MLSFRAME_SUPERSEDED = 205,
   // Too many streams in one epoch.
   MLSFRAME_TOO_MANY_STREAMS = 206,
+  // A codec-aware frame's trailer or layout does not parse or does not fit the frame
+  // (docs/FRAMING.md): no trailer, a bad footer, or unit counts or lengths that differ.
+  MLSFRAME_MALFORMED_LAYOUT = 207,
   // Not (or no longer) a member: nothing can be sealed.
   MLSFRAME_NOT_MEMBER = 300,
   // The send counter is exhausted; rekey.
@@ -123,6 +128,11 @@ enum mlsframe_result
   // `mlsframe_sframe_context_set_send_key` (before code 307 existed,
   // `MLSFRAME_NOT_MEMBER`).
   MLSFRAME_NO_SEND_KEY = 307,
+  // An H.264/H.265 frame kept containing start-code emulation in its sealed output after
+  // every allowed re-seal (each with a fresh counter); the frame was not sent.
+  MLSFRAME_START_CODE_EMULATION = 308,
+  // The frame's codec layout exceeds what the trailer carries (16383 bytes).
+  MLSFRAME_LAYOUT_TOO_LARGE = 309,
   // The MLS message is malformed.
   MLSFRAME_MLS_MALFORMED = 400,
   // The MLS message is of an unexpected type here.
@@ -242,6 +252,69 @@ enum mlsframe_outcome_kind
 typedef enum mlsframe_outcome_kind mlsframe_outcome_kind;
 #else
 typedef uint32_t mlsframe_outcome_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How a stream's frames are framed: whole-frame RFC 9605 SFrame, or codec-aware (clear
+// codec headers, see `docs/FRAMING.md`). Both ends configure it per stream; the receiver
+// is told it, never guesses it, and the codec id is authenticated, so a frame sealed in
+// one mode fails authentication in every other.
+enum Codec
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Whole-frame SFrame (RFC 9605 as is): nothing stays clear, no trailer.
+  Whole = 0,
+  // Opus (RFC 6716): the TOC byte stays clear.
+  Opus = 1,
+  // VP8 (RFC 6386): frame tag, and for key frames the start code and size.
+  Vp8 = 2,
+  // VP9: the uncompressed header up to the frame size, and any superframe index.
+  Vp9 = 3,
+  // H.264 Annex B: NAL headers, parameter sets, slice headers up to the PPS id.
+  H264 = 4,
+  // H.265 Annex B: NAL headers, parameter sets, slice headers up to the PPS id.
+  H265 = 5,
+  // AV1 low-overhead format: OBU headers and sizes, sequence headers.
+  Av1 = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum Codec Codec;
+#else
+typedef uint32_t Codec;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How a stream's frames are framed; pass the value as `uint32_t`. `MLSFRAME_CODEC_WHOLE`
+// is whole-frame RFC 9605 SFrame (the default); the others keep the codec's headers clear
+// and authenticated (docs/FRAMING.md). Both ends name the same codec for a stream.
+enum mlsframe_codec
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Whole-frame SFrame: nothing clear.
+  MLSFRAME_CODEC_WHOLE = 0,
+  // Opus: the TOC byte clear.
+  MLSFRAME_CODEC_OPUS = 1,
+  // VP8: frame tag, key-frame start code and size clear.
+  MLSFRAME_CODEC_VP8 = 2,
+  // VP9: uncompressed header to the frame size, superframe index clear.
+  MLSFRAME_CODEC_VP9 = 3,
+  // H.264 Annex B: NAL headers, parameter sets, slice headers to the PPS id clear.
+  MLSFRAME_CODEC_H264 = 4,
+  // H.265 Annex B: NAL headers, parameter sets, slice headers to the PPS id clear.
+  MLSFRAME_CODEC_H265 = 5,
+  // AV1: OBU headers and sizes, sequence headers clear.
+  MLSFRAME_CODEC_AV1 = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mlsframe_codec mlsframe_codec;
+#else
+typedef uint32_t mlsframe_codec;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -387,7 +460,7 @@ typedef struct {
   uint64_t auth_failed;
   // `MLSFRAME_REPLAY` and `MLSFRAME_SUPERSEDED` results.
   uint64_t replay;
-  // `MLSFRAME_MALFORMED` results.
+  // `MLSFRAME_MALFORMED` and `MLSFRAME_MALFORMED_LAYOUT` results.
   uint64_t malformed;
   // Other failures of the open itself (buffer too small, too many streams). Calls
   // refused for their arguments (NULL, overlap) are not counted.
@@ -662,6 +735,40 @@ mlsframe_result mlsframe_decryptor_decrypt(const mlsframe_decryptor *dec,
                                            size_t *written,
                                            mlsframe_sender *sender);
 
+// Opens a frame sealed in framing mode `codec` (a `mlsframe_codec` value, docs/FRAMING.md)
+// by a codec-aware encryptor, exactly like `mlsframe_decryptor_decrypt` otherwise (same
+// arguments, out-parameters, in-place rule and codes; `*written` is the frame's length,
+// at most `frame_len`). The caller names the codec from the stream's configuration (for
+// example its RTP payload type); it is authenticated, so a frame sealed in another mode,
+// or whole, fails with `MLSFRAME_AUTH_FAILED`, and a whole-frame SFrame given a codec
+// fails with `MLSFRAME_MALFORMED_LAYOUT` or `MLSFRAME_AUTH_FAILED`. A frame held for a
+// missing epoch (`MLSFRAME_NO_KEY`) is released later under the same codec.
+//
+// Codes, after the argument checks of `mlsframe_decryptor_decrypt`
+// (`MLSFRAME_NULL_ARGUMENT`, `MLSFRAME_INVALID_ARGUMENT`):
+// - `MLSFRAME_UNSUPPORTED_CODEC`: `codec` is not a `mlsframe_codec` value.
+// - `MLSFRAME_MALFORMED_LAYOUT` (codecs other than WHOLE): no footer or trailer, a trailer
+//   or layout that does not parse, or a layout whose units differ from the frame's.
+// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the frame's length (checked before the
+//   replay window is touched).
+// - then those of `mlsframe_decryptor_decrypt` for the SFrame inside: `MLSFRAME_MALFORMED`
+//   (its header), `MLSFRAME_NO_KEY`, `MLSFRAME_UNKNOWN_SENDER`, `MLSFRAME_SUPERSEDED`,
+//   `MLSFRAME_TOO_MANY_STREAMS`, `MLSFRAME_REPLAY`, `MLSFRAME_AUTH_FAILED` (also any
+//   changed clear byte, range or codec), `MLSFRAME_OK`.
+//
+// # Safety
+// As `mlsframe_decryptor_decrypt`.
+mlsframe_result mlsframe_decryptor_decrypt_codec(const mlsframe_decryptor *dec,
+                                                 uint32_t codec,
+                                                 const uint8_t *frame,
+                                                 size_t frame_len,
+                                                 const uint8_t *additional_data,
+                                                 size_t additional_data_len,
+                                                 uint8_t *out,
+                                                 size_t out_cap,
+                                                 size_t *written,
+                                                 mlsframe_sender *sender);
+
 // Copies the decryptor's counters into `*out` (reset to all zero on entry, see the
 // preamble).
 //
@@ -740,8 +847,9 @@ mlsframe_result mlsframe_encryptor_set_key_frame_callback(const mlsframe_encrypt
                                                           void *user_data);
 
 // An upper bound on the sealed size of a `frame_len`-byte frame (header and tag
-// included, whatever the epoch, KID and counter); `SIZE_MAX` if that overflows. Never
-// fails; `enc` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
+// included, whatever the epoch, KID and counter, and for a codec-aware encryptor its
+// trailer); `SIZE_MAX` if that overflows. Never fails; `enc` may be NULL (then the bound
+// of whole-frame mode). (WebRTC's `media_type` is not taken: see the preamble.)
 //
 // # Safety
 // `enc` is NULL or a live encryptor.
@@ -752,7 +860,9 @@ size_t mlsframe_encryptor_max_ciphertext_size(const mlsframe_encryptor *enc,
 // `mlsframe_encryptor_max_ciphertext_size`) in the encryptor's current epoch and writes
 // the sealed length to `*written`. `additional_data` (may be NULL/0) is authenticated, not
 // sent. `out == frame` seals in place (the buffer must have room for header and tag).
-// Every frame is sealed whole (WebRTC's `media_type` is not taken: see the preamble).
+// Frames are sealed in the encryptor's codec framing (whole unless created with
+// `mlsframe_session_encryptor_new_with_codec`; WebRTC's `media_type` is not taken: see
+// the preamble).
 //
 // Out-parameters: `*written` is reset to 0 on entry (see the preamble); on success it is
 // the sealed length. After a failure `out`'s bytes are unspecified.
@@ -773,6 +883,9 @@ size_t mlsframe_encryptor_max_ciphertext_size(const mlsframe_encryptor *enc,
 //   is spent, never reused).
 // - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts (AES-GCM: 2^36 − 32
 //   bytes).
+// - Codec-aware encryptors only: `MLSFRAME_LAYOUT_TOO_LARGE` (the frame needs more
+//   layout than the trailer carries); `MLSFRAME_START_CODE_EMULATION` (H.264/H.265: every
+//   re-seal still emulated a start code; each used a counter).
 // - `MLSFRAME_OK`.
 //
 // # Safety
@@ -1483,6 +1596,23 @@ mlsframe_result mlsframe_session_member_credential(const mlsframe_session *sessi
 mlsframe_result mlsframe_session_encryptor_new(const mlsframe_session *session,
                                                uint64_t context,
                                                mlsframe_encryptor **out);
+
+// An encryptor for our own stream `context` that frames every frame in mode `codec`
+// (a `mlsframe_codec` value, docs/FRAMING.md): the codec's headers stay clear and are
+// authenticated with the layout. `MLSFRAME_CODEC_WHOLE` is `mlsframe_session_encryptor_new`.
+// Receivers open its frames with `mlsframe_decryptor_decrypt_codec` and the same codec.
+// `*out` is reset to NULL on entry (see the preamble).
+//
+// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+// `MLSFRAME_UNSUPPORTED_CODEC` when `codec` is not a `mlsframe_codec` value;
+// `MLSFRAME_CONTEXT_IN_USE` while another live encryptor owns `context`; `MLSFRAME_OK`.
+//
+// # Safety
+// `session` is a live session; `out` writable.
+mlsframe_result mlsframe_session_encryptor_new_with_codec(const mlsframe_session *session,
+                                                          uint64_t context,
+                                                          uint32_t codec,
+                                                          mlsframe_encryptor **out);
 
 // A decryptor for all other members' frames. It lives independently of the session.
 // `*out` is reset to NULL on entry (see the preamble).

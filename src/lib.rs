@@ -6,5 +6,8 @@
 
 #[allow(unsafe_code)]
 pub mod ffi;
+pub mod media;
 pub mod mls;
 pub mod sframe;
+
+pub use media::Codec;

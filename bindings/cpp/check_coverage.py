@@ -34,7 +34,10 @@ def main():
     wrapper = WRAPPER.read_text()
     exports, codes = header_exports(header), header_codes(header)
     mapped_exports = set(re.findall(r"::(mlsframe_\w+)\b", wrapper))
-    mapped_codes = set(re.findall(r"=\s*(MLSFRAME_\w+),", wrapper))
+    code_enum = re.search(r"^enum class Code\b.*?^};", wrapper, re.M | re.S)
+    if code_enum is None:
+        sys.exit("check_coverage: enum class Code not found in the wrapper")
+    mapped_codes = set(re.findall(r"=\s*(MLSFRAME_\w+),", code_enum.group(0)))
     if len(exports) < 50 or len(codes) < 50:
         sys.exit(f"check_coverage: parsed only {len(exports)} exports, {len(codes)} codes")
     problems = []

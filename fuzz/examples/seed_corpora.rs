@@ -231,6 +231,48 @@ fn main() {
         }
     }
 
+    // codec_layout: frames of every codec sealed under KID 1 (key [0x33; 16], suite 1),
+    // framed as `codec || metadata length & 7 || metadata || sealed frame`.
+    {
+        use mlsframe::Codec;
+        let key = SendKey::new(CipherSuite::Aes128GcmSha256_128, 1, &[0x33; 16]);
+        let vp8 = [
+            0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01, 7, 7, 7,
+        ];
+        let h264 = [
+            0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65,
+            0x88, 0x84, 0, 0xff, 0x80,
+        ];
+        let h265 = [
+            0, 0, 0, 1, 0x40, 0x01, 0x0c, 0, 0, 1, 0x26, 0x01, 0xaf, 0x06, 0x80,
+        ];
+        let av1 = [0x12, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x32, 0x03, 9, 9, 9];
+        let vp9 = [0x82, 0x49, 0x83, 0x42, 0x00, 0x27, 0xf0, 0x1d, 0xf0, 0xaa];
+        let frames: [(Codec, &[u8]); 7] = [
+            (Codec::Whole, b"an audio frame"),
+            (Codec::Opus, &[0xfc, 0xff, 0xfe, 0x01]),
+            (Codec::Vp8, &vp8),
+            (Codec::Vp9, &vp9),
+            (Codec::H264, &h264),
+            (Codec::H265, &h265),
+            (Codec::Av1, &av1),
+        ];
+        for (codec, frame) in frames {
+            let mut out = vec![0u8; 1024];
+            let n = mlsframe::media::seal(codec, &key, b"rtp", frame, &mut out).expect("seal");
+            let input = Input::default()
+                .byte(codec.id() as u8)
+                .byte(3)
+                .raw(b"rtp")
+                .raw(&out[..n]);
+            c.put(
+                "codec_layout",
+                &format!("{codec:?}").to_lowercase(),
+                &input.0,
+            );
+        }
+    }
+
     // sframe_differential: suites 4 and 5, several KID/CTR widths, metadata, payloads;
     // one input also carries mutations.
     for (i, (kid, ctr)) in [(0u64, 0u64), (7, 8), (300, 1 << 40), (u64::MAX, u64::MAX)]
@@ -314,8 +356,16 @@ fn main() {
         )
         .expect("session");
         dave.create_group(GroupParams::default()).expect("group");
-        c.put("mls_process", "group-info", &dave.group_info().expect("group info"));
-        c.put("mls_process", "ratchet-tree", &dave.ratchet_tree().expect("tree"));
+        c.put(
+            "mls_process",
+            "group-info",
+            &dave.group_info().expect("group info"),
+        );
+        c.put(
+            "mls_process",
+            "ratchet-tree",
+            &dave.ratchet_tree().expect("tree"),
+        );
     }
     // A real snapshot: the fuzzer mutates its key-store values, which our store refuses
     // with an error (openmls_memory_storage 0.6 used to panic on them).

@@ -11,6 +11,7 @@ use super::{
     FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs,
     try_disjoint, try_ref, try_write,
 };
+use crate::media::{Codec, FramingError};
 use crate::mls::media::{Decryptor, LeafHolder, ReleasedFrame};
 use mlsframe_result::*;
 
@@ -47,7 +48,7 @@ pub struct mlsframe_decryptor_stats {
     pub auth_failed: u64,
     /// `MLSFRAME_REPLAY` and `MLSFRAME_SUPERSEDED` results.
     pub replay: u64,
-    /// `MLSFRAME_MALFORMED` results.
+    /// `MLSFRAME_MALFORMED` and `MLSFRAME_MALFORMED_LAYOUT` results.
     pub malformed: u64,
     /// Other failures of the open itself (buffer too small, too many streams). Calls
     /// refused for their arguments (NULL, overlap) are not counted.
@@ -175,6 +176,97 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
     sender: *mut mlsframe_sender,
 ) -> mlsframe_result {
     ffi_guard!({
+        // SAFETY: this export's contract is `decrypt`'s.
+        unsafe {
+            decrypt(
+                dec,
+                Ok(Codec::Whole),
+                frame,
+                frame_len,
+                additional_data,
+                additional_data_len,
+                out,
+                out_cap,
+                written,
+                sender,
+            )
+        }
+    })
+}
+
+/// Opens a frame sealed in framing mode `codec` (a `mlsframe_codec` value, docs/FRAMING.md)
+/// by a codec-aware encryptor, exactly like `mlsframe_decryptor_decrypt` otherwise (same
+/// arguments, out-parameters, in-place rule and codes; `*written` is the frame's length,
+/// at most `frame_len`). The caller names the codec from the stream's configuration (for
+/// example its RTP payload type); it is authenticated, so a frame sealed in another mode,
+/// or whole, fails with `MLSFRAME_AUTH_FAILED`, and a whole-frame SFrame given a codec
+/// fails with `MLSFRAME_MALFORMED_LAYOUT` or `MLSFRAME_AUTH_FAILED`. A frame held for a
+/// missing epoch (`MLSFRAME_NO_KEY`) is released later under the same codec.
+///
+/// Codes, after the argument checks of `mlsframe_decryptor_decrypt`
+/// (`MLSFRAME_NULL_ARGUMENT`, `MLSFRAME_INVALID_ARGUMENT`):
+/// - `MLSFRAME_UNSUPPORTED_CODEC`: `codec` is not a `mlsframe_codec` value.
+/// - `MLSFRAME_MALFORMED_LAYOUT` (codecs other than WHOLE): no footer or trailer, a trailer
+///   or layout that does not parse, or a layout whose units differ from the frame's.
+/// - `MLSFRAME_BUFFER_TOO_SMALL`: `out_cap` below the frame's length (checked before the
+///   replay window is touched).
+/// - then those of `mlsframe_decryptor_decrypt` for the SFrame inside: `MLSFRAME_MALFORMED`
+///   (its header), `MLSFRAME_NO_KEY`, `MLSFRAME_UNKNOWN_SENDER`, `MLSFRAME_SUPERSEDED`,
+///   `MLSFRAME_TOO_MANY_STREAMS`, `MLSFRAME_REPLAY`, `MLSFRAME_AUTH_FAILED` (also any
+///   changed clear byte, range or codec), `MLSFRAME_OK`.
+///
+/// # Safety
+/// As `mlsframe_decryptor_decrypt`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_decryptor_decrypt_codec(
+    dec: *const mlsframe_decryptor,
+    codec: u32,
+    frame: *const u8,
+    frame_len: usize,
+    additional_data: *const u8,
+    additional_data_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+    sender: *mut mlsframe_sender,
+) -> mlsframe_result {
+    ffi_guard!({
+        // SAFETY: this export's contract is `decrypt`'s.
+        unsafe {
+            decrypt(
+                dec,
+                Codec::from_id(codec),
+                frame,
+                frame_len,
+                additional_data,
+                additional_data_len,
+                out,
+                out_cap,
+                written,
+                sender,
+            )
+        }
+    })
+}
+
+/// The body of both decrypt exports.
+///
+/// # Safety
+/// As `mlsframe_decryptor_decrypt`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn decrypt(
+    dec: *const mlsframe_decryptor,
+    codec: Result<Codec, FramingError>,
+    frame: *const u8,
+    frame_len: usize,
+    additional_data: *const u8,
+    additional_data_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+    sender: *mut mlsframe_sender,
+) -> mlsframe_result {
+    {
         let args = FrameArgs {
             frame,
             frame_len,
@@ -198,9 +290,24 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
-        let result = match io {
-            FrameIo::InPlace { buf, len } => dec.inner.decrypt_in_place(ad, &mut buf[..len]),
-            FrameIo::Separate { input, output } => dec.inner.decrypt(ad, input, output),
+        let codec = match codec {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let result = match (io, codec) {
+            (FrameIo::InPlace { buf, len }, Codec::Whole) => {
+                dec.inner.decrypt_in_place(ad, &mut buf[..len])
+            }
+            (FrameIo::Separate { input, output }, Codec::Whole) => {
+                dec.inner.decrypt(ad, input, output)
+            }
+            (FrameIo::InPlace { buf, len }, codec) => {
+                let frame = buf[..len].to_vec();
+                dec.inner.decrypt_codec(codec, ad, &frame, buf)
+            }
+            (FrameIo::Separate { input, output }, codec) => {
+                dec.inner.decrypt_codec(codec, ad, input, output)
+            }
         };
         let s = &dec.stats;
         match result {
@@ -228,14 +335,14 @@ pub unsafe extern "C" fn mlsframe_decryptor_decrypt(
                     MLSFRAME_NO_KEY => &s.no_key,
                     MLSFRAME_AUTH_FAILED | MLSFRAME_UNKNOWN_SENDER => &s.auth_failed,
                     MLSFRAME_REPLAY | MLSFRAME_SUPERSEDED => &s.replay,
-                    MLSFRAME_MALFORMED => &s.malformed,
+                    MLSFRAME_MALFORMED | MLSFRAME_MALFORMED_LAYOUT => &s.malformed,
                     _ => &s.other,
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
                 code
             }
         }
-    })
+    }
 }
 
 /// Copies the decryptor's counters into `*out` (reset to all zero on entry, see the

@@ -9,8 +9,9 @@ use super::{
     FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
     try_write,
 };
+use crate::media::{Codec, max_sealed_len};
 use crate::mls::media::Encryptor;
-use crate::sframe::{CipherSuite, max_frame_len};
+use crate::sframe::CipherSuite;
 use mlsframe_result::*;
 
 /// Called when the encryptor switches to a new epoch: send a key frame now.
@@ -104,8 +105,9 @@ pub unsafe extern "C" fn mlsframe_encryptor_set_key_frame_callback(
 }
 
 /// An upper bound on the sealed size of a `frame_len`-byte frame (header and tag
-/// included, whatever the epoch, KID and counter); `SIZE_MAX` if that overflows. Never
-/// fails; `enc` may be NULL. (WebRTC's `media_type` is not taken: see the preamble.)
+/// included, whatever the epoch, KID and counter, and for a codec-aware encryptor its
+/// trailer); `SIZE_MAX` if that overflows. Never fails; `enc` may be NULL (then the bound
+/// of whole-frame mode). (WebRTC's `media_type` is not taken: see the preamble.)
 ///
 /// # Safety
 /// `enc` is NULL or a live encryptor.
@@ -114,15 +116,18 @@ pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
     enc: *const mlsframe_encryptor,
     frame_len: usize,
 ) -> usize {
-    let _ = enc;
-    max_frame_len(CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
+    // SAFETY: the caller passes NULL or a live encryptor (this export's contract).
+    let codec = unsafe { enc.as_ref() }.map_or(Codec::Whole, |e| e.inner.codec());
+    max_sealed_len(codec, CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
 }
 
 /// Seals `frame` into `out` (capacity `out_cap`, see
 /// `mlsframe_encryptor_max_ciphertext_size`) in the encryptor's current epoch and writes
 /// the sealed length to `*written`. `additional_data` (may be NULL/0) is authenticated, not
 /// sent. `out == frame` seals in place (the buffer must have room for header and tag).
-/// Every frame is sealed whole (WebRTC's `media_type` is not taken: see the preamble).
+/// Frames are sealed in the encryptor's codec framing (whole unless created with
+/// `mlsframe_session_encryptor_new_with_codec`; WebRTC's `media_type` is not taken: see
+/// the preamble).
 ///
 /// Out-parameters: `*written` is reset to 0 on entry (see the preamble); on success it is
 /// the sealed length. After a failure `out`'s bytes are unspecified.
@@ -143,6 +148,9 @@ pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
 ///   is spent, never reused).
 /// - `MLSFRAME_INVALID_ARGUMENT`: a frame longer than the AEAD accepts (AES-GCM: 2^36 − 32
 ///   bytes).
+/// - Codec-aware encryptors only: `MLSFRAME_LAYOUT_TOO_LARGE` (the frame needs more
+///   layout than the trailer carries); `MLSFRAME_START_CODE_EMULATION` (H.264/H.265: every
+///   re-seal still emulated a start code; each used a counter).
 /// - `MLSFRAME_OK`.
 ///
 /// # Safety

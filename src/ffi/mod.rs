@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod buffer;
+pub mod codec;
 pub mod decryptor;
 pub mod encryptor;
 pub mod identity;

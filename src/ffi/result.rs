@@ -4,6 +4,7 @@
 
 use std::ffi::c_char;
 
+use crate::media::FramingError;
 use crate::mls::error::MlsError;
 use crate::mls::media::MediaError;
 use crate::sframe::SframeError;
@@ -24,6 +25,8 @@ pub enum mlsframe_result {
     MLSFRAME_BUFFER_TOO_SMALL = 102,
     /// A session configuration value is out of range (replay window, switch delay).
     MLSFRAME_INVALID_CONFIG = 103,
+    /// The codec id is not one of `mlsframe_codec`.
+    MLSFRAME_UNSUPPORTED_CODEC = 104,
     /// No key for this frame (yet). Recoverable: WebRTC `kRecoverable`.
     MLSFRAME_NO_KEY = 200,
     /// The frame's tag did not verify.
@@ -39,6 +42,9 @@ pub enum mlsframe_result {
     MLSFRAME_SUPERSEDED = 205,
     /// Too many streams in one epoch.
     MLSFRAME_TOO_MANY_STREAMS = 206,
+    /// A codec-aware frame's trailer or layout does not parse or does not fit the frame
+    /// (docs/FRAMING.md): no trailer, a bad footer, or unit counts or lengths that differ.
+    MLSFRAME_MALFORMED_LAYOUT = 207,
     /// Not (or no longer) a member: nothing can be sealed.
     MLSFRAME_NOT_MEMBER = 300,
     /// The send counter is exhausted; rekey.
@@ -57,6 +63,11 @@ pub enum mlsframe_result {
     /// `mlsframe_sframe_context_set_send_key` (before code 307 existed,
     /// `MLSFRAME_NOT_MEMBER`).
     MLSFRAME_NO_SEND_KEY = 307,
+    /// An H.264/H.265 frame kept containing start-code emulation in its sealed output after
+    /// every allowed re-seal (each with a fresh counter); the frame was not sent.
+    MLSFRAME_START_CODE_EMULATION = 308,
+    /// The frame's codec layout exceeds what the trailer carries (16383 bytes).
+    MLSFRAME_LAYOUT_TOO_LARGE = 309,
     /// The MLS message is malformed.
     MLSFRAME_MLS_MALFORMED = 400,
     /// The MLS message is of an unexpected type here.
@@ -178,6 +189,19 @@ impl From<MediaError> for mlsframe_result {
             MediaError::RekeyRequired => MLSFRAME_REKEY_REQUIRED,
             MediaError::InvalidConfig(_) => MLSFRAME_INVALID_CONFIG,
             MediaError::Sframe(e) => e.into(),
+            MediaError::Framing(e) => e.into(),
+        }
+    }
+}
+
+impl From<FramingError> for mlsframe_result {
+    fn from(e: FramingError) -> Self {
+        match e {
+            FramingError::UnsupportedCodec(_) => MLSFRAME_UNSUPPORTED_CODEC,
+            FramingError::MalformedLayout(_) => MLSFRAME_MALFORMED_LAYOUT,
+            FramingError::StartCodeEmulation => MLSFRAME_START_CODE_EMULATION,
+            FramingError::LayoutTooLarge => MLSFRAME_LAYOUT_TOO_LARGE,
+            FramingError::Sframe(e) => e.into(),
         }
     }
 }
@@ -247,6 +271,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         101 => c"invalid argument",
         102 => c"output buffer too small",
         103 => c"session configuration value out of range",
+        104 => c"unsupported codec id",
         200 => c"no key for this frame yet (recoverable)",
         201 => c"frame authentication failed",
         202 => c"frame replayed or too old",
@@ -254,6 +279,7 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         204 => c"frame names no sender in its epoch",
         205 => c"sender has moved to a newer epoch",
         206 => c"too many streams in this epoch",
+        207 => c"malformed codec layout (trailer)",
         300 => c"not a member of the group",
         301 => c"send counter exhausted: rekey",
         302 => c"stream context already has an encryptor",
@@ -262,6 +288,8 @@ pub extern "C" fn mlsframe_result_message(code: u32) -> *const c_char {
         305 => c"key id already installed",
         306 => c"restored session: self-update before sending",
         307 => c"no send key set",
+        308 => c"start-code emulation in sealed H.264/H.265 output after retries",
+        309 => c"codec layout too large for the trailer",
         400 => c"malformed MLS message",
         401 => c"unexpected MLS message type",
         402 => c"invalid key package",

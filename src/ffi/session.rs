@@ -1805,6 +1805,45 @@ pub unsafe extern "C" fn mlsframe_session_encryptor_new(
     })
 }
 
+/// An encryptor for our own stream `context` that frames every frame in mode `codec`
+/// (a `mlsframe_codec` value, docs/FRAMING.md): the codec's headers stay clear and are
+/// authenticated with the layout. `MLSFRAME_CODEC_WHOLE` is `mlsframe_session_encryptor_new`.
+/// Receivers open its frames with `mlsframe_decryptor_decrypt_codec` and the same codec.
+/// `*out` is reset to NULL on entry (see the preamble).
+///
+/// Codes: `MLSFRAME_NULL_ARGUMENT` when `session` or `out` is NULL;
+/// `MLSFRAME_UNSUPPORTED_CODEC` when `codec` is not a `mlsframe_codec` value;
+/// `MLSFRAME_CONTEXT_IN_USE` while another live encryptor owns `context`; `MLSFRAME_OK`.
+///
+/// # Safety
+/// `session` is a live session; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mlsframe_session_encryptor_new_with_codec(
+    session: *const mlsframe_session,
+    context: u64,
+    codec: u32,
+    out: *mut *mut mlsframe_encryptor,
+) -> mlsframe_result {
+    ffi_guard!({
+        reset_outputs!(inputs: &[], required: [out], optional: []);
+        let session = try_ref!(session);
+        if out.is_null() {
+            return MLSFRAME_NULL_ARGUMENT;
+        }
+        let codec = match crate::media::Codec::from_id(codec) {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        match session.lock().media().encryptor_with_codec(context, codec) {
+            Ok(enc) => {
+                try_write!(out, mlsframe_encryptor::into_raw(enc));
+                MLSFRAME_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
 /// A decryptor for all other members' frames. It lives independently of the session.
 /// `*out` is reset to NULL on entry (see the preamble).
 ///

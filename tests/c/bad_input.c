@@ -86,8 +86,8 @@ static void on_key_frame(void *user_data, uint64_t context, uint64_t epoch) {
 
 static void test_result_messages(void) {
     static const uint32_t codes[] = {
-        0,   100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303,
-        304, 305, 306, 307, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411,
+        0,   100, 101, 102, 103, 104, 200, 201, 202, 203, 204, 205, 206, 207, 300, 301,
+        302, 303, 304, 305, 306, 307, 308, 309, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411,
         412, 413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 424, 425, 426, 427,
         428, 429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 900, 901,
     };
@@ -980,6 +980,89 @@ static void test_snapshot_restore(group *g) {
                                     &n));
     mlsframe_encryptor_free(enc);
     mlsframe_session_free(r);
+}
+
+/* ---- codec-aware framing (docs/FRAMING.md) ---------------------------------------- */
+
+static void test_codec(group *g) {
+    mlsframe_encryptor *enc = NULL;
+    mlsframe_decryptor *dec = NULL;
+    CODE(MLSFRAME_NULL_ARGUMENT, "encryptor_new_with_codec(NULL session)",
+         mlsframe_session_encryptor_new_with_codec(NULL, 9, MLSFRAME_CODEC_VP8, &enc));
+    CODE(MLSFRAME_NULL_ARGUMENT, "encryptor_new_with_codec(out NULL)",
+         mlsframe_session_encryptor_new_with_codec(g->alice, 9, MLSFRAME_CODEC_VP8, NULL));
+    CODE(MLSFRAME_UNSUPPORTED_CODEC, "encryptor_new_with_codec(codec 7)",
+         mlsframe_session_encryptor_new_with_codec(g->alice, 9, 7, &enc));
+    check("failed encryptor_new_with_codec sets *out NULL", enc == NULL);
+    must("encryptor_new_with_codec",
+         mlsframe_session_encryptor_new_with_codec(g->alice, 9, MLSFRAME_CODEC_VP8, &enc));
+    must("decryptor_new", mlsframe_session_decryptor_new(g->bob, &dec));
+
+    /* A VP8 key frame: 3-byte tag, start code, 640x480, then the first partition. */
+    uint8_t frame[64] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01};
+    for (size_t i = 10; i < sizeof frame; i++) frame[i] = (uint8_t)(i * 7 + 1);
+    size_t cap = mlsframe_encryptor_max_ciphertext_size(enc, sizeof frame);
+    check("codec max_ciphertext_size covers a trailer",
+          cap > mlsframe_encryptor_max_ciphertext_size(NULL, sizeof frame));
+    uint8_t sealed[512], plain[512];
+    size_t sealed_len = 0, n = 1;
+    check("codec max_ciphertext_size fits the test buffer", cap <= sizeof sealed);
+    CODE(MLSFRAME_OK, "encrypt(codec VP8)",
+         mlsframe_encryptor_encrypt(enc, frame, sizeof frame, (const uint8_t *)"ad", 2, sealed,
+                                    cap, &sealed_len));
+    check("VP8 key-frame header clear on the wire", memcmp(sealed, frame, 10) == 0);
+    check("VP8 payload not clear", memcmp(sealed + 10, frame + 10, sizeof frame - 10) != 0);
+    mlsframe_sender who;
+    CODE(MLSFRAME_NULL_ARGUMENT, "decrypt_codec(NULL decryptor)",
+         mlsframe_decryptor_decrypt_codec(NULL, MLSFRAME_CODEC_VP8, sealed, sealed_len,
+                                          NULL, 0, plain, sizeof plain, &n, &who));
+    CODE(MLSFRAME_UNSUPPORTED_CODEC, "decrypt_codec(codec 99)",
+         mlsframe_decryptor_decrypt_codec(dec, 99, sealed, sealed_len, (const uint8_t *)"ad",
+                                          2, plain, sizeof plain, &n, &who));
+    uint8_t tampered[512];
+    memcpy(tampered, sealed, sealed_len);
+    tampered[7] ^= 0x04; /* a clear width bit */
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt_codec(a clear byte flipped)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, tampered, sealed_len,
+                                          (const uint8_t *)"ad", 2, plain, sizeof plain, &n,
+                                          &who));
+    check("failed decrypt_codec writes 0 to *written", n == 0);
+    CODE(MLSFRAME_MALFORMED_LAYOUT, "decrypt_codec(footer cut off)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, sealed, sealed_len - 1,
+                                          (const uint8_t *)"ad", 2, plain, sizeof plain, &n,
+                                          &who));
+    CODE(MLSFRAME_AUTH_FAILED, "decrypt_codec(sealed as VP8, opened as VP9)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP9, sealed, sealed_len,
+                                          (const uint8_t *)"ad", 2, plain, sizeof plain, &n,
+                                          &who));
+    /* Read whole, the clear VP8 tag is taken for an SFrame header: never opened. */
+    check("decrypt(codec frame opened whole) is refused",
+          mlsframe_decryptor_decrypt(dec, sealed, sealed_len, (const uint8_t *)"ad", 2, plain,
+                                     sizeof plain, &n, &who) != MLSFRAME_OK);
+    CODE(MLSFRAME_BUFFER_TOO_SMALL, "decrypt_codec(out_cap below the frame)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, sealed, sealed_len,
+                                          (const uint8_t *)"ad", 2, plain, 10, &n, &who));
+    CODE(MLSFRAME_OK, "decrypt_codec(VP8)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, sealed, sealed_len,
+                                          (const uint8_t *)"ad", 2, plain, sizeof plain, &n,
+                                          &who));
+    check("decrypt_codec round trip is byte-identical",
+          n == sizeof frame && memcmp(plain, frame, sizeof frame) == 0 && who.context == 9);
+    CODE(MLSFRAME_REPLAY, "decrypt_codec(again)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, sealed, sealed_len,
+                                          (const uint8_t *)"ad", 2, plain, sizeof plain, &n,
+                                          &who));
+    /* In place. */
+    CODE(MLSFRAME_OK, "encrypt(codec VP8, second frame)",
+         mlsframe_encryptor_encrypt(enc, frame, sizeof frame, NULL, 0, sealed, cap,
+                                    &sealed_len));
+    CODE(MLSFRAME_OK, "decrypt_codec(in place)",
+         mlsframe_decryptor_decrypt_codec(dec, MLSFRAME_CODEC_VP8, sealed, sealed_len, NULL, 0,
+                                          sealed, sizeof sealed, &n, &who));
+    check("decrypt_codec in place is byte-identical",
+          n == sizeof frame && memcmp(sealed, frame, sizeof frame) == 0);
+    mlsframe_encryptor_free(enc);
+    mlsframe_decryptor_free(dec);
 }
 
 /* ---- encryptor and decryptor ------------------------------------------------------- */
@@ -2504,6 +2587,7 @@ int main(void) {
     test_interop_calls(&g);
     test_snapshot_restore(&g);
     test_media(&g);
+    test_codec(&g);
     test_leave_and_removed(&g);
     free_group(&g);
     test_replayed_proposal();

@@ -131,6 +131,28 @@ int main() {
     send_frame(bob, {&alice, &carol}, "hello from bob");
     send_frame(carol, {&alice, &bob}, "hello from carol");
 
+    // Codec-aware framing: the VP8 key-frame header stays clear; a flipped clear bit, a
+    // wrong codec and an unknown codec id are refused.
+    {
+        mlsframe::Encryptor vp8 = alice.session.encryptor(7, mlsframe::Codec::Vp8);
+        const std::vector<uint8_t> frame = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80,
+                                            0x02, 0xe0, 0x01, 1, 2, 3, 4, 5, 6};
+        std::vector<uint8_t> sealed = vp8.encrypt(frame);
+        CHECK(std::vector<uint8_t>(sealed.begin(), sealed.begin() + 10) ==
+              std::vector<uint8_t>(frame.begin(), frame.begin() + 10));
+        std::vector<uint8_t> tampered = sealed;
+        tampered[6] ^= 0x01;
+        CHECK_THROWS(Code::AuthFailed, bob.dec.decrypt_codec(mlsframe::Codec::Vp8, tampered));
+        CHECK_THROWS(Code::MalformedLayout,
+                     bob.dec.decrypt_codec(mlsframe::Codec::Vp8,
+                                           mlsframe::Bytes(sealed.data(), sealed.size() - 1)));
+        CHECK_THROWS(Code::UnsupportedCodec,
+                     bob.dec.decrypt_codec(static_cast<mlsframe::Codec>(42), sealed));
+        CHECK(bob.dec.decrypt_codec(mlsframe::Codec::Vp8, sealed) == frame);
+        CHECK_THROWS(Code::UnsupportedCodec,
+                     alice.session.encryptor(8, static_cast<mlsframe::Codec>(42)));
+    }
+
     std::printf("\n== alice removes carol\n");
     uint32_t carol_leaf = carol.session.epoch().own_leaf;
     mlsframe::Buffer remove = alice.session.remove_member(carol_leaf);

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::held::{HeldFrame, HeldFrames};
 use super::ring::{EpochKeys, KeyRing, Leaf, MediaShared, SenderEpoch, Stream};
 use super::{DecryptedFrame, FrameSender, LeafHolder, MediaError, ReleasedFrame, lock};
+use crate::media::{self, Codec};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, Header};
 
@@ -57,9 +58,54 @@ impl Decryptor {
     ) -> Result<DecryptedFrame, MediaError> {
         let result = self.open(metadata, Target::Separate(frame, out));
         if matches!(result, Err(MediaError::NoKey)) {
-            self.hold(metadata, frame);
+            self.hold(Codec::Whole, metadata, frame);
         }
         result
+    }
+
+    /// Opens `frame`, sealed in framing mode `codec` (`docs/FRAMING.md`), into `out`
+    /// (at least `frame.len()` bytes suffice); `len` is the frame's length. The caller
+    /// names the codec (from the stream's configuration, for example its RTP payload
+    /// type); it is authenticated, so a frame sealed in any other mode is refused.
+    /// [`Codec::Whole`] is [`decrypt`](Self::decrypt). A held frame (`NoKey`) keeps its
+    /// codec and is opened the same way by [`release_held`](Self::release_held).
+    ///
+    /// # Errors
+    /// As [`decrypt`](Self::decrypt); also [`MediaError::Framing`] with
+    /// [`FramingError::MalformedLayout`](crate::media::FramingError::MalformedLayout)
+    /// when the trailer or layout does not parse or does not fit the frame.
+    pub fn decrypt_codec(
+        &self,
+        codec: Codec,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<DecryptedFrame, MediaError> {
+        if codec == Codec::Whole {
+            return self.decrypt(metadata, frame, out);
+        }
+        let result = self.open_codec(codec, metadata, frame, out);
+        if matches!(result, Err(MediaError::NoKey)) {
+            self.hold(codec, metadata, frame);
+        }
+        result
+    }
+
+    fn open_codec(
+        &self,
+        codec: Codec,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<DecryptedFrame, MediaError> {
+        let (mut opened, len) =
+            media::open_with(codec, metadata, frame, out, |aad, sealed, plain| {
+                let opened = self.open(aad, Target::Separate(sealed, plain))?;
+                let n = opened.len;
+                Ok::<_, MediaError>((opened, n))
+            })?;
+        opened.len = len;
+        Ok(opened)
     }
 
     /// Opens the frame in `buf` in place; the plaintext is moved to the start of `buf`.
@@ -74,7 +120,7 @@ impl Decryptor {
         let result = self.open(metadata, Target::InPlace(&mut *buf));
         // NO_KEY is decided before any byte of `buf` is touched, so it is still the frame.
         if matches!(result, Err(MediaError::NoKey)) {
-            self.hold(metadata, buf);
+            self.hold(Codec::Whole, metadata, buf);
         }
         result
     }
@@ -221,12 +267,12 @@ impl Decryptor {
     }
 
     /// Keeps a copy of a frame whose epoch may still arrive (the next one or two).
-    fn hold(&self, metadata: &[u8], frame: &[u8]) {
+    fn hold(&self, codec: Codec, metadata: &[u8], frame: &[u8]) {
         let ring = self.shared.ring.load();
         let Some(current) = ring.current.and_then(|c| ring.find_epoch(c)) else {
             return;
         };
-        let Ok((header, _)) = Header::decode(frame) else {
+        let Some(header) = media::frame_header(codec, frame) else {
             return;
         };
         let mask = (1u64 << current.epoch_bits) - 1;
@@ -239,6 +285,7 @@ impl Decryptor {
             HeldFrame {
                 frame: frame.to_vec(),
                 metadata: metadata.to_vec(),
+                codec,
                 incarnation: current.incarnation,
             },
             config.max_held_frames,
@@ -261,7 +308,12 @@ impl Decryptor {
                 continue;
             }
             let mut out = vec![0u8; held.frame.len()];
-            match self.open(&held.metadata, Target::Separate(&held.frame, &mut out)) {
+            let opened = if held.codec == Codec::Whole {
+                self.open(&held.metadata, Target::Separate(&held.frame, &mut out))
+            } else {
+                self.open_codec(held.codec, &held.metadata, &held.frame, &mut out)
+            };
+            match opened {
                 Ok(opened) => {
                     out.truncate(opened.len);
                     released.push(ReleasedFrame {
@@ -271,7 +323,7 @@ impl Decryptor {
                         identity: opened.identity,
                     });
                 }
-                Err(MediaError::NoKey) => self.hold(&held.metadata, &held.frame),
+                Err(MediaError::NoKey) => self.hold(held.codec, &held.metadata, &held.frame),
                 Err(_) => {}
             }
         }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::ring::{EpochKeys, KeyRing, MediaShared};
 use super::{MediaError, lock};
+use crate::media::{self, Codec};
 use crate::sframe::{CipherSuite, SendKey};
 
 /// The epoch an encryptor last moved to, and its send key there.
@@ -41,12 +42,15 @@ pub struct Encryptor {
     /// takes the write lock. MLS work never takes it.
     sealing: RwLock<Option<Sealing>>,
     key_frame_needed: AtomicBool,
+    /// How frames are framed (`docs/FRAMING.md`); [`Codec::Whole`] is plain RFC 9605.
+    codec: Codec,
 }
 
 impl std::fmt::Debug for Encryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Encryptor")
             .field("context", &self.context)
+            .field("codec", &self.codec)
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +62,11 @@ impl Drop for Encryptor {
 }
 
 impl Encryptor {
-    pub(super) fn new(shared: &Arc<MediaShared>, context: u64) -> Result<Encryptor, MediaError> {
+    pub(super) fn new(
+        shared: &Arc<MediaShared>,
+        context: u64,
+        codec: Codec,
+    ) -> Result<Encryptor, MediaError> {
         if !lock(&shared.contexts).insert(context) {
             return Err(MediaError::ContextInUse);
         }
@@ -67,12 +75,18 @@ impl Encryptor {
             context,
             sealing: RwLock::new(None),
             key_frame_needed: AtomicBool::new(false),
+            codec,
         })
     }
 
     /// The stream context this encryptor owns.
     pub fn context(&self) -> u64 {
         self.context
+    }
+
+    /// How this encryptor frames its frames (chosen at creation).
+    pub fn codec(&self) -> Codec {
+        self.codec
     }
 
     /// The epoch the next frame will be sealed in, if any.
@@ -156,27 +170,35 @@ impl Encryptor {
         Ok(key)
     }
 
-    /// Upper bound on the sealed size of `plaintext_len` bytes (any KID and counter).
+    /// Upper bound on the sealed size of `plaintext_len` bytes (any KID and counter),
+    /// codec trailer included ([`media::max_sealed_len`]).
     pub fn max_ciphertext_len(&self, plaintext_len: usize) -> Option<usize> {
         let suite = self
             .send_epoch(&self.shared.ring.load())
             .map_or(CipherSuite::Aes128GcmSha256_128, |e| e.suite);
-        crate::sframe::max_frame_len(suite, plaintext_len)
+        media::max_sealed_len(self.codec, suite, plaintext_len)
     }
 
-    /// Seals `frame` into `out`; returns the bytes written.
+    /// Seals `frame` into `out` in this encryptor's codec framing; returns the bytes
+    /// written.
     ///
     /// # Errors
     /// [`MediaError::NotMember`] before joining or after removal,
-    /// [`MediaError::ContextTooLarge`], and SFrame errors (buffer too small, counter
-    /// exhausted).
+    /// [`MediaError::ContextTooLarge`], SFrame errors (buffer too small, counter
+    /// exhausted), and for codec-aware framing [`MediaError::Framing`] (layout too large,
+    /// start-code emulation after every retry).
     pub fn encrypt(
         &self,
         metadata: &[u8],
         frame: &[u8],
         out: &mut [u8],
     ) -> Result<usize, MediaError> {
-        Ok(self.seal(|key| key.encrypt(metadata, frame, out))??)
+        if self.codec == Codec::Whole {
+            return Ok(self.seal(|key| key.encrypt(metadata, frame, out))??);
+        }
+        media::seal_with(self.codec, metadata, frame, out, |aad, plain, sealed| {
+            Ok::<_, MediaError>(self.seal(|key| key.encrypt(aad, plain, sealed))??)
+        })
     }
 
     /// Seals in place: `buf[..len]` holds the frame and `buf` has room for header and tag.
@@ -189,7 +211,16 @@ impl Encryptor {
         buf: &mut [u8],
         len: usize,
     ) -> Result<usize, MediaError> {
-        Ok(self.seal(|key| key.encrypt_in_place(metadata, buf, len))??)
+        if self.codec == Codec::Whole {
+            return Ok(self.seal(|key| key.encrypt_in_place(metadata, buf, len))??);
+        }
+        let frame = buf
+            .get(..len)
+            .ok_or(crate::sframe::SframeError::InvalidArgument(
+                "plaintext length exceeds the buffer",
+            ))?
+            .to_vec();
+        self.encrypt(metadata, &frame, buf)
     }
 
     /// Whether the sender's epoch changed since the last call (send a key frame).

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 pub(super) struct HeldFrame {
     pub(super) frame: Vec<u8>,
     pub(super) metadata: Vec<u8>,
+    /// The framing the caller named for it, used again when it is released.
+    pub(super) codec: crate::media::Codec,
     /// The group (ring incarnation) it arrived in: a frame never opens in another group.
     pub(super) incarnation: u64,
 }
@@ -63,6 +65,7 @@ mod tests {
         HeldFrame {
             frame: vec![0; n],
             metadata: Vec::new(),
+            codec: crate::media::Codec::Whole,
             incarnation: 1,
         }
     }

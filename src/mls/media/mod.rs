@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::media::{Codec, FramingError};
 use crate::mls::epoch_event::EpochSink;
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::SframeError;
@@ -65,6 +66,20 @@ pub enum MediaError {
     /// An SFrame-level failure (authentication, replay, malformed, buffer size, counter).
     #[error(transparent)]
     Sframe(#[from] SframeError),
+    /// A codec-aware framing failure (`docs/FRAMING.md`): unsupported codec, malformed
+    /// layout, start-code emulation, layout too large. Never [`FramingError::Sframe`]
+    /// (those convert to [`MediaError::Sframe`]).
+    #[error(transparent)]
+    Framing(FramingError),
+}
+
+impl From<FramingError> for MediaError {
+    fn from(e: FramingError) -> Self {
+        match e {
+            FramingError::Sframe(e) => MediaError::Sframe(e),
+            e => MediaError::Framing(e),
+        }
+    }
 }
 
 /// Who sealed a frame, from its authenticated KID. "Claimed within the group": any member
@@ -168,7 +183,21 @@ impl MediaKeys {
     /// # Errors
     /// [`MediaError::ContextInUse`] when another live encryptor owns `context`.
     pub fn encryptor(&self, context: u64) -> Result<Encryptor, MediaError> {
-        Encryptor::new(&self.shared, context)
+        Encryptor::new(&self.shared, context, Codec::Whole)
+    }
+
+    /// An encryptor for our own stream `context` that frames in mode `codec`
+    /// (`docs/FRAMING.md`): codec headers stay clear and authenticated. Receivers open
+    /// its frames with [`Decryptor::decrypt_codec`] and the same codec.
+    ///
+    /// # Errors
+    /// [`MediaError::ContextInUse`] when another live encryptor owns `context`.
+    pub fn encryptor_with_codec(
+        &self,
+        context: u64,
+        codec: Codec,
+    ) -> Result<Encryptor, MediaError> {
+        Encryptor::new(&self.shared, context, codec)
     }
 
     /// A decryptor for every other member's frames. Each decryptor holds its own

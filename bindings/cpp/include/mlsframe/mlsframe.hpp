@@ -41,6 +41,7 @@ enum class Code : uint32_t {
     InvalidArgument = MLSFRAME_INVALID_ARGUMENT,
     BufferTooSmall = MLSFRAME_BUFFER_TOO_SMALL,
     InvalidConfig = MLSFRAME_INVALID_CONFIG,
+    UnsupportedCodec = MLSFRAME_UNSUPPORTED_CODEC,
     NoKey = MLSFRAME_NO_KEY,
     AuthFailed = MLSFRAME_AUTH_FAILED,
     Replay = MLSFRAME_REPLAY,
@@ -48,6 +49,7 @@ enum class Code : uint32_t {
     UnknownSender = MLSFRAME_UNKNOWN_SENDER,
     Superseded = MLSFRAME_SUPERSEDED,
     TooManyStreams = MLSFRAME_TOO_MANY_STREAMS,
+    MalformedLayout = MLSFRAME_MALFORMED_LAYOUT,
     NotMember = MLSFRAME_NOT_MEMBER,
     CounterExhausted = MLSFRAME_COUNTER_EXHAUSTED,
     ContextInUse = MLSFRAME_CONTEXT_IN_USE,
@@ -56,6 +58,8 @@ enum class Code : uint32_t {
     DuplicateKey = MLSFRAME_DUPLICATE_KEY,
     RekeyRequired = MLSFRAME_REKEY_REQUIRED,
     NoSendKey = MLSFRAME_NO_SEND_KEY,
+    StartCodeEmulation = MLSFRAME_START_CODE_EMULATION,
+    LayoutTooLarge = MLSFRAME_LAYOUT_TOO_LARGE,
     MlsMalformed = MLSFRAME_MLS_MALFORMED,
     MlsUnexpectedMessage = MLSFRAME_MLS_UNEXPECTED_MESSAGE,
     MlsInvalidKeyPackage = MLSFRAME_MLS_INVALID_KEY_PACKAGE,
@@ -97,6 +101,18 @@ enum class Code : uint32_t {
     MlsUnsupportedSignatureAlgorithm = MLSFRAME_MLS_UNSUPPORTED_SIGNATURE_ALGORITHM,
     Panic = MLSFRAME_PANIC,
     Internal = MLSFRAME_INTERNAL,
+};
+
+/// A stream's framing (`mlsframe_codec`, docs/FRAMING.md): Whole is whole-frame SFrame; the
+/// others keep the codec's headers clear and authenticated. Both ends name it per stream.
+enum class Codec : uint32_t {
+    Whole = MLSFRAME_CODEC_WHOLE,
+    Opus = MLSFRAME_CODEC_OPUS,
+    Vp8 = MLSFRAME_CODEC_VP8,
+    Vp9 = MLSFRAME_CODEC_VP9,
+    H264 = MLSFRAME_CODEC_H264,
+    H265 = MLSFRAME_CODEC_H265,
+    Av1 = MLSFRAME_CODEC_AV1,
 };
 
 /// A static English description of `code` (never null, never secret).
@@ -399,6 +415,17 @@ class Decryptor {
             additional_data.size(), out.data(), out.size(), &opened.size, &opened.sender);
         return detail::make(rc, std::move(opened));
     }
+    /// Opens `frame` sealed by a `codec` encryptor (the stream's codec; Whole is
+    /// `try_decrypt`). A wrong codec gives `Code::AuthFailed` or `Code::MalformedLayout`.
+    Result<Opened> try_decrypt_codec(Codec codec, Bytes frame, Bytes additional_data,
+                                     MutableBytes out) const noexcept {
+        Opened opened{};
+        mlsframe_result rc = ::mlsframe_decryptor_decrypt_codec(
+            h_.get(), static_cast<uint32_t>(codec), frame.data(), frame.size(),
+            additional_data.data(), additional_data.size(), out.data(), out.size(),
+            &opened.size, &opened.sender);
+        return detail::make(rc, std::move(opened));
+    }
     /// Writes at most one held frame, released after its epoch arrived, into `out`.
     Result<Released> try_take_released(MutableBytes out) const noexcept {
         Released r{};
@@ -423,6 +450,15 @@ class Decryptor {
                                  Sender *sender = nullptr) const {
         std::vector<uint8_t> out(max_plaintext_size(frame.size()));
         Opened opened = try_decrypt(frame, additional_data, out).value();
+        out.resize(opened.size);
+        if (sender) *sender = opened.sender;
+        return out;
+    }
+    /// Opens a `codec` frame into a new vector of exactly the frame's size.
+    std::vector<uint8_t> decrypt_codec(Codec codec, Bytes frame, Bytes additional_data = {},
+                                       Sender *sender = nullptr) const {
+        std::vector<uint8_t> out(frame.size());
+        Opened opened = try_decrypt_codec(codec, frame, additional_data, out).value();
         out.resize(opened.size);
         if (sender) *sender = opened.sender;
         return out;
@@ -622,6 +658,13 @@ class Session {
         mlsframe_result rc = ::mlsframe_session_encryptor_new(h_.get(), context, &p);
         return detail::make(rc, Encryptor(p));
     }
+    /// An encryptor for our stream `context` framing in `codec` (docs/FRAMING.md).
+    Result<Encryptor> try_encryptor(uint64_t context, Codec codec) const noexcept {
+        mlsframe_encryptor *p = nullptr;
+        mlsframe_result rc = ::mlsframe_session_encryptor_new_with_codec(
+            h_.get(), context, static_cast<uint32_t>(codec), &p);
+        return detail::make(rc, Encryptor(p));
+    }
     Result<Decryptor> try_decryptor() const noexcept {
         mlsframe_decryptor *p = nullptr;
         mlsframe_result rc = ::mlsframe_session_decryptor_new(h_.get(), &p);
@@ -690,6 +733,9 @@ class Session {
         return try_member_credential(leaf).value();
     }
     Encryptor encryptor(uint64_t context) const { return try_encryptor(context).value(); }
+    Encryptor encryptor(uint64_t context, Codec codec) const {
+        return try_encryptor(context, codec).value();
+    }
     Decryptor decryptor() const { return try_decryptor().value(); }
 #endif
 

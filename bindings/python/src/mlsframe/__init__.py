@@ -8,6 +8,7 @@ frame. A ctypes binding over the C ABI (include/mlsframe.h); see the package REA
 
 from . import _ffi
 from .constants import (
+    Codec,
     HandshakeFormat,
     LogLevel,
     OutcomeKind,
@@ -74,6 +75,7 @@ __all__ = [
     "SFrameContext",
     "max_ciphertext_size",
     "set_log_callback",
+    "Codec",
     "HandshakeFormat",
     "LogLevel",
     "OutcomeKind",

@@ -197,6 +197,11 @@ PROTOTYPES = {
         [_P, _P, c_size_t, _P, c_size_t, _U8P, c_size_t, POINTER(c_size_t),
          POINTER(mlsframe_sender)],
     ),
+    "mlsframe_decryptor_decrypt_codec": (
+        _R,
+        [_P, c_uint32, _P, c_size_t, _P, c_size_t, _U8P, c_size_t, POINTER(c_size_t),
+         POINTER(mlsframe_sender)],
+    ),
     "mlsframe_decryptor_get_stats": (_R, [_P, POINTER(mlsframe_decryptor_stats)]),
     "mlsframe_decryptor_take_released": (
         _R,
@@ -266,6 +271,7 @@ PROTOTYPES = {
     "mlsframe_session_member_identity": (_R, [_P, c_uint32, _BUF, _BUF]),
     "mlsframe_session_member_credential": (_R, [_P, c_uint32, POINTER(c_uint16), _BUF]),
     "mlsframe_session_encryptor_new": (_R, [_P, c_uint64, POINTER(_P)]),
+    "mlsframe_session_encryptor_new_with_codec": (_R, [_P, c_uint64, c_uint32, POINTER(_P)]),
     "mlsframe_session_decryptor_new": (_R, [_P, POINTER(_P)]),
     "mlsframe_sframe_context_new": (_R, [c_uint32, POINTER(_P)]),
     "mlsframe_sframe_context_free": (None, [_P]),

@@ -45,8 +45,22 @@ class SignatureAlgorithm(enum.IntEnum):
     ED25519 = 2055
 
 
+class Codec(enum.IntEnum):
+    """`mlsframe_codec`: how a stream's frames are framed (docs/FRAMING.md). WHOLE is
+    whole-frame SFrame; the others keep the codec's headers clear and authenticated."""
+
+    WHOLE = 0
+    OPUS = 1
+    VP8 = 2
+    VP9 = 3
+    H264 = 4
+    H265 = 5
+    AV1 = 6
+
+
 # Header prefix of each enum above, for the header check (tests/test_header.py).
 HEADER_ENUMS = {
+    "mlsframe_codec": ("MLSFRAME_CODEC_", Codec),
     "mlsframe_outcome_kind": ("MLSFRAME_OUTCOME_", OutcomeKind),
     "mlsframe_log_level": ("MLSFRAME_LOG_", LogLevel),
     "mlsframe_handshake_format": ("MLSFRAME_HANDSHAKE_", HandshakeFormat),

@@ -7,6 +7,7 @@ from collections import namedtuple
 from . import _ffi
 from ._ffi import as_bytes, as_uint, byref, lib, out_bytes, ptr_len
 from ._handle import Handle
+from .constants import Codec
 from .errors import Result, check
 
 Sender = namedtuple("Sender", "epoch leaf context")
@@ -30,13 +31,15 @@ def _sender(c_sender):
 
 
 class Encryptor(Handle):
-    """Seals our frames on one stream context (`Session.encryptor(context)`)."""
+    """Seals our frames on one stream context (`Session.encryptor(context, codec=...)`),
+    in the codec framing `codec` (a Codec; WHOLE is whole-frame SFrame)."""
 
     _free = staticmethod(lib.mlsframe_encryptor_free)
 
-    def __init__(self, ptr, context):
+    def __init__(self, ptr, context, codec=Codec.WHOLE):
         self._callbacks = []  # every key-frame callback given to C, kept alive
         self.context = context
+        self.codec = Codec(codec)
         self._adopt(ptr)
 
     def max_ciphertext_size(self, frame_len):
@@ -101,20 +104,28 @@ class Decryptor(Handle):
             self._p(), as_uint(frame_len, 63, "frame_len")
         )
 
-    def decrypt(self, frame, additional_data=b""):
-        """Opens `frame`: a DecryptedFrame, or an exception (`NoKeyError` is recoverable)."""
+    def decrypt(self, frame, additional_data=b"", codec=Codec.WHOLE):
+        """Opens `frame`, sealed in the codec framing `codec` (the sending stream's; WHOLE
+        is whole-frame SFrame): a DecryptedFrame, or an exception (`NoKeyError` is
+        recoverable; a wrong codec gives `AuthFailedError` or `MalformedLayoutError`)."""
         frame = as_bytes(frame, "frame")
         ad = as_bytes(additional_data, "additional_data", optional=True)
+        codec = as_uint(int(codec), 32, "codec")
         ptr = self._p()
         cap = len(frame)
         out = out_bytes(cap)
         written = ctypes.c_size_t()
         sender = _ffi.mlsframe_sender()
-        check(
-            lib.mlsframe_decryptor_decrypt(
+        if codec == Codec.WHOLE:
+            code = lib.mlsframe_decryptor_decrypt(
                 ptr, *ptr_len(frame), *ptr_len(ad), out, cap, byref(written), byref(sender)
             )
-        )
+        else:
+            code = lib.mlsframe_decryptor_decrypt_codec(
+                ptr, codec, *ptr_len(frame), *ptr_len(ad), out, cap, byref(written),
+                byref(sender)
+            )
+        check(code)
         return DecryptedFrame(bytes(out[: written.value]), _sender(sender))
 
     def take_released(self):

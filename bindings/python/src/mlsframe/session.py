@@ -8,7 +8,7 @@ from collections import namedtuple
 from . import _ffi
 from ._ffi import as_bytes, as_uint, buffer_to_bytes, byref, lib, ptr_len
 from ._handle import Handle
-from .constants import HandshakeFormat, OutcomeKind, ParamsSource, SignatureAlgorithm
+from .constants import Codec, HandshakeFormat, OutcomeKind, ParamsSource, SignatureAlgorithm
 from .errors import check
 from .media import Decryptor, Encryptor
 
@@ -364,12 +364,19 @@ class Session(Handle):
 
     # --- media ---
 
-    def encryptor(self, context=0):
-        """An Encryptor for our stream `context` (one live encryptor per context)."""
+    def encryptor(self, context=0, codec=Codec.WHOLE):
+        """An Encryptor for our stream `context` (one live encryptor per context), framing
+        in `codec` (a Codec; WHOLE, the default, is whole-frame SFrame; the others keep the
+        codec's headers clear and authenticated, docs/FRAMING.md)."""
         out = ctypes.c_void_p()
-        check(lib.mlsframe_session_encryptor_new(self._p(), as_uint(context, 64, "context"),
-                                                 byref(out)))
-        return Encryptor(out.value, context)
+        context = as_uint(context, 64, "context")
+        codec = as_uint(int(codec), 32, "codec")
+        if codec == Codec.WHOLE:
+            check(lib.mlsframe_session_encryptor_new(self._p(), context, byref(out)))
+        else:
+            check(lib.mlsframe_session_encryptor_new_with_codec(self._p(), context, codec,
+                                                                 byref(out)))
+        return Encryptor(out.value, context, codec)
 
     def decryptor(self):
         """A Decryptor for all other members' frames."""

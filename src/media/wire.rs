@@ -1,0 +1,313 @@
+//! The bytes of the trailer (`docs/FRAMING.md` §3): the zero-free integer encoding, the
+//! 7-bit packing of the SFrame header and tag, the layout and the fixed-size footer. No
+//! byte this module writes is ever `0x00`, so a trailer can never form (or end) an H.264 or
+//! H.265 start code.
+
+use super::FramingError;
+use crate::sframe::{MAX_HEADER_LEN, MAX_TAG_LEN};
+
+/// Largest encoded layout a trailer carries (14 bits in the footer).
+pub const MAX_LAYOUT_LEN: usize = (1 << 14) - 1;
+/// The footer: layout length (2 bytes), packed header-and-tag length (1 byte), magic.
+pub(crate) const FOOTER_LEN: usize = 5;
+/// The last two bytes of every codec-aware frame: "M1" (mlsframe framing, version 1).
+pub(crate) const MAGIC: [u8; 2] = [0x4d, 0x31];
+/// Longest SFrame header plus tag, and its packed length.
+pub(crate) const MAX_HEADER_TAG: usize = MAX_HEADER_LEN + MAX_TAG_LEN;
+pub(crate) const MAX_PACKED_HEADER_TAG: usize = (MAX_HEADER_TAG * 8).div_ceil(7);
+
+/// Appends `v` as ULEB128 of `v + 1`: never a zero byte (continuation bytes have the top
+/// bit set; the last byte is the nonzero high part of a nonzero value).
+pub(crate) fn put_u(out: &mut Vec<u8>, v: usize) {
+    let mut x = (v as u128) + 1;
+    loop {
+        let low = (x & 0x7f) as u8;
+        x >>= 7;
+        if x == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// Encoded length of [`put_u`]`(v)`.
+pub(crate) fn u_len(v: usize) -> usize {
+    let bits = 128 - ((v as u128) + 1).leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
+}
+
+/// Reads one [`put_u`] integer from `bytes[*pos..]`: minimal, at most 10 bytes, fitting
+/// a `usize` after subtracting one.
+pub(crate) fn get_u(bytes: &[u8], pos: &mut usize) -> Result<usize, FramingError> {
+    let bad = FramingError::MalformedLayout("bad integer");
+    let mut x: u64 = 0;
+    for i in 0..10 {
+        let b = *bytes.get(*pos).ok_or(bad)?;
+        *pos += 1;
+        let part = u64::from(b & 0x7f);
+        if i == 9 && part > 1 {
+            return Err(bad);
+        }
+        x |= part << (7 * i);
+        if b & 0x80 == 0 {
+            // Minimal: a last byte of zero (after a first) would be a padded encoding, and
+            // a lone zero would encode -1.
+            if b == 0 {
+                return Err(bad);
+            }
+            return usize::try_from(x - 1).map_err(|_| bad);
+        }
+    }
+    Err(bad)
+}
+
+/// Packs `raw` 7 bits per byte, most significant bit first, each byte `0x80 | bits`; the
+/// last group is padded with zero bits.
+pub(crate) fn pack7(raw: &[u8], out: &mut Vec<u8>) {
+    let mut acc: u32 = 0;
+    let mut n = 0u32;
+    for &b in raw {
+        acc = (acc << 8) | u32::from(b);
+        n += 8;
+        while n >= 7 {
+            n -= 7;
+            out.push(0x80 | ((acc >> n) & 0x7f) as u8);
+        }
+    }
+    if n > 0 {
+        out.push(0x80 | ((acc << (7 - n)) & 0x7f) as u8);
+    }
+}
+
+/// Inverse of [`pack7`]: `packed.len()` must be the packed length of some byte count and
+/// the padding bits zero. Returns the bytes written to `out`.
+pub(crate) fn unpack7(packed: &[u8], out: &mut [u8]) -> Result<usize, FramingError> {
+    let bad = FramingError::MalformedLayout("bad packed header");
+    let n = packed.len() * 7 / 8;
+    if (n * 8).div_ceil(7) != packed.len() || n > out.len() {
+        return Err(bad);
+    }
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    let mut w = 0;
+    for &b in packed {
+        if b & 0x80 == 0 {
+            return Err(bad);
+        }
+        acc = ((acc << 7) | u32::from(b & 0x7f)) & 0x7fff;
+        bits += 7;
+        if bits >= 8 && w < n {
+            bits -= 8;
+            out[w] = (acc >> bits) as u8;
+            w += 1;
+        }
+    }
+    if acc & ((1 << bits) - 1) != 0 {
+        return Err(bad);
+    }
+    Ok(n)
+}
+
+/// How the receiver cuts the frame into units before applying the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// One unit: the whole frame before the trailer (VP8, VP9, Opus, malformed AV1).
+    Single = 0,
+    /// The codec's units: NAL units (H.264/H.265), OBUs (AV1).
+    Units = 1,
+}
+
+/// One unit's length and clear ranges `(offset, len)` within it, sorted, disjoint and
+/// not touching.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct UnitLayout {
+    pub(crate) len: usize,
+    pub(crate) clear: Vec<(usize, usize)>,
+}
+
+/// The layout a trailer carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) form: Form,
+    pub(crate) units: Vec<UnitLayout>,
+}
+
+impl Layout {
+    /// Canonical encoding: `U(form) U(units)`, per unit `U(len) U(ranges)`, per range
+    /// `U(gap) U(len)` with `gap` from the end of the previous range (or unit start).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_u(out, self.form as usize);
+        put_u(out, self.units.len());
+        for unit in &self.units {
+            put_u(out, unit.len);
+            put_u(out, unit.clear.len());
+            let mut at = 0;
+            for &(off, len) in &unit.clear {
+                put_u(out, off - at);
+                put_u(out, len);
+                at = off + len;
+            }
+        }
+    }
+
+    /// Parses exactly `bytes` as a canonical layout.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, FramingError> {
+        let mut pos = 0;
+        let form = match get_u(bytes, &mut pos)? {
+            0 => Form::Single,
+            1 => Form::Units,
+            _ => return Err(FramingError::MalformedLayout("unknown form")),
+        };
+        let count = get_u(bytes, &mut pos)?;
+        // Every unit takes at least two bytes: a count beyond that is a lie.
+        if count > bytes.len() / 2 || (form == Form::Single && count != 1) {
+            return Err(FramingError::MalformedLayout("bad unit count"));
+        }
+        let mut units = Vec::with_capacity(count);
+        for _ in 0..count {
+            let len = get_u(bytes, &mut pos)?;
+            let ranges = get_u(bytes, &mut pos)?;
+            if ranges > bytes.len() / 2 {
+                return Err(FramingError::MalformedLayout("bad range count"));
+            }
+            let mut clear = Vec::with_capacity(ranges);
+            let mut at = 0usize;
+            for i in 0..ranges {
+                let gap = get_u(bytes, &mut pos)?;
+                let n = get_u(bytes, &mut pos)?;
+                let off = at
+                    .checked_add(gap)
+                    .ok_or(FramingError::MalformedLayout("range overflow"))?;
+                let end = off
+                    .checked_add(n)
+                    .ok_or(FramingError::MalformedLayout("range overflow"))?;
+                if n == 0 || (i > 0 && gap == 0) || end > len {
+                    return Err(FramingError::MalformedLayout("non-canonical range"));
+                }
+                clear.push((off, n));
+                at = end;
+            }
+            units.push(UnitLayout { len, clear });
+        }
+        if pos != bytes.len() {
+            return Err(FramingError::MalformedLayout("trailing layout bytes"));
+        }
+        Ok(Layout { form, units })
+    }
+}
+
+/// Appends the trailer: `pack7(header || tag) || layout || footer`.
+pub(crate) fn put_trailer(
+    header_tag: &[u8],
+    layout: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), FramingError> {
+    if layout.len() > MAX_LAYOUT_LEN {
+        return Err(FramingError::LayoutTooLarge);
+    }
+    let start = out.len();
+    pack7(header_tag, out);
+    let packed = out.len() - start;
+    out.extend_from_slice(layout);
+    out.push(0x80 | (layout.len() >> 7) as u8);
+    out.push(0x80 | (layout.len() & 0x7f) as u8);
+    out.push(0x80 | packed as u8);
+    out.extend_from_slice(&MAGIC);
+    Ok(())
+}
+
+/// A trailer found at the end of a frame.
+pub(crate) struct Trailer<'a> {
+    /// Where the trailer starts in the frame.
+    pub(crate) start: usize,
+    /// `header || tag`, unpacked.
+    pub(crate) header_tag: [u8; MAX_HEADER_TAG],
+    pub(crate) header_tag_len: usize,
+    /// The encoded layout.
+    pub(crate) layout: &'a [u8],
+}
+
+/// Finds the trailer ending `frame` from its footer.
+pub(crate) fn find_trailer(frame: &[u8]) -> Result<Trailer<'_>, FramingError> {
+    let bad = |why| FramingError::MalformedLayout(why);
+    let footer_at = frame
+        .len()
+        .checked_sub(FOOTER_LEN)
+        .ok_or(bad("no footer"))?;
+    let footer = &frame[footer_at..];
+    if footer[3..] != MAGIC || footer[..3].iter().any(|b| b & 0x80 == 0) {
+        return Err(bad("bad footer"));
+    }
+    let layout_len = (usize::from(footer[0] & 0x7f) << 7) | usize::from(footer[1] & 0x7f);
+    let packed_len = usize::from(footer[2] & 0x7f);
+    if packed_len > MAX_PACKED_HEADER_TAG {
+        return Err(bad("bad footer"));
+    }
+    let layout_at = footer_at
+        .checked_sub(layout_len)
+        .ok_or(bad("short frame"))?;
+    let start = layout_at
+        .checked_sub(packed_len)
+        .ok_or(bad("short frame"))?;
+    let mut header_tag = [0u8; MAX_HEADER_TAG];
+    let header_tag_len = unpack7(&frame[start..layout_at], &mut header_tag)?;
+    Ok(Trailer {
+        start,
+        header_tag,
+        header_tag_len,
+        layout: &frame[layout_at..footer_at],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_round_trip_minimal_and_zero_free() {
+        for v in [
+            0usize,
+            1,
+            126,
+            127,
+            128,
+            16383,
+            16384,
+            1 << 40,
+            usize::MAX - 1,
+        ] {
+            let mut out = Vec::new();
+            put_u(&mut out, v);
+            assert_eq!(out.len(), u_len(v), "{v}");
+            assert!(!out.contains(&0), "{v}: {out:?}");
+            let mut pos = 0;
+            assert_eq!(get_u(&out, &mut pos).unwrap(), v);
+            assert_eq!(pos, out.len());
+        }
+        // Padded (non-minimal) and the zero byte are refused.
+        for bad in [&[0x81u8, 0x00][..], &[0x00], &[0x80], &[]] {
+            assert!(get_u(bad, &mut 0).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pack7_round_trips_every_length() {
+        for n in 0..=MAX_HEADER_TAG {
+            let raw: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
+            let mut packed = Vec::new();
+            pack7(&raw, &mut packed);
+            assert_eq!(packed.len(), (n * 8).div_ceil(7));
+            assert!(packed.iter().all(|b| b & 0x80 != 0));
+            let mut back = [0u8; MAX_HEADER_TAG];
+            let m = unpack7(&packed, &mut back).unwrap();
+            assert_eq!(&back[..m], &raw[..]);
+            if let Some(last) = packed.last_mut()
+                && n % 7 != 0
+            {
+                *last |= 1; // a padding bit set
+                assert!(unpack7(&packed, &mut back).is_err(), "{n}");
+            }
+        }
+    }
+}
