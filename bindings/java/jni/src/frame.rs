@@ -9,8 +9,8 @@ use jni::JNIEnv;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray};
 use jni::sys::{jbyteArray, jint, jlong, jlongArray, jobjectArray};
 use mlsframe::ffi::decryptor::{
-    mlsframe_decryptor, mlsframe_decryptor_decrypt, mlsframe_decryptor_free,
-    mlsframe_decryptor_get_stats, mlsframe_decryptor_max_plaintext_size,
+    mlsframe_decryptor, mlsframe_decryptor_decrypt, mlsframe_decryptor_decrypt_codec,
+    mlsframe_decryptor_free, mlsframe_decryptor_get_stats, mlsframe_decryptor_max_plaintext_size,
     mlsframe_decryptor_sender_identity, mlsframe_decryptor_stats, mlsframe_decryptor_take_released,
     mlsframe_sender,
 };
@@ -22,6 +22,7 @@ use mlsframe::ffi::encryptor::{
 use mlsframe::ffi::mlsframe_result::*;
 use mlsframe::ffi::session::{
     mlsframe_session, mlsframe_session_decryptor_new, mlsframe_session_encryptor_new,
+    mlsframe_session_encryptor_new_with_codec,
 };
 
 use crate::callback::{callback_ptr, key_frame_trampoline};
@@ -72,6 +73,31 @@ pub extern "system" fn Java_org_mlsframe_Native_encryptorNew<'local>(
     })
 }
 
+/// An encryptor that frames as the codec `codec` (an `org.mlsframe.Codec` id).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_encryptorNewWithCodec<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    context: jlong,
+    codec: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        let mut out: *mut mlsframe_encryptor = ptr::null_mut();
+        // SAFETY: the handle is NULL or a live session; `out` is a writable local; an
+        // unknown codec is an error code, not undefined behaviour.
+        check(unsafe {
+            mlsframe_session_encryptor_new_with_codec(
+                session(handle),
+                context as u64,
+                codec as u32,
+                &mut out,
+            )
+        })?;
+        Ok(out as usize as jlong)
+    })
+}
+
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_mlsframe_Native_encryptorFree<'local>(
     mut env: JNIEnv<'local>,
@@ -96,6 +122,22 @@ pub extern "system" fn Java_org_mlsframe_Native_maxCiphertextSize<'local>(
         let len = to_len(frame_len)?;
         // SAFETY: a NULL encryptor is allowed; the call reads nothing else.
         to_jint(unsafe { mlsframe_encryptor_max_ciphertext_size(ptr::null(), len) })
+    })
+}
+
+/// The sealed-size bound of this encryptor (its codec's trailer included); of whole-frame
+/// mode for a closed (0) handle.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_mlsframe_Native_encryptorMaxCiphertextSize<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    frame_len: jint,
+) -> jint {
+    guard(&mut env, 0, |_| {
+        let len = to_len(frame_len)?;
+        // SAFETY: the handle is NULL (allowed) or a live encryptor; nothing else is read.
+        to_jint(unsafe { mlsframe_encryptor_max_ciphertext_size(encryptor(handle), len) })
     })
 }
 
@@ -156,8 +198,9 @@ pub extern "system" fn Java_org_mlsframe_Native_encryptArray<'local>(
         let frame = env.convert_byte_array(&frame)?;
         let ad = optional_bytes(env, &ad)?;
         let (ad_ptr, ad_len) = parts(&ad);
-        // SAFETY: a NULL encryptor is allowed; the call reads nothing else.
-        let cap = unsafe { mlsframe_encryptor_max_ciphertext_size(ptr::null(), frame.len()) };
+        // SAFETY: the handle is NULL (allowed) or a live encryptor (whose codec's trailer
+        // the bound includes); the call reads nothing else.
+        let cap = unsafe { mlsframe_encryptor_max_ciphertext_size(encryptor(handle), frame.len()) };
         let mut out = vec![0u8; cap];
         let mut written = 0usize;
         // SAFETY: `frame`, `ad` and `out` are distinct live vectors of the lengths given
@@ -274,14 +317,16 @@ pub extern "system" fn Java_org_mlsframe_Native_maxPlaintextSize<'local>(
 }
 
 /// Opens `frame[frameOff..frameOff+frameLen]` into `out[outOff..outOff+outCap]` with the
-/// additional data `ad` (may be null): direct buffers, no copy. Returns the plaintext
-/// length and writes the sender to `senderOut` (a `long[3]`, may be null).
+/// additional data `ad` (may be null), as the codec `codec` (an `org.mlsframe.Codec` id):
+/// direct buffers, no copy. Returns the plaintext length and writes the sender to
+/// `senderOut` (a `long[3]`, may be null).
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_mlsframe_Native_decryptDirect<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
+    codec: jint,
     frame: JByteBuffer<'local>,
     frame_off: jint,
     frame_len: jint,
@@ -304,8 +349,9 @@ pub extern "system" fn Java_org_mlsframe_Native_decryptDirect<'local>(
         // refuses overlap other than exactly in place; `written` and `sender` are
         // distinct locals; the handle is NULL or live.
         check(unsafe {
-            mlsframe_decryptor_decrypt(
+            decrypt(
                 decryptor(handle),
+                codec,
                 frame_ptr,
                 frame_len,
                 ad_ptr,
@@ -321,13 +367,14 @@ pub extern "system" fn Java_org_mlsframe_Native_decryptDirect<'local>(
     })
 }
 
-/// Opens a whole `byte[]` frame into a new array (the convenience path: copies); the
-/// sender goes to `senderOut` (may be null).
+/// Opens a whole `byte[]` frame as the codec `codec` into a new array (the convenience
+/// path: copies); the sender goes to `senderOut` (may be null).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_mlsframe_Native_decryptArray<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
+    codec: jint,
     frame: JByteArray<'local>,
     ad: JByteArray<'local>,
     sender_out: JLongArray<'local>,
@@ -342,8 +389,9 @@ pub extern "system" fn Java_org_mlsframe_Native_decryptArray<'local>(
         // SAFETY: `frame`, `ad` and `out` are distinct live vectors of the lengths given
         // (or NULL/0); `written` and `sender` distinct locals; the handle is NULL or live.
         check(unsafe {
-            mlsframe_decryptor_decrypt(
+            decrypt(
                 decryptor(handle),
+                codec,
                 frame.as_ptr(),
                 frame.len(),
                 ad_ptr,
@@ -357,6 +405,59 @@ pub extern "system" fn Java_org_mlsframe_Native_decryptArray<'local>(
         write_sender(env, &sender_out, &sender)?;
         Ok(env.byte_array_from_slice(&out[..written])?.into_raw())
     })
+}
+
+/// Calls `mlsframe_decryptor_decrypt` for whole-frame mode (`codec` 0) and
+/// `mlsframe_decryptor_decrypt_codec` otherwise (which refuses an unknown id with
+/// `MLSFRAME_UNSUPPORTED_CODEC`).
+///
+/// # Safety
+/// As `mlsframe_decryptor_decrypt`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn decrypt(
+    dec: *const mlsframe_decryptor,
+    codec: jint,
+    frame: *const u8,
+    frame_len: usize,
+    additional_data: *const u8,
+    additional_data_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    written: *mut usize,
+    sender: *mut mlsframe_sender,
+) -> mlsframe::ffi::mlsframe_result {
+    if codec == 0 {
+        // SAFETY: the caller upholds `mlsframe_decryptor_decrypt`'s contract.
+        unsafe {
+            mlsframe_decryptor_decrypt(
+                dec,
+                frame,
+                frame_len,
+                additional_data,
+                additional_data_len,
+                out,
+                out_cap,
+                written,
+                sender,
+            )
+        }
+    } else {
+        // SAFETY: the caller upholds the contract, which is `mlsframe_decryptor_decrypt`'s.
+        unsafe {
+            mlsframe_decryptor_decrypt_codec(
+                dec,
+                codec as u32,
+                frame,
+                frame_len,
+                additional_data,
+                additional_data_len,
+                out,
+                out_cap,
+                written,
+                sender,
+            )
+        }
+    }
 }
 
 /// Returns the decryptor's counters `{framesIn, bytesIn, bytesOut, noKey, authFailed,

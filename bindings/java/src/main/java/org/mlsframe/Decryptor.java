@@ -42,9 +42,31 @@ public final class Decryptor extends NativeHandle {
      * (may be null).
      */
     public int decrypt(ByteBuffer frame, ByteBuffer out, ByteBuffer additionalData, FrameSender sender) {
+        return decrypt(frame, out, additionalData, sender, Codec.WHOLE);
+    }
+
+    /**
+     * {@link #decrypt(ByteBuffer, ByteBuffer)} for a frame sealed as {@code codec} by a
+     * codec-aware encryptor ({@code mlsframe_decryptor_decrypt_codec}; the plaintext is
+     * at most the frame's length). The codec comes from the stream's configuration (e.g.
+     * its RTP payload type) and is authenticated: a frame sealed as another codec, or
+     * whole, fails ({@code MLSFRAME_AUTH_FAILED} or {@code MLSFRAME_MALFORMED_LAYOUT}).
+     */
+    public int decrypt(ByteBuffer frame, ByteBuffer out, Codec codec) {
+        return decrypt(frame, out, null, null, codec);
+    }
+
+    /**
+     * {@link #decrypt(ByteBuffer, ByteBuffer, Codec)} with additional data (a direct
+     * buffer, or null) and the sender holder (may be null), as
+     * {@link #decrypt(ByteBuffer, ByteBuffer, ByteBuffer, FrameSender)}.
+     */
+    public int decrypt(ByteBuffer frame, ByteBuffer out, ByteBuffer additionalData, FrameSender sender,
+            Codec codec) {
+        java.util.Objects.requireNonNull(codec, "codec");
         Buffers.requireDirect(frame, out);
         Buffers.requireDirectOrNull(additionalData);
-        int written = Native.decryptDirect(handle(), frame, frame.position(), frame.remaining(),
+        int written = Native.decryptDirect(handle(), codec.id(), frame, frame.position(), frame.remaining(),
                 out, out.position(), out.remaining(),
                 additionalData, Buffers.position(additionalData), Buffers.remaining(additionalData),
                 FrameSender.valuesOf(sender));
@@ -55,12 +77,26 @@ public final class Decryptor extends NativeHandle {
 
     /** Opens a whole frame into a new array (convenience: copies). */
     public byte[] decrypt(byte[] frame) {
-        return Native.decryptArray(handle(), frame, null, null);
+        return decrypt(frame, null, null, Codec.WHOLE);
     }
 
     /** Opens a whole frame with additional data (may be null); the sender goes to {@code sender} (may be null). */
     public byte[] decrypt(byte[] frame, byte[] additionalData, FrameSender sender) {
-        return Native.decryptArray(handle(), frame, additionalData, FrameSender.valuesOf(sender));
+        return decrypt(frame, additionalData, sender, Codec.WHOLE);
+    }
+
+    /** Opens a frame sealed as {@code codec} into a new array (convenience: copies). */
+    public byte[] decrypt(byte[] frame, Codec codec) {
+        return decrypt(frame, null, null, codec);
+    }
+
+    /**
+     * Opens a frame sealed as {@code codec} with additional data (may be null); the sender
+     * goes to {@code sender} (may be null).
+     */
+    public byte[] decrypt(byte[] frame, byte[] additionalData, FrameSender sender, Codec codec) {
+        java.util.Objects.requireNonNull(codec, "codec");
+        return Native.decryptArray(handle(), codec.id(), frame, additionalData, FrameSender.valuesOf(sender));
     }
 
     /**

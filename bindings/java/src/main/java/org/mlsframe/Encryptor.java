@@ -27,9 +27,23 @@ public final class Encryptor extends NativeHandle {
         Native.callbackStateFree(state);
     }
 
-    /** An upper bound on the sealed size of a {@code frameLen}-byte frame. */
+    /**
+     * An upper bound on the whole-frame ({@link Codec#WHOLE}) sealed size of a
+     * {@code frameLen}-byte frame; a codec-aware encryptor's frames also carry a trailer:
+     * see {@link #sealedSizeBound(int)}.
+     */
     public static int maxCiphertextSize(int frameLen) {
         return Native.maxCiphertextSize(frameLen);
+    }
+
+    /**
+     * An upper bound on this encryptor's sealed size of a {@code frameLen}-byte frame,
+     * including the trailer of a codec-aware encryptor
+     * ({@code mlsframe_encryptor_max_ciphertext_size} with the encryptor). On a closed
+     * encryptor, the whole-frame bound.
+     */
+    public int sealedSizeBound(int frameLen) {
+        return Native.encryptorMaxCiphertextSize(handle(), frameLen);
     }
 
     /**

@@ -17,6 +17,7 @@ public final class MlsframeException extends RuntimeException {
         {101, "MLSFRAME_INVALID_ARGUMENT"},
         {102, "MLSFRAME_BUFFER_TOO_SMALL"},
         {103, "MLSFRAME_INVALID_CONFIG"},
+        {104, "MLSFRAME_UNSUPPORTED_CODEC"},
         {200, "MLSFRAME_NO_KEY"},
         {201, "MLSFRAME_AUTH_FAILED"},
         {202, "MLSFRAME_REPLAY"},
@@ -24,6 +25,7 @@ public final class MlsframeException extends RuntimeException {
         {204, "MLSFRAME_UNKNOWN_SENDER"},
         {205, "MLSFRAME_SUPERSEDED"},
         {206, "MLSFRAME_TOO_MANY_STREAMS"},
+        {207, "MLSFRAME_MALFORMED_LAYOUT"},
         {300, "MLSFRAME_NOT_MEMBER"},
         {301, "MLSFRAME_COUNTER_EXHAUSTED"},
         {302, "MLSFRAME_CONTEXT_IN_USE"},
@@ -32,6 +34,8 @@ public final class MlsframeException extends RuntimeException {
         {305, "MLSFRAME_DUPLICATE_KEY"},
         {306, "MLSFRAME_REKEY_REQUIRED"},
         {307, "MLSFRAME_NO_SEND_KEY"},
+        {308, "MLSFRAME_START_CODE_EMULATION"},
+        {309, "MLSFRAME_LAYOUT_TOO_LARGE"},
         {400, "MLSFRAME_MLS_MALFORMED"},
         {401, "MLSFRAME_MLS_UNEXPECTED_MESSAGE"},
         {402, "MLSFRAME_MLS_INVALID_KEY_PACKAGE"},
@@ -129,6 +133,8 @@ public final class MlsframeException extends RuntimeException {
     public static final int BUFFER_TOO_SMALL = 102;
     /** {@code MLSFRAME_INVALID_CONFIG}. */
     public static final int INVALID_CONFIG = 103;
+    /** {@code MLSFRAME_UNSUPPORTED_CODEC}: not a {@code mlsframe_codec} value. */
+    public static final int UNSUPPORTED_CODEC = 104;
     /** {@code MLSFRAME_NO_KEY}: recoverable, the frame's epoch has not arrived. */
     public static final int NO_KEY = 200;
     /** {@code MLSFRAME_AUTH_FAILED}: the frame's tag did not verify. */
@@ -137,6 +143,8 @@ public final class MlsframeException extends RuntimeException {
     public static final int REPLAY = 202;
     /** {@code MLSFRAME_MALFORMED}. */
     public static final int MALFORMED = 203;
+    /** {@code MLSFRAME_MALFORMED_LAYOUT}: a codec-aware frame's trailer or layout does not parse or fit the frame. */
+    public static final int MALFORMED_LAYOUT = 207;
     /** {@code MLSFRAME_NOT_MEMBER}: nothing can be sealed. */
     public static final int NOT_MEMBER = 300;
     /** {@code MLSFRAME_CONTEXT_IN_USE}. */

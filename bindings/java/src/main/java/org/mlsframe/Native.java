@@ -59,8 +59,10 @@ final class Native {
 
     // Encryptors.
     static native long encryptorNew(long session, long context);
+    static native long encryptorNewWithCodec(long session, long context, int codec);
     static native void encryptorFree(long encryptor);
     static native int maxCiphertextSize(int frameLen);
+    static native int encryptorMaxCiphertextSize(long encryptor, int frameLen);
     static native int encryptDirect(long encryptor, ByteBuffer frame, int frameOff, int frameLen,
             ByteBuffer out, int outOff, int outCap, ByteBuffer ad, int adOff, int adLen);
     static native byte[] encryptArray(long encryptor, byte[] frame, byte[] ad);
@@ -71,9 +73,9 @@ final class Native {
     static native long decryptorNew(long session);
     static native void decryptorFree(long decryptor);
     static native int maxPlaintextSize(int frameLen);
-    static native int decryptDirect(long decryptor, ByteBuffer frame, int frameOff, int frameLen,
+    static native int decryptDirect(long decryptor, int codec, ByteBuffer frame, int frameOff, int frameLen,
             ByteBuffer out, int outOff, int outCap, ByteBuffer ad, int adOff, int adLen, long[] senderOut);
-    static native byte[] decryptArray(long decryptor, byte[] frame, byte[] ad, long[] senderOut);
+    static native byte[] decryptArray(long decryptor, int codec, byte[] frame, byte[] ad, long[] senderOut);
     static native long[] decryptorStats(long decryptor);
     static native int takeReleased(long decryptor, ByteBuffer out, int outOff, int outCap, long[] senderOut);
     static native byte[][] senderIdentity(long decryptor, long epoch, int leaf, long context);

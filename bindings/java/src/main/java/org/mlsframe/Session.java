@@ -331,6 +331,18 @@ public final class Session extends NativeHandle {
         return new Encryptor(Native.encryptorNew(handle(), context));
     }
 
+    /**
+     * An encryptor for our stream {@code context} that frames every frame as {@code codec}
+     * ({@code mlsframe_session_encryptor_new_with_codec}): the codec's headers stay clear
+     * and authenticated ({@code docs/FRAMING.md}). Receivers open its frames with the
+     * {@code Decryptor.decrypt} overloads that take the same {@link Codec}.
+     * {@link Codec#WHOLE} is {@link #encryptor(long)}.
+     */
+    public Encryptor encryptor(long context, Codec codec) {
+        java.util.Objects.requireNonNull(codec, "codec");
+        return new Encryptor(Native.encryptorNewWithCodec(handle(), context, codec.id()));
+    }
+
     /** An encryptor for the stream context of {@code kind}. */
     public Encryptor encryptor(MediaKind kind) {
         return encryptor(kind.context());

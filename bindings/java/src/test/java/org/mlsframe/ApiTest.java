@@ -6,8 +6,14 @@ import static org.mlsframe.CallTest.expectThrows;
 import static org.mlsframe.CallTest.open;
 import static org.mlsframe.CallTest.seal;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -294,6 +300,106 @@ final class ApiTest {
         }
     }
 
+    /**
+     * The first frame of {@code examples/media/video.ivf} (a VP8 key frame): an IVF file has
+     * a 32-byte header, then per frame a 12-byte header starting with its little-endian
+     * u32 size. The tests run from {@code bindings/java}.
+     */
+    private static byte[] firstIvfFrame() {
+        Path path = Paths.get("../../examples/media/video.ivf");
+        byte[] file;
+        try {
+            file = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + path.toAbsolutePath(), e);
+        }
+        check(file.length > 44 && new String(file, 0, 4, StandardCharsets.US_ASCII).equals("DKIF"), "an IVF file");
+        int size = ByteBuffer.wrap(file, 32, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        check(size > 10 && 44 + size <= file.length, "the first IVF frame fits the file: " + size);
+        return Arrays.copyOfRange(file, 44, 44 + size);
+    }
+
+    /** Codec-aware framing: a VP8 key frame sealed with its headers clear, opened as VP8 only. */
+    static void codecFraming() {
+        byte[] vp8 = firstIvfFrame();
+        check((vp8[0] & 1) == 0 && (vp8[3] & 0xff) == 0x9d && vp8[4] == 0x01 && vp8[5] == 0x2a,
+                "the first frame is a VP8 key frame (start code 9d 01 2a)");
+        try (Session alice = Session.create("alice", "phone"); Session bob = Session.create("bob", "laptop")) {
+            pair(alice, bob);
+            try (Encryptor enc = alice.encryptor(MediaKind.VIDEO.context(), Codec.VP8);
+                    Encryptor whole = alice.encryptor(MediaKind.AUDIO.context(), Codec.WHOLE);
+                    Decryptor dec = bob.decryptor()) {
+                ByteBuffer frame = ByteBuffer.allocateDirect(vp8.length);
+                frame.put(vp8).flip();
+                int bound = enc.sealedSizeBound(vp8.length);
+                check(bound > Encryptor.maxCiphertextSize(vp8.length), "the codec bound counts the trailer: " + bound);
+                check(whole.sealedSizeBound(vp8.length) == Encryptor.maxCiphertextSize(vp8.length), "WHOLE's bound");
+                ByteBuffer sealed = ByteBuffer.allocateDirect(bound);
+                int n = enc.encrypt(frame, sealed);
+                check(n > vp8.length && n <= bound && sealed.position() == n && !frame.hasRemaining(),
+                        "sealed with a trailer: " + n + " of " + vp8.length);
+                sealed.flip();
+                byte[] wire = new byte[n];
+                sealed.duplicate().get(wire);
+                check(Arrays.equals(Arrays.copyOf(wire, 10), Arrays.copyOf(vp8, 10)),
+                        "frame tag, start code and size stay clear");
+                check(!Arrays.equals(Arrays.copyOfRange(wire, 10, vp8.length), Arrays.copyOfRange(vp8, 10, vp8.length)),
+                        "the rest is encrypted");
+
+                ByteBuffer plain = ByteBuffer.allocateDirect(vp8.length);
+                // Opened in another mode, or with a clear byte changed: refused, nothing moves.
+                // (Whole mode wants room for its own plaintext bound, which counts the trailer.)
+                ByteBuffer roomy = ByteBuffer.allocateDirect(n);
+                expectCode(MlsframeException.AUTH_FAILED, () -> dec.decrypt(sealed, roomy, Codec.WHOLE),
+                        "a VP8 frame opened whole");
+                expectCode(MlsframeException.AUTH_FAILED, () -> dec.decrypt(sealed, roomy),
+                        "a VP8 frame opened by decrypt(frame, out)");
+                expectCode(MlsframeException.AUTH_FAILED, () -> dec.decrypt(sealed, plain, Codec.VP9),
+                        "a VP8 frame opened as VP9");
+                check(sealed.position() == 0 && plain.position() == 0 && roomy.position() == 0, "failed opens move nothing");
+                ByteBuffer flipped = ByteBuffer.allocateDirect(n);
+                flipped.put(wire).put(6, (byte) (wire[6] ^ 1)).flip();
+                expectCode(MlsframeException.AUTH_FAILED, () -> dec.decrypt(flipped, plain, Codec.VP8),
+                        "a flipped clear byte (the width)");
+
+                int m = dec.decrypt(sealed, plain, Codec.VP8);
+                check(m == vp8.length && plain.position() == m && !sealed.hasRemaining(), "opened as VP8: " + m);
+                byte[] got = new byte[m];
+                plain.flip().get(got);
+                check(Arrays.equals(got, vp8), "the VP8 frame opens byte-identical");
+                sealed.flip();
+                expectCode(MlsframeException.REPLAY, () -> dec.decrypt(sealed, ByteBuffer.allocateDirect(n), Codec.VP8),
+                        "the same frame again");
+
+                // The byte[] path, with additional data and the sender.
+                byte[] ad = utf8("rtp pt 96");
+                byte[] sealedArray = enc.encrypt(vp8, ad);
+                check(Arrays.equals(Arrays.copyOf(sealedArray, 10), Arrays.copyOf(vp8, 10)), "byte[]: clear header");
+                expectCode(MlsframeException.AUTH_FAILED, () -> dec.decrypt(sealedArray, utf8("other"), null, Codec.VP8),
+                        "byte[]: other additional data");
+                FrameSender sender = new FrameSender();
+                check(Arrays.equals(dec.decrypt(sealedArray, ad, sender, Codec.VP8), vp8)
+                        && sender.leaf() == alice.ownLeaf() && sender.context() == MediaKind.VIDEO.context(),
+                        "byte[]: opened as VP8 with its sender");
+
+                // A whole-frame SFrame opened as VP8 has no trailer; WHOLE opens it.
+                byte[] wholeSealed = whole.encrypt(vp8);
+                expectCode(MlsframeException.MALFORMED_LAYOUT, () -> dec.decrypt(wholeSealed, Codec.VP8),
+                        "a whole-frame SFrame opened as VP8");
+                check(Arrays.equals(dec.decrypt(wholeSealed, Codec.WHOLE), vp8), "Codec.WHOLE opens a whole frame");
+                check(Arrays.equals(dec.decrypt(whole.encrypt(vp8)), vp8), "so does decrypt(byte[])");
+
+                // Opus: the TOC byte stays clear.
+                try (Encryptor opus = alice.encryptor(3, Codec.OPUS)) {
+                    byte[] packet = utf8("xOpus packet payload");
+                    byte[] s = opus.encrypt(packet);
+                    check(s[0] == packet[0] && s.length > packet.length, "Opus: the TOC byte stays clear");
+                    check(Arrays.equals(dec.decrypt(s, Codec.OPUS), packet), "Opus: opens as OPUS");
+                }
+            }
+        }
+    }
+
     static void callbacks() {
         // A log callback sees the library's events; one that throws surfaces in the call.
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
@@ -445,6 +551,8 @@ final class ApiTest {
         System.out.println("ok: roster, secrets, removeUser, leave, commitPendingProposals, discardCommit");
         heldFrames();
         System.out.println("ok: held frames (takeReleased)");
+        codecFraming();
+        System.out.println("ok: codec-aware framing (a VP8 key frame from video.ivf, Opus)");
         callbacks();
         System.out.println("ok: callbacks (log, admission, key frame), throwing ones included");
         resultCodes();
