@@ -132,10 +132,11 @@ public final class Session {
         String(decoding: try buffer { mlsframe_session_security_code(handle, $0) }, as: UTF8.self)
     }
 
-    /// An encryptor for our stream `context` (0 audio, 1 video, ...).
-    public func encryptor(context: UInt64) throws -> Encryptor {
+    /// An encryptor for our stream `context` (0 audio, 1 video, ...), framing each frame
+    /// for `codec` (docs/FRAMING.md; `.whole` is whole-frame RFC 9605).
+    public func encryptor(context: UInt64, codec: Codec = .whole) throws -> Encryptor {
         var out: OpaquePointer?
-        try check(mlsframe_session_encryptor_new(handle, context, &out))
+        try check(mlsframe_session_encryptor_new_with_codec(handle, context, codec.rawValue, &out))
         return Encryptor(handle: out!)
     }
 
@@ -144,6 +145,13 @@ public final class Session {
         try check(mlsframe_session_decryptor_new(handle, &out))
         return Decryptor(handle: out!)
     }
+}
+
+/// How a stream's frames are framed: whole-frame RFC 9605, or codec-aware with the codec's
+/// headers left clear and authenticated (the C enum `mlsframe_codec`, docs/FRAMING.md).
+/// The receiver is told the codec of each stream; a frame never opens in another mode.
+public enum Codec: UInt32 {
+    case whole = 0, opus = 1, vp8 = 2, vp9 = 3, h264 = 4, h265 = 5, av1 = 6
 }
 
 /// Calls `body` with a C array of pointers to each element's bytes.
@@ -192,7 +200,7 @@ public final class Decryptor {
 
     /// The plaintext and who sealed it (epoch, leaf, context: claimed within the group).
     /// Throws MLSFrameError; `isRecoverable` (NO_KEY) means the key may still arrive.
-    public func decrypt(_ frame: Data, additionalData: Data = Data()) throws
+    public func decrypt(_ frame: Data, additionalData: Data = Data(), codec: Codec = .whole) throws
         -> (plaintext: Data, sender: mlsframe_sender)
     {
         var out = Data(count: mlsframe_decryptor_max_plaintext_size(handle, frame.count))
@@ -201,9 +209,9 @@ public final class Decryptor {
         let rc = frame.withBytes { f, fl in
             additionalData.withBytes { a, al in
                 out.withUnsafeMutableBytes { o in
-                    mlsframe_decryptor_decrypt(handle, f, fl, a, al,
-                                               o.bindMemory(to: UInt8.self).baseAddress, o.count,
-                                               &written, &sender)
+                    mlsframe_decryptor_decrypt_codec(handle, codec.rawValue, f, fl, a, al,
+                                                     o.bindMemory(to: UInt8.self).baseAddress,
+                                                     o.count, &written, &sender)
                 }
             }
         }
