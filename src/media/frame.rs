@@ -109,9 +109,25 @@ pub fn open(
     Ok(opened)
 }
 
-/// The SFrame header of a frame sealed in mode `codec` (from its trailer unless
-/// [`Codec::Whole`]); `None` when it does not parse. Not authenticated.
-pub(crate) fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
+/// The SFrame header (KID and counter) of a frame sealed in mode `codec`, as an SFU or a
+/// ledger reads it without a key: at the start of a [`Codec::Whole`] frame (RFC 9605
+/// §4.3), otherwise from the codec-aware trailer at the end (`docs/FRAMING.md` §3;
+/// H.264/H.265 trailing zero bytes are skipped). `None` when it does not parse. The
+/// header is not authenticated until the frame opens. Allocates nothing.
+///
+/// ```
+/// use mlsframe::media::{Codec, frame_header, max_sealed_len, seal};
+/// use mlsframe::sframe::{CipherSuite, SendKey};
+/// let suite = CipherSuite::Aes128GcmSha256_128;
+/// let key = SendKey::new(suite, 9, &[7u8; 16]);
+/// let frame = [0xfc, 1, 2, 3, 4];
+/// let mut sealed = vec![0u8; max_sealed_len(Codec::Opus, suite, frame.len()).unwrap()];
+/// let n = seal(Codec::Opus, &key, b"", &frame, &mut sealed)?;
+/// let header = frame_header(Codec::Opus, &sealed[..n]).unwrap();
+/// assert_eq!(header.kid, 9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
     if codec == Codec::Whole {
         return Header::decode(frame).ok().map(|(h, _)| h);
     }
