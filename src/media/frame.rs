@@ -10,7 +10,8 @@ use zeroize::Zeroize;
 
 use super::plan::{Plan, Unit, plan, receiver_units};
 use super::wire::{
-    FOOTER_LEN, Layout, MAX_LAYOUT_LEN, MAX_PACKED_HEADER_TAG, find_trailer, put_trailer, u_len,
+    FOOTER_LEN, Layout, MAX_HEADER_TAG, MAX_LAYOUT_LEN, MAX_PACKED_HEADER_TAG, find_trailer,
+    put_trailer, u_len,
 };
 use super::{Codec, FramingError, av1};
 use crate::sframe::{CipherSuite, Header, MAX_HEADER_LEN, Opened, Receiver, SendKey, SframeError};
@@ -234,16 +235,20 @@ pub(crate) fn seal_with<E: From<FramingError>>(
     let mut sealed = vec![0u8; MAX_HEADER_LEN + plain.len() + crate::sframe::MAX_TAG_LEN];
     let h26x = matches!(codec, Codec::H264 | Codec::H265);
     let mut result = Err(FramingError::StartCodeEmulation.into());
+    // Reused by every attempt: a re-seal allocates nothing more.
+    let mut header_tag = [0u8; MAX_HEADER_TAG];
+    let mut body = Vec::with_capacity(MAX_PACKED_HEADER_TAG + layout.len() + FOOTER_LEN);
+    let mut trailer = Vec::with_capacity(body.capacity() + 11);
     for _ in 0..MAX_SEAL_ATTEMPTS {
         let n = encrypt(&aad, &plain, &mut sealed)?;
         let (_, header_len) = Header::decode(&sealed[..n]).map_err(FramingError::from)?;
         let ct_end = header_len + plain.len();
-        let mut header_tag = Vec::with_capacity(n - plain.len());
-        header_tag.extend_from_slice(&sealed[..header_len]);
-        header_tag.extend_from_slice(&sealed[ct_end..n]);
-        let mut body = Vec::new();
-        put_trailer(&header_tag, &layout, &mut body)?;
-        let mut trailer = Vec::with_capacity(body.len() + 5);
+        let header_tag_len = n - plain.len();
+        header_tag[..header_len].copy_from_slice(&sealed[..header_len]);
+        header_tag[header_len..header_tag_len].copy_from_slice(&sealed[ct_end..n]);
+        body.clear();
+        put_trailer(&header_tag[..header_tag_len], &layout, &mut body)?;
+        trailer.clear();
         if codec == Codec::Av1 {
             trailer.push((av1::OBU_PADDING << 3) | 0x02);
             av1::put_leb128(&mut trailer, body.len());
@@ -295,11 +300,23 @@ pub(crate) fn open_with<T, E: From<FramingError>>(
     let trailer = find_trailer(frame)?;
     let mut region_len = trailer.start;
     if codec == Codec::Av1 {
-        let mut obu = vec![(av1::OBU_PADDING << 3) | 0x02];
-        av1::put_leb128(&mut obu, frame.len() - trailer.start);
+        // The padding OBU's header and LEB128 size (at most 10 bytes), on the stack.
+        let mut obu = [0u8; 11];
+        obu[0] = (av1::OBU_PADDING << 3) | 0x02;
+        let mut obu_len = 1;
+        let mut v = frame.len() - trailer.start;
+        loop {
+            obu[obu_len] = (v & 0x7f) as u8;
+            obu_len += 1;
+            v >>= 7;
+            if v == 0 {
+                break;
+            }
+            obu[obu_len - 1] |= 0x80;
+        }
         region_len = region_len
-            .checked_sub(obu.len())
-            .filter(|&at| frame[at..trailer.start] == obu[..])
+            .checked_sub(obu_len)
+            .filter(|&at| frame[at..trailer.start] == obu[..obu_len])
             .ok_or_else(|| bad("no padding OBU"))?;
     }
     let region = &frame[..region_len];
