@@ -144,27 +144,25 @@ pub fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
         .map(|(h, _)| h)
 }
 
-/// The authenticated metadata: label, codec id, layout, clear bytes, app metadata.
-fn aad(codec: Codec, layout: &[u8], clear: &[u8], metadata: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(5 + layout.len() + clear.len() + metadata.len());
+/// The authenticated metadata: label, codec id, layout, the clear bytes of `units` in
+/// `bytes` (prefixes first, per unit), app metadata; built in one allocation.
+fn aad(codec: Codec, layout: &[u8], bytes: &[u8], units: &[Unit], metadata: &[u8]) -> Vec<u8> {
+    let clear_len: usize = units
+        .iter()
+        .map(|u| u.prefix_len + u.clear.iter().map(|&(_, n)| n).sum::<usize>())
+        .sum();
+    let mut aad = Vec::with_capacity(5 + layout.len() + clear_len + metadata.len());
     aad.extend_from_slice(&AAD_LABEL);
     aad.push(codec.id() as u8);
     aad.extend_from_slice(layout);
-    aad.extend_from_slice(clear);
-    aad.extend_from_slice(metadata);
-    aad
-}
-
-/// The clear bytes of `units` in `bytes` (prefixes first, per unit).
-fn clear_bytes(bytes: &[u8], units: &[Unit]) -> Vec<u8> {
-    let mut out = Vec::new();
     for u in units {
-        out.extend_from_slice(u.prefix());
+        aad.extend_from_slice(u.prefix());
         for &(off, n) in &u.clear {
-            out.extend_from_slice(&bytes[u.start + off..u.start + off + n]);
+            aad.extend_from_slice(&bytes[u.start + off..u.start + off + n]);
         }
     }
-    out
+    aad.extend_from_slice(metadata);
+    aad
 }
 
 /// Calls `f(frame_offset, len)` for each encrypted run of `units`, in order.
@@ -227,7 +225,7 @@ pub(crate) fn seal_with<E: From<FramingError>>(
     if layout.len() > MAX_LAYOUT_LEN {
         return Err(FramingError::LayoutTooLarge.into());
     }
-    let aad = aad(codec, &layout, &clear_bytes(frame, &units), metadata);
+    let aad = aad(codec, &layout, frame, &units, metadata);
     let mut plain = Vec::new();
     for_each_encrypted(&units, |at, n| {
         plain.extend_from_slice(&frame[at..at + n]);
@@ -343,12 +341,7 @@ pub(crate) fn open_with<T, E: From<FramingError>>(
         let (_, header_len) = Header::decode(ht).map_err(FramingError::from)?;
         ht.split_at(header_len)
     };
-    let aad = aad(
-        codec,
-        trailer.layout,
-        &clear_bytes(region, &units),
-        metadata,
-    );
+    let aad = aad(codec, trailer.layout, region, &units, metadata);
     let mut sealed = Vec::with_capacity(region_len + header.len() + tag.len());
     sealed.extend_from_slice(header);
     for_each_encrypted(&units, |at, n| {
