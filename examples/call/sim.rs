@@ -1145,8 +1145,8 @@ impl World<'_> {
         if enc.take_key_frame_request() {
             self.key_frame_requests += 1;
         }
-        let header =
-            sframe_header(self.config.codec_aware, &out).ok_or("own header does not parse")?;
+        let header = sframe_header(self.config.codec_aware, track, &out)
+            .ok_or("own header does not parse")?;
         self.seal_seq += 1;
         self.sealed.insert(
             id,
@@ -1192,7 +1192,9 @@ impl World<'_> {
     fn sfu_forward(&mut self, packet: Packet) {
         self.sfu.frames_in += 1;
         self.sfu.bytes_in += packet.payload.len() as u64;
-        if let Some(header) = sframe_header(self.config.codec_aware, &packet.payload) {
+        if let Some(header) =
+            sframe_header(self.config.codec_aware, packet.id.track, &packet.payload)
+        {
             self.sfu_kids.insert(header.kid);
         }
         if self.config.dump_dir.is_some()
@@ -1386,35 +1388,11 @@ impl World<'_> {
     }
 }
 
-/// The SFrame header (KID, CTR) of a sealed frame, as an SFU reads it without a key: at
-/// the start of a whole-frame frame (RFC 9605 §4.3), or, codec-aware, from the trailer at
-/// the end (`docs/FRAMING.md`: a 5-byte footer, layout length in two 7-bit bytes, the
-/// packed header-and-tag length, magic `M1`; before it the layout, and before that the
-/// SFrame header and tag packed 7 bits per byte, most significant bit first). Read here
-/// from the document, apart from `src/media/`, as another SFU would.
-fn sframe_header(codec_aware: bool, frame: &[u8]) -> Option<Header> {
-    if !codec_aware {
-        return Header::decode(frame).ok().map(|(h, _)| h);
-    }
-    let footer_at = frame.len().checked_sub(5)?;
-    let footer = &frame[footer_at..];
-    if footer[3..] != *b"M1" {
-        return None;
-    }
-    let layout_len = (usize::from(footer[0] & 0x7f) << 7) | usize::from(footer[1] & 0x7f);
-    let packed_len = usize::from(footer[2] & 0x7f);
-    let start = footer_at.checked_sub(layout_len)?.checked_sub(packed_len)?;
-    let mut raw = Vec::with_capacity(packed_len);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in &frame[start..start + packed_len] {
-        acc = ((acc << 7) | u32::from(b & 0x7f)) & 0x7fff;
-        bits += 7;
-        if bits >= 8 {
-            bits -= 8;
-            raw.push((acc >> bits) as u8);
-        }
-    }
-    Header::decode(&raw).ok().map(|(h, _)| h)
+/// The SFrame header (KID, CTR) of a sealed `track` frame, as an SFU reads it without a
+/// key: at the start of a whole-frame frame, or, codec-aware, from the trailer at the end
+/// ([`mlsframe::media::frame_header`], `docs/FRAMING.md` §3).
+fn sframe_header(codec_aware: bool, track: Track, frame: &[u8]) -> Option<Header> {
+    mlsframe::media::frame_header(track.codec(codec_aware), frame)
 }
 
 /// RFC 6386 §9.1: bit 0 of a VP8 frame's first byte (the frame tag) is 0 on key frames.

@@ -10,7 +10,8 @@ use zeroize::Zeroize;
 
 use super::plan::{Plan, Unit, plan, receiver_units};
 use super::wire::{
-    FOOTER_LEN, Layout, MAX_LAYOUT_LEN, MAX_PACKED_HEADER_TAG, find_trailer, put_trailer, u_len,
+    FOOTER_LEN, Layout, MAX_HEADER_TAG, MAX_LAYOUT_LEN, MAX_PACKED_HEADER_TAG, find_trailer,
+    put_trailer, u_len,
 };
 use super::{Codec, FramingError, av1};
 use crate::sframe::{CipherSuite, Header, MAX_HEADER_LEN, Opened, Receiver, SendKey, SframeError};
@@ -109,9 +110,25 @@ pub fn open(
     Ok(opened)
 }
 
-/// The SFrame header of a frame sealed in mode `codec` (from its trailer unless
-/// [`Codec::Whole`]); `None` when it does not parse. Not authenticated.
-pub(crate) fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
+/// The SFrame header (KID and counter) of a frame sealed in mode `codec`, as an SFU or a
+/// ledger reads it without a key: at the start of a [`Codec::Whole`] frame (RFC 9605
+/// §4.3), otherwise from the codec-aware trailer at the end (`docs/FRAMING.md` §3;
+/// H.264/H.265 trailing zero bytes are skipped). `None` when it does not parse. The
+/// header is not authenticated until the frame opens. Allocates nothing.
+///
+/// ```
+/// use mlsframe::media::{Codec, frame_header, max_sealed_len, seal};
+/// use mlsframe::sframe::{CipherSuite, SendKey};
+/// let suite = CipherSuite::Aes128GcmSha256_128;
+/// let key = SendKey::new(suite, 9, &[7u8; 16]);
+/// let frame = [0xfc, 1, 2, 3, 4];
+/// let mut sealed = vec![0u8; max_sealed_len(Codec::Opus, suite, frame.len()).unwrap()];
+/// let n = seal(Codec::Opus, &key, b"", &frame, &mut sealed)?;
+/// let header = frame_header(Codec::Opus, &sealed[..n]).unwrap();
+/// assert_eq!(header.kid, 9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
     if codec == Codec::Whole {
         return Header::decode(frame).ok().map(|(h, _)| h);
     }
@@ -127,27 +144,25 @@ pub(crate) fn frame_header(codec: Codec, frame: &[u8]) -> Option<Header> {
         .map(|(h, _)| h)
 }
 
-/// The authenticated metadata: label, codec id, layout, clear bytes, app metadata.
-fn aad(codec: Codec, layout: &[u8], clear: &[u8], metadata: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(5 + layout.len() + clear.len() + metadata.len());
+/// The authenticated metadata: label, codec id, layout, the clear bytes of `units` in
+/// `bytes` (prefixes first, per unit), app metadata; built in one allocation.
+fn aad(codec: Codec, layout: &[u8], bytes: &[u8], units: &[Unit], metadata: &[u8]) -> Vec<u8> {
+    let clear_len: usize = units
+        .iter()
+        .map(|u| u.prefix_len + u.clear.iter().map(|&(_, n)| n).sum::<usize>())
+        .sum();
+    let mut aad = Vec::with_capacity(5 + layout.len() + clear_len + metadata.len());
     aad.extend_from_slice(&AAD_LABEL);
     aad.push(codec.id() as u8);
     aad.extend_from_slice(layout);
-    aad.extend_from_slice(clear);
-    aad.extend_from_slice(metadata);
-    aad
-}
-
-/// The clear bytes of `units` in `bytes` (prefixes first, per unit).
-fn clear_bytes(bytes: &[u8], units: &[Unit]) -> Vec<u8> {
-    let mut out = Vec::new();
     for u in units {
-        out.extend_from_slice(u.prefix());
+        aad.extend_from_slice(u.prefix());
         for &(off, n) in &u.clear {
-            out.extend_from_slice(&bytes[u.start + off..u.start + off + n]);
+            aad.extend_from_slice(&bytes[u.start + off..u.start + off + n]);
         }
     }
-    out
+    aad.extend_from_slice(metadata);
+    aad
 }
 
 /// Calls `f(frame_offset, len)` for each encrypted run of `units`, in order.
@@ -210,7 +225,7 @@ pub(crate) fn seal_with<E: From<FramingError>>(
     if layout.len() > MAX_LAYOUT_LEN {
         return Err(FramingError::LayoutTooLarge.into());
     }
-    let aad = aad(codec, &layout, &clear_bytes(frame, &units), metadata);
+    let aad = aad(codec, &layout, frame, &units, metadata);
     let mut plain = Vec::new();
     for_each_encrypted(&units, |at, n| {
         plain.extend_from_slice(&frame[at..at + n]);
@@ -218,16 +233,20 @@ pub(crate) fn seal_with<E: From<FramingError>>(
     let mut sealed = vec![0u8; MAX_HEADER_LEN + plain.len() + crate::sframe::MAX_TAG_LEN];
     let h26x = matches!(codec, Codec::H264 | Codec::H265);
     let mut result = Err(FramingError::StartCodeEmulation.into());
+    // Reused by every attempt: a re-seal allocates nothing more.
+    let mut header_tag = [0u8; MAX_HEADER_TAG];
+    let mut body = Vec::with_capacity(MAX_PACKED_HEADER_TAG + layout.len() + FOOTER_LEN);
+    let mut trailer = Vec::with_capacity(body.capacity() + 11);
     for _ in 0..MAX_SEAL_ATTEMPTS {
         let n = encrypt(&aad, &plain, &mut sealed)?;
         let (_, header_len) = Header::decode(&sealed[..n]).map_err(FramingError::from)?;
         let ct_end = header_len + plain.len();
-        let mut header_tag = Vec::with_capacity(n - plain.len());
-        header_tag.extend_from_slice(&sealed[..header_len]);
-        header_tag.extend_from_slice(&sealed[ct_end..n]);
-        let mut body = Vec::new();
-        put_trailer(&header_tag, &layout, &mut body)?;
-        let mut trailer = Vec::with_capacity(body.len() + 5);
+        let header_tag_len = n - plain.len();
+        header_tag[..header_len].copy_from_slice(&sealed[..header_len]);
+        header_tag[header_len..header_tag_len].copy_from_slice(&sealed[ct_end..n]);
+        body.clear();
+        put_trailer(&header_tag[..header_tag_len], &layout, &mut body)?;
+        trailer.clear();
         if codec == Codec::Av1 {
             trailer.push((av1::OBU_PADDING << 3) | 0x02);
             av1::put_leb128(&mut trailer, body.len());
@@ -279,11 +298,23 @@ pub(crate) fn open_with<T, E: From<FramingError>>(
     let trailer = find_trailer(frame)?;
     let mut region_len = trailer.start;
     if codec == Codec::Av1 {
-        let mut obu = vec![(av1::OBU_PADDING << 3) | 0x02];
-        av1::put_leb128(&mut obu, frame.len() - trailer.start);
+        // The padding OBU's header and LEB128 size (at most 10 bytes), on the stack.
+        let mut obu = [0u8; 11];
+        obu[0] = (av1::OBU_PADDING << 3) | 0x02;
+        let mut obu_len = 1;
+        let mut v = frame.len() - trailer.start;
+        loop {
+            obu[obu_len] = (v & 0x7f) as u8;
+            obu_len += 1;
+            v >>= 7;
+            if v == 0 {
+                break;
+            }
+            obu[obu_len - 1] |= 0x80;
+        }
         region_len = region_len
-            .checked_sub(obu.len())
-            .filter(|&at| frame[at..trailer.start] == obu[..])
+            .checked_sub(obu_len)
+            .filter(|&at| frame[at..trailer.start] == obu[..obu_len])
             .ok_or_else(|| bad("no padding OBU"))?;
     }
     let region = &frame[..region_len];
@@ -310,12 +341,7 @@ pub(crate) fn open_with<T, E: From<FramingError>>(
         let (_, header_len) = Header::decode(ht).map_err(FramingError::from)?;
         ht.split_at(header_len)
     };
-    let aad = aad(
-        codec,
-        trailer.layout,
-        &clear_bytes(region, &units),
-        metadata,
-    );
+    let aad = aad(codec, trailer.layout, region, &units, metadata);
     let mut sealed = Vec::with_capacity(region_len + header.len() + tag.len());
     sealed.extend_from_slice(header);
     for_each_encrypted(&units, |at, n| {
