@@ -24,8 +24,12 @@ fi
 target="${CARGO_TARGET_DIR:-target}"
 benches=(--bench layers --bench media --bench mls_ops --bench memory)
 
-# Build first, so compile time is not part of the run and the load is the benches' alone.
+# Build first, so compile time is not part of the run and the load is the benches' alone
+# (the web test's native participant too).
 cargo bench "${benches[@]}" --no-run
+cargo bench --bench web_native --no-run
+cargo bench --no-default-features --bench web_native --no-run
+cargo build --example web_peer
 
 rm -rf "${target}/criterion"
 mkdir -p "${target}/criterion"
