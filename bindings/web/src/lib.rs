@@ -5,9 +5,10 @@
 //!
 //! Errors are JavaScript `Error`s whose `name` is the C ABI's code name (for example
 //! `MLSFRAME_NO_KEY`) and whose `code` is its number, so every code documented in
-//! `include/mlsframe.h` means the same here. The frame path allocates nothing in wasm
-//! memory once its scratch buffers have grown to the largest frame: a frame is copied once
-//! into wasm memory and the result once out into a new `Uint8Array`.
+//! `include/mlsframe.h` means the same here. A frame is copied once into wasm memory
+//! (a scratch buffer per object, grown to the largest frame) and the result once out into a
+//! new `Uint8Array`; whole-frame mode then allocates nothing in wasm memory per frame, the
+//! codec-aware framing still does (inside `mlsframe::media`).
 #![forbid(unsafe_code)]
 
 mod error;
