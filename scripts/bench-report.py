@@ -300,9 +300,27 @@ def web_section(m, result_path):
             "`performance.now()`), and natively (bench `web_native`, default backend and "
             "`--no-default-features`). The wasm build runs RustCrypto's constant-time "
             "software AES and GHASH (no AES-NI or carry-less multiply in wasm). The last "
-            "column is what the frame's two JS <-> wasm copies alone cost in the worker.\n\n"
+            "column is what the frame's two JS <-> wasm copies alone cost in the worker. These "
+            "worker figures are not in the reproduction check below (they are not criterion's): "
+            "compare two runs' `bindings/web/test/out/result.json` before quoting one.\n\n"
             + table(["call", "worker", "native aws-lc-rs", "worker ÷", "native RustCrypto",
                      "worker ÷", "copies alone"], rows))
+
+
+def reproduction_section(m, previous_dir):
+    """Which medians moved by more than 5% between two runs of the same commit."""
+    prev = load_medians(previous_dir)
+    info = run_info(previous_dir)
+    common = sorted(set(m) & set(prev))
+    moved = [(k, prev[k], m[k]) for k in common if prev[k] > 0 and abs(m[k] / prev[k] - 1) > 0.05]
+    text = (f"Previous run: started {info.get('started', '?')}, commit {info.get('commit', '?')}, "
+            f"load at start {info.get('load_start', '?')}. {len(common) - len(moved)} of "
+            f"{len(common)} medians are within 5% of it. A ratio above that uses one of the "
+            f"medians below is **not reproduced**: do not quote it.")
+    if not moved:
+        return text
+    rows = [[k, fmt_time(a), fmt_time(b), f"{b / a:.2f}"] for k, a, b in moved]
+    return text + "\n\n" + table(["benchmark", "previous", "this run", "this ÷ previous"], rows)
 
 
 def callgrind_section(path):
@@ -326,6 +344,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--target", default=os.environ.get("CARGO_TARGET_DIR", "target"))
     p.add_argument("--out", default="BENCHMARKS.md")
+    p.add_argument("--previous", help="criterion directory of an earlier full run: the "
+                   "report lists which medians this run did not reproduce within 5%%")
     p.add_argument("--smoke", action="store_true",
                    help="mark the report as a smoke run (not a measurement)")
     args = p.parse_args()
@@ -361,7 +381,9 @@ def main():
             f"- load (`uptime`) at end: {info.get('load_end')}",
             f"- started: {info.get('started', 'not recorded')}; commit: "
             f"{info.get('commit', 'not recorded')}; AEAD backend: aws-lc-rs (default features)",
-            f"- command: `{info.get('command')}`", "",
+            f"- command: `{info.get('command')}`"
+            + (f", then `python3 scripts/bench-report.py --previous <the previous run's "
+               f"target/criterion>`" if args.previous else ""), "",
             "Every ratio below divides two medians of the same criterion run.", "",
             "## Frame path: mlsframe against the bare backend, the sframe crate and its C ABI",
             "", "Bench `layers` (see its module docs for exactly what each row does).", "",
@@ -377,6 +399,9 @@ def main():
                                         "result.json")), "",
             "## Instruction counts (callgrind)", "",
             callgrind_section(os.path.join(args.target, "callgrind", "counts.json")), ""]
+    if args.previous:
+        doc += ["## Reproduction: this run against the previous one", "",
+                reproduction_section(m, args.previous), ""]
     if notes:
         doc += [notes, ""]
     doc += ["## Throughput per frame size", "", *plots, "",
