@@ -302,8 +302,7 @@ unsafe fn decrypt(
                 dec.inner.decrypt(ad, input, output)
             }
             (FrameIo::InPlace { buf, len }, codec) => {
-                let frame = buf[..len].to_vec();
-                dec.inner.decrypt_codec(codec, ad, &frame, buf)
+                dec.inner.decrypt_codec_in_place(codec, ad, &mut buf[..len])
             }
             (FrameIo::Separate { input, output }, codec) => {
                 dec.inner.decrypt_codec(codec, ad, input, output)

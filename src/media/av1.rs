@@ -44,7 +44,7 @@ pub(crate) struct Obu {
 
 impl Obu {
     /// The unit: the payload, with the header (has-size bit cleared) as its prefix.
-    pub(crate) fn unit(&self) -> Unit {
+    pub(crate) fn unit(&self) -> Unit<'static> {
         let mut unit = Unit::new(self.start, self.len);
         unit.prefix = self.header;
         unit.prefix[0] &= !0x02;
@@ -74,51 +74,117 @@ pub(crate) fn leb128(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// Appends `v` as minimal leb128.
-pub(crate) fn put_leb128(out: &mut Vec<u8>, mut v: usize) {
+/// Writes `v` as minimal leb128 at the start of `out` (10 bytes always suffice); returns
+/// its length.
+pub(crate) fn write_leb128(out: &mut [u8], mut v: usize) -> usize {
+    let mut n = 0;
     loop {
         let low = (v & 0x7f) as u8;
         v >>= 7;
         if v == 0 {
-            out.push(low);
-            return;
+            out[n] = low;
+            return n + 1;
         }
-        out.push(low | 0x80);
+        out[n] = low | 0x80;
+        n += 1;
     }
 }
 
-/// The OBUs of a temporal unit, temporal delimiters and padding left out; `None` unless
-/// every OBU has a valid header and a size field that fits.
-pub(crate) fn split(bytes: &[u8]) -> Option<Vec<Obu>> {
-    let mut obus = Vec::new();
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let h = bytes[pos];
-        // Forbidden bit and obu_reserved_1bit must be 0 (§6.2.2); a size field is required.
-        if h & 0x81 != 0 || h & 0x02 == 0 {
+/// Length of [`write_leb128`]'s output.
+pub(crate) fn leb128_len(v: usize) -> usize {
+    let bits = usize::BITS as usize - v.leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
+}
+
+/// The OBUs of a temporal unit in order, temporal delimiters and padding left out. It
+/// stops at the first OBU that does not parse: check [`well_formed`] first.
+#[derive(Debug, Clone)]
+pub(crate) struct Obus<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Obus<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Obus<'a> {
+        Obus { bytes, pos: 0 }
+    }
+
+    /// The next OBU, padding and delimiters included; `Err` when it does not parse.
+    fn next_any(&mut self) -> Option<Result<Obu, ()>> {
+        let bytes = self.bytes;
+        let pos = self.pos;
+        if pos >= bytes.len() {
             return None;
         }
-        let obu_type = (h >> 3) & 0x0f;
-        let header_len = if h & 0x04 != 0 { 2 } else { 1 };
-        let mut header = [h, 0];
-        if header_len == 2 {
-            header[1] = *bytes.get(pos + 1)?;
-        }
-        let (size, size_len) = leb128(bytes, pos + header_len)?;
-        let start = pos + header_len + size_len;
-        let end = start.checked_add(size).filter(|&e| e <= bytes.len())?;
-        if obu_type != OBU_TEMPORAL_DELIMITER && obu_type != OBU_PADDING {
-            obus.push(Obu {
-                start,
-                len: size,
-                header,
-                header_len,
-                obu_type,
-            });
-        }
-        pos = end;
+        let parsed = (|| {
+            let h = bytes[pos];
+            // Forbidden bit and obu_reserved_1bit must be 0 (§6.2.2); a size field is
+            // required.
+            if h & 0x81 != 0 || h & 0x02 == 0 {
+                return None;
+            }
+            let header_len = if h & 0x04 != 0 { 2 } else { 1 };
+            let mut header = [h, 0];
+            if header_len == 2 {
+                header[1] = *bytes.get(pos + 1)?;
+            }
+            let (size, size_len) = leb128(bytes, pos + header_len)?;
+            let start = pos + header_len + size_len;
+            let end = start.checked_add(size).filter(|&e| e <= bytes.len())?;
+            Some((
+                Obu {
+                    start,
+                    len: size,
+                    header,
+                    header_len,
+                    obu_type: (h >> 3) & 0x0f,
+                },
+                end,
+            ))
+        })();
+        Some(match parsed {
+            Some((obu, end)) => {
+                self.pos = end;
+                Ok(obu)
+            }
+            None => {
+                self.pos = bytes.len();
+                Err(())
+            }
+        })
     }
-    Some(obus)
+}
+
+impl Iterator for Obus<'_> {
+    type Item = Obu;
+
+    fn next(&mut self) -> Option<Obu> {
+        loop {
+            match self.next_any()? {
+                Ok(obu) if obu.obu_type == OBU_TEMPORAL_DELIMITER => {}
+                Ok(obu) if obu.obu_type == OBU_PADDING => {}
+                Ok(obu) => return Some(obu),
+                Err(()) => return None,
+            }
+        }
+    }
+}
+
+/// Whether every OBU of `bytes` has a valid header and a size field that fits.
+pub(crate) fn well_formed(bytes: &[u8]) -> bool {
+    let mut obus = Obus::new(bytes);
+    while let Some(obu) = obus.next_any() {
+        if obu.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// The OBUs of a temporal unit (tests); `None` unless [`well_formed`].
+#[cfg(test)]
+pub(crate) fn split(bytes: &[u8]) -> Option<Vec<Obu>> {
+    well_formed(bytes).then(|| Obus::new(bytes).collect())
 }
 
 #[cfg(test)]
@@ -139,8 +205,11 @@ mod tests {
         assert!(split(&[0x08, 1, 2]).is_none());
         assert!(split(&[0x8a, 0x00]).is_none());
         assert_eq!(leb128(&[0x80, 0x01], 0), Some((128, 2)));
-        let mut v = Vec::new();
-        put_leb128(&mut v, 300);
+        let mut v = [0u8; 10];
+        assert_eq!(write_leb128(&mut v, 300), 2);
         assert_eq!(leb128(&v, 0), Some((300, 2)));
+        for n in [0usize, 127, 128, 16383, 16384, usize::MAX] {
+            assert_eq!(write_leb128(&mut v, n), leb128_len(n), "{n}");
+        }
     }
 }

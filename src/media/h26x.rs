@@ -32,34 +32,96 @@
 use super::Codec;
 use super::bits::BitReader;
 
-/// Units `(start, len)` of an Annex B byte stream and the end of the last one. With
-/// `strip_last`, the last unit loses its trailing zero bytes like the others (the sender
-/// reading a frame); without, it runs to the end of `bytes` (the receiver reading the
-/// frame before its trailer).
-pub(crate) fn split(bytes: &[u8], strip_last: bool) -> (Vec<(usize, usize)>, usize) {
-    let mut units = Vec::new();
-    let mut push = |start: usize, mut end: usize, strip: bool| {
+/// Units `(start, len)` of an Annex B byte stream, in order, found without allocating.
+/// With `strip_last`, the last unit loses its trailing zero bytes like the others (the
+/// sender reading a frame); without, it runs to the end of the bytes (the receiver reading
+/// the frame before its trailer).
+#[derive(Debug, Clone)]
+pub(crate) struct NalUnits<'a> {
+    bytes: &'a [u8],
+    strip_last: bool,
+    /// Start of the unit being scanned, and the scan position; `None` when done.
+    start: Option<usize>,
+    i: usize,
+}
+
+impl<'a> NalUnits<'a> {
+    pub(crate) fn new(bytes: &'a [u8], strip_last: bool) -> NalUnits<'a> {
+        NalUnits {
+            bytes,
+            strip_last,
+            start: Some(0),
+            i: 0,
+        }
+    }
+
+    /// `(start, len)` of `bytes[start..end]`, trailing zeros removed when `strip`; `None`
+    /// when that leaves nothing.
+    fn unit(&self, start: usize, mut end: usize, strip: bool) -> Option<(usize, usize)> {
         if strip {
-            while end > start && bytes[end - 1] == 0 {
+            while end > start && self.bytes[end - 1] == 0 {
                 end -= 1;
             }
         }
-        if end > start {
-            units.push((start, end - start));
-        }
-    };
-    let mut start = 0;
-    let mut i = 0;
-    while i + 3 <= bytes.len() {
-        if bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 {
-            push(start, i, true);
-            start = i + 3;
-            i += 3;
-        } else {
-            i += 1;
+        (end > start).then(|| (start, end - start))
+    }
+}
+
+impl Iterator for NalUnits<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.bytes;
+        loop {
+            let start = self.start?;
+            let mut found = None;
+            while self.i + 3 <= bytes.len() {
+                let at = self.i;
+                // Eight bytes without a zero hold no start of a start code: skip them
+                // whole (coded slice data has few zero bytes).
+                if let Some(word) = bytes.get(at..at + 8) {
+                    let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+                    let has_zero =
+                        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+                    if has_zero == 0 {
+                        self.i += 8;
+                        continue;
+                    }
+                }
+                if bytes[at] == 0 && bytes[at + 1] == 0 && bytes[at + 2] == 1 {
+                    self.i += 3;
+                    found = Some(at);
+                    break;
+                }
+                self.i += 1;
+            }
+            let unit = match found {
+                Some(at) => {
+                    self.start = Some(at + 3);
+                    self.unit(start, at, true)
+                }
+                None => {
+                    self.start = None;
+                    self.unit(start, bytes.len(), self.strip_last)
+                }
+            };
+            if unit.is_some() {
+                return unit;
+            }
         }
     }
-    push(start, bytes.len(), strip_last);
+}
+
+/// The end of the last unit of `bytes` (trailing zeros stripped): what a sealed frame
+/// keeps.
+pub(crate) fn region_end(bytes: &[u8]) -> usize {
+    NalUnits::new(bytes, true).last().map_or(0, |(s, n)| s + n)
+}
+
+/// The units of `bytes` and the end of the last one (tests).
+#[cfg(test)]
+pub(crate) fn split(bytes: &[u8], strip_last: bool) -> (Vec<(usize, usize)>, usize) {
+    let units: Vec<_> = NalUnits::new(bytes, strip_last).collect();
     let end = units.last().map_or(0, |&(s, n)| s + n);
     (units, end)
 }

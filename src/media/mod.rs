@@ -24,8 +24,8 @@ mod vp8;
 mod vp9;
 mod wire;
 
+pub(crate) use frame::{Source, open_frame, seal_frame};
 pub use frame::{frame_header, max_sealed_len, open, seal};
-pub(crate) use frame::{open_with, seal_with};
 pub use wire::MAX_LAYOUT_LEN;
 
 /// How a stream's frames are framed: whole-frame RFC 9605 SFrame, or codec-aware (clear

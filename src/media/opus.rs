@@ -7,20 +7,18 @@
 //! frames (short packets) apart without the key. Everything after it is encrypted. An
 //! empty packet keeps nothing clear.
 
+use super::plan::Ranges;
+
 /// Clear ranges `(offset, len)` of an Opus packet.
-pub(crate) fn clear(packet: &[u8]) -> Vec<(usize, usize)> {
-    if packet.is_empty() {
-        Vec::new()
-    } else {
-        vec![(0, 1)]
-    }
+pub(crate) fn clear(packet: &[u8]) -> Ranges {
+    Ranges::one(0, packet.len().min(1))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn toc_only() {
-        assert_eq!(super::clear(&[0xfc, 1, 2]), vec![(0, 1)]);
-        assert!(super::clear(&[]).is_empty());
+        assert_eq!(super::clear(&[0xfc, 1, 2]).as_slice(), &[(0, 1)]);
+        assert!(super::clear(&[]).canonical(0).as_slice().is_empty());
     }
 }

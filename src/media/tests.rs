@@ -324,3 +324,142 @@ fn garbage_gets_malformed_layout() {
         }
     }
 }
+
+/// Seals in place (the frame at the start of a buffer sized by `max_sealed_len`).
+fn seal_in_place(
+    codec: Codec,
+    tx: &SendKey,
+    ad: &[u8],
+    frame: &[u8],
+) -> Result<Vec<u8>, FramingError> {
+    let mut buf = vec![0u8; max_sealed_len(codec, SUITE, frame.len()).unwrap()];
+    buf[..frame.len()].copy_from_slice(frame);
+    let n = frame::seal_frame(codec, tx, ad, frame::Source::InPlace(frame.len()), &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Opens in place; returns the buffer after the call either way.
+fn open_in_place(
+    codec: Codec,
+    rx: &Receiver,
+    ad: &[u8],
+    sealed: &[u8],
+) -> (Result<usize, FramingError>, Vec<u8>) {
+    let mut buf = sealed.to_vec();
+    let result = frame::open_frame(
+        codec,
+        ad,
+        frame::Source::InPlace(sealed.len()),
+        &mut buf,
+        |aad, body, tag| Ok::<_, FramingError>(rx.decrypt_detached(aad, body, tag)?),
+    )
+    .map(|(_, len)| len);
+    (result, buf)
+}
+
+#[test]
+fn in_place_and_out_of_place_agree_both_ways() {
+    for (i, (codec, frame, clear)) in samples().into_iter().enumerate() {
+        if codec == Codec::Whole {
+            continue;
+        }
+        let (tx, rx) = pair(0x300 + i as u64);
+        for ad in [&b""[..], b"rtp"] {
+            // Sealed in place, opened out of place, and the reverse.
+            let sealed = seal_in_place(codec, &tx, ad, &frame).unwrap();
+            assert!(clear_bytes_kept(&frame, &sealed, &clear), "{codec:?}");
+            assert_eq!(
+                open_vec(codec, &rx, ad, &sealed).unwrap(),
+                frame,
+                "{codec:?}"
+            );
+            let sealed = seal_vec(codec, &tx, ad, &frame);
+            let (opened, buf) = open_in_place(codec, &rx, ad, &sealed);
+            let len = opened.unwrap();
+            assert_eq!(&buf[..len], &frame[..], "{codec:?}");
+            // Same frame, same counter: both ways give the same bytes.
+            let (tx_a, tx_b) = (pair(9).0, pair(9).0);
+            assert_eq!(
+                seal_in_place(codec, &tx_a, ad, &frame).unwrap(),
+                seal_vec(codec, &tx_b, ad, &frame),
+                "{codec:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_frame_refused_in_place_is_left_whole_or_without_plaintext() {
+    for (i, (codec, frame, _)) in samples().into_iter().enumerate() {
+        if codec == Codec::Whole {
+            continue;
+        }
+        let (tx, rx) = pair(0x400 + i as u64);
+        let sealed = seal_vec(codec, &tx, b"", &frame);
+        // No key: decided before anything is decrypted, the frame is put back unchanged.
+        let (result, buf) = open_in_place(codec, &Receiver::new(), b"", &sealed);
+        assert!(matches!(
+            result,
+            Err(FramingError::Sframe(SframeError::UnknownKeyId(_)))
+        ));
+        assert_eq!(buf, sealed, "{codec:?}");
+        // Wrong metadata: refused, and the buffer holds no plaintext byte that was
+        // encrypted (those are ciphertext or cleared).
+        let (result, buf) = open_in_place(codec, &rx, b"other", &sealed);
+        assert!(matches!(
+            result,
+            Err(FramingError::Sframe(SframeError::AuthenticationFailed))
+        ));
+        let encrypted: Vec<usize> = (0..frame.len().min(sealed.len()))
+            .filter(|&p| sealed[p] != frame[p])
+            .collect();
+        assert!(
+            encrypted.iter().all(|&p| buf[p] != frame[p] || buf[p] == 0),
+            "{codec:?}: plaintext left in place after a failed open"
+        );
+        // And the genuine open still works afterwards (the counter was not recorded).
+        let (result, buf) = open_in_place(codec, &rx, b"", &sealed);
+        assert_eq!(&buf[..result.unwrap()], &frame[..]);
+    }
+}
+
+#[test]
+fn re_sealing_after_emulation_recovers_the_frame_in_place() {
+    for codec in [Codec::H264, Codec::H265] {
+        let frame = if codec == Codec::H264 {
+            h264_frame(&payload(300, 3))
+        } else {
+            h265_frame(&payload(300, 4))
+        };
+        let (tx, rx) = pair(0x500);
+        for in_place in [false, true] {
+            let before = tx.next_counter();
+            frame::tests::force_emulation_failures(3);
+            let sealed = if in_place {
+                seal_in_place(codec, &tx, b"ad", &frame).unwrap()
+            } else {
+                seal_vec(codec, &tx, b"ad", &frame)
+            };
+            // Three sealed versions were refused: the fourth counter went out.
+            assert_eq!(tx.next_counter(), before + 4, "{codec:?}");
+            assert_eq!(frame_header(codec, &sealed).unwrap().ctr, before + 3);
+            assert_eq!(open_vec(codec, &rx, b"ad", &sealed).unwrap(), frame);
+            assert!(!emulates(&sealed));
+        }
+        // Every attempt refused: an error, and in place the buffer holds the frame again.
+        frame::tests::force_emulation_failures(frame::MAX_SEAL_ATTEMPTS);
+        let mut buf = vec![0u8; max_sealed_len(codec, SUITE, frame.len()).unwrap()];
+        buf[..frame.len()].copy_from_slice(&frame);
+        let result = frame::seal_frame(
+            codec,
+            &tx,
+            b"",
+            frame::Source::InPlace(frame.len()),
+            &mut buf,
+        );
+        assert_eq!(result, Err(FramingError::StartCodeEmulation));
+        assert_eq!(&buf[..frame.len()], &frame[..], "{codec:?}");
+        frame::tests::force_emulation_failures(0);
+    }
+}

@@ -16,19 +16,18 @@
 //! Fallback: a frame shorter than its 3-byte tag keeps nothing clear; a key frame whose
 //! start code is missing or truncated keeps only the tag clear.
 
+use super::plan::Ranges;
+
 /// Clear ranges `(offset, len)` of a VP8 frame.
-pub(crate) fn clear(frame: &[u8]) -> Vec<(usize, usize)> {
-    let Some(&tag0) = frame.first() else {
-        return Vec::new();
-    };
+pub(crate) fn clear(frame: &[u8]) -> Ranges {
     if frame.len() < 3 {
-        return Vec::new();
+        return Ranges::default();
     }
-    let key_frame = tag0 & 1 == 0;
+    let key_frame = frame[0] & 1 == 0;
     if key_frame && frame.len() >= 10 && frame[3..6] == [0x9d, 0x01, 0x2a] {
-        vec![(0, 10)]
+        Ranges::one(0, 10)
     } else {
-        vec![(0, 3)]
+        Ranges::one(0, 3)
     }
 }
 
@@ -41,12 +40,12 @@ mod tests {
         let key = [
             0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0xaa,
         ];
-        assert_eq!(clear(&key), vec![(0, 10)]);
+        assert_eq!(clear(&key).as_slice(), &[(0, 10)]);
         let inter = [0x51, 0x02, 0x00, 0x11, 0x22];
-        assert_eq!(clear(&inter), vec![(0, 3)]);
+        assert_eq!(clear(&inter).as_slice(), &[(0, 3)]);
         let bad_start = [0x50, 0x02, 0x00, 0x9d, 0x01, 0x2b, 0, 0, 0, 0, 0];
-        assert_eq!(clear(&bad_start), vec![(0, 3)]);
-        assert_eq!(clear(&key[..9]), vec![(0, 3)]);
-        assert!(clear(&[0x50, 0x02]).is_empty());
+        assert_eq!(clear(&bad_start).as_slice(), &[(0, 3)]);
+        assert_eq!(clear(&key[..9]).as_slice(), &[(0, 3)]);
+        assert!(clear(&[0x50, 0x02]).as_slice().is_empty());
     }
 }

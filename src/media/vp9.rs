@@ -22,20 +22,21 @@
 //! frame).
 
 use super::bits::BitReader;
+use super::plan::Ranges;
 
 /// Clear ranges `(offset, len)` of a VP9 chunk (a frame or a superframe).
-pub(crate) fn clear(chunk: &[u8]) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
+pub(crate) fn clear(chunk: &[u8]) -> Ranges {
+    let mut ranges = Ranges::default();
     match superframe(chunk) {
         Some((sizes, count, index_len)) => {
             let mut at = 0;
             for &size in &sizes[..count] {
-                ranges.push((at, header_len(&chunk[at..at + size])));
+                ranges.push(at, header_len(&chunk[at..at + size]));
                 at += size;
             }
-            ranges.push((chunk.len() - index_len, index_len));
+            ranges.push(chunk.len() - index_len, index_len);
         }
-        None => ranges.push((0, header_len(chunk))),
+        None => ranges.push(0, header_len(chunk)),
     }
     ranges
 }
@@ -138,14 +139,14 @@ pub(crate) mod tests {
     fn key_frame_header_to_frame_size() {
         let f = key_frame();
         // 8 + 24 + 4 + 32 = 68 bits: 9 bytes.
-        assert_eq!(clear(&f), vec![(0, 9)]);
+        assert_eq!(clear(&f).as_slice(), &[(0, 9)]);
         // Inter frame: 1 byte.
-        assert_eq!(clear(&[0b1000_0110, 0xff, 0xff]), vec![(0, 1)]);
+        assert_eq!(clear(&[0b1000_0110, 0xff, 0xff]).as_slice(), &[(0, 1)]);
         // Wrong marker or bad sync code: nothing clear.
-        assert_eq!(clear(&[0x00, 0xff]), vec![(0, 0)]);
+        assert_eq!(clear(&[0x00, 0xff]).as_slice(), &[(0, 0)]);
         let mut bad = f.clone();
         bad[1] ^= 0x10;
-        assert_eq!(clear(&bad), vec![(0, 0)]);
+        assert_eq!(clear(&bad).as_slice(), &[(0, 0)]);
     }
 
     #[test]
@@ -158,12 +159,12 @@ pub(crate) mod tests {
         let marker = 0b1100_0001;
         chunk.extend_from_slice(&[marker, a.len() as u8, b.len() as u8, marker]);
         assert_eq!(
-            clear(&chunk),
-            vec![(0, 9), (a.len(), 1), (a.len() + b.len(), 4)]
+            clear(&chunk).as_slice(),
+            &[(0, 9), (a.len(), 1), (a.len() + b.len(), 4)]
         );
         // Sizes that overrun the chunk: no superframe.
         let n = chunk.len();
         chunk[n - 3] = 0xff;
-        assert_eq!(clear(&chunk), vec![(0, 9)]);
+        assert_eq!(clear(&chunk).as_slice(), &[(0, 9)]);
     }
 }

@@ -4,6 +4,7 @@
 //! H.265 start code.
 
 use super::FramingError;
+use super::plan::Clear;
 use crate::sframe::{MAX_HEADER_LEN, MAX_TAG_LEN};
 
 /// Largest encoded layout a trailer carries (14 bits in the footer).
@@ -16,19 +17,31 @@ pub(crate) const MAGIC: [u8; 2] = [0x4d, 0x31];
 pub(crate) const MAX_HEADER_TAG: usize = MAX_HEADER_LEN + MAX_TAG_LEN;
 pub(crate) const MAX_PACKED_HEADER_TAG: usize = (MAX_HEADER_TAG * 8).div_ceil(7);
 
-/// Appends `v` as ULEB128 of `v + 1`: never a zero byte (continuation bytes have the top
-/// bit set; the last byte is the nonzero high part of a nonzero value).
-pub(crate) fn put_u(out: &mut Vec<u8>, v: usize) {
+/// Writes `v` as ULEB128 of `v + 1` at `out[*pos..]` (advancing `pos`; `out` has room,
+/// see [`u_len`]): never a zero byte (continuation bytes have the top bit set; the last
+/// byte is the nonzero high part of a nonzero value).
+pub(crate) fn write_u(out: &mut [u8], pos: &mut usize, v: usize) {
     let mut x = (v as u128) + 1;
     loop {
         let low = (x & 0x7f) as u8;
         x >>= 7;
         if x == 0 {
-            out.push(low);
+            out[*pos] = low;
+            *pos += 1;
             return;
         }
-        out.push(low | 0x80);
+        out[*pos] = low | 0x80;
+        *pos += 1;
     }
+}
+
+/// Appends `v` as [`write_u`] does.
+#[cfg(test)]
+pub(crate) fn put_u(out: &mut Vec<u8>, v: usize) {
+    let mut buf = [0u8; 19];
+    let mut n = 0;
+    write_u(&mut buf, &mut n, v);
+    out.extend_from_slice(&buf[..n]);
 }
 
 /// Encoded length of [`put_u`]`(v)`.
@@ -62,22 +75,32 @@ pub(crate) fn get_u(bytes: &[u8], pos: &mut usize) -> Result<usize, FramingError
     Err(bad)
 }
 
-/// Packs `raw` 7 bits per byte, most significant bit first, each byte `0x80 | bits`; the
-/// last group is padded with zero bits.
-pub(crate) fn pack7(raw: &[u8], out: &mut Vec<u8>) {
+/// Packs `raw` 7 bits per byte into `out` (which has room for `packed_len(raw.len())`),
+/// most significant bit first, each byte `0x80 | bits`; the last group is padded with
+/// zero bits. Returns the bytes written.
+pub(crate) fn pack7(raw: &[u8], out: &mut [u8]) -> usize {
     let mut acc: u32 = 0;
     let mut n = 0u32;
+    let mut w = 0;
     for &b in raw {
         acc = (acc << 8) | u32::from(b);
         n += 8;
         while n >= 7 {
             n -= 7;
-            out.push(0x80 | ((acc >> n) & 0x7f) as u8);
+            out[w] = 0x80 | ((acc >> n) & 0x7f) as u8;
+            w += 1;
         }
     }
     if n > 0 {
-        out.push(0x80 | ((acc << (7 - n)) & 0x7f) as u8);
+        out[w] = 0x80 | ((acc << (7 - n)) & 0x7f) as u8;
+        w += 1;
     }
+    w
+}
+
+/// Length of [`pack7`]'s output for `n` raw bytes.
+pub(crate) fn packed_len(n: usize) -> usize {
+    (n * 8).div_ceil(7)
 }
 
 /// Inverse of [`pack7`]: `packed.len()` must be the packed length of some byte count and
@@ -118,21 +141,102 @@ pub(crate) enum Form {
     Units = 1,
 }
 
+/// A layout checked to be canonical, read again unit by unit without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LayoutUnits<'a> {
+    pub(crate) form: Form,
+    count: usize,
+    /// The encoded units (after the form and the count).
+    units: &'a [u8],
+}
+
+impl<'a> LayoutUnits<'a> {
+    /// Checks that `bytes` is exactly one canonical layout (`U(form) U(units)`, per unit
+    /// `U(len) U(ranges)`, per range `U(gap) U(len)`, `gap` from the end of the previous
+    /// range or the unit start; ranges non-empty, not touching, inside the unit).
+    pub(crate) fn validate(bytes: &'a [u8]) -> Result<LayoutUnits<'a>, FramingError> {
+        let mut pos = 0;
+        let form = match get_u(bytes, &mut pos)? {
+            0 => Form::Single,
+            1 => Form::Units,
+            _ => return Err(FramingError::MalformedLayout("unknown form")),
+        };
+        let count = get_u(bytes, &mut pos)?;
+        // Every unit takes at least two bytes: a count beyond that is a lie.
+        if count > bytes.len() / 2 || (form == Form::Single && count != 1) {
+            return Err(FramingError::MalformedLayout("bad unit count"));
+        }
+        let units_at = pos;
+        for _ in 0..count {
+            let len = get_u(bytes, &mut pos)?;
+            let ranges = get_u(bytes, &mut pos)?;
+            if ranges > bytes.len() / 2 {
+                return Err(FramingError::MalformedLayout("bad range count"));
+            }
+            let mut at = 0usize;
+            for i in 0..ranges {
+                let gap = get_u(bytes, &mut pos)?;
+                let n = get_u(bytes, &mut pos)?;
+                let end = at
+                    .checked_add(gap)
+                    .and_then(|off| off.checked_add(n))
+                    .ok_or(FramingError::MalformedLayout("range overflow"))?;
+                if n == 0 || (i > 0 && gap == 0) || end > len {
+                    return Err(FramingError::MalformedLayout("non-canonical range"));
+                }
+                at = end;
+            }
+        }
+        if pos != bytes.len() {
+            return Err(FramingError::MalformedLayout("trailing layout bytes"));
+        }
+        Ok(LayoutUnits {
+            form,
+            count,
+            units: &bytes[units_at..],
+        })
+    }
+
+    /// Each unit's length and clear ranges.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, Clear<'a>)> + use<'a> {
+        let bytes = self.units;
+        let mut pos = 0;
+        (0..self.count).map_while(move |_| {
+            let len = get_u(bytes, &mut pos).ok()?;
+            let count = get_u(bytes, &mut pos).ok()?;
+            let start = pos;
+            for _ in 0..2 * count {
+                get_u(bytes, &mut pos).ok()?;
+            }
+            Some((
+                len,
+                Clear::Encoded {
+                    bytes: &bytes[start..pos],
+                    count,
+                },
+            ))
+        })
+    }
+}
+
 /// One unit's length and clear ranges `(offset, len)` within it, sorted, disjoint and
-/// not touching.
+/// not touching (tests build and forge layouts with it).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct UnitLayout {
     pub(crate) len: usize,
     pub(crate) clear: Vec<(usize, usize)>,
 }
 
-/// The layout a trailer carries.
+/// The layout a trailer carries, as plain vectors (tests).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) form: Form,
     pub(crate) units: Vec<UnitLayout>,
 }
 
+#[cfg(test)]
 impl Layout {
     /// Canonical encoding: `U(form) U(units)`, per unit `U(len) U(ranges)`, per range
     /// `U(gap) U(len)` with `gap` from the end of the previous range (or unit start).
@@ -153,67 +257,58 @@ impl Layout {
 
     /// Parses exactly `bytes` as a canonical layout.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, FramingError> {
-        let mut pos = 0;
-        let form = match get_u(bytes, &mut pos)? {
-            0 => Form::Single,
-            1 => Form::Units,
-            _ => return Err(FramingError::MalformedLayout("unknown form")),
-        };
-        let count = get_u(bytes, &mut pos)?;
-        // Every unit takes at least two bytes: a count beyond that is a lie.
-        if count > bytes.len() / 2 || (form == Form::Single && count != 1) {
-            return Err(FramingError::MalformedLayout("bad unit count"));
-        }
-        let mut units = Vec::with_capacity(count);
-        for _ in 0..count {
-            let len = get_u(bytes, &mut pos)?;
-            let ranges = get_u(bytes, &mut pos)?;
-            if ranges > bytes.len() / 2 {
-                return Err(FramingError::MalformedLayout("bad range count"));
-            }
-            let mut clear = Vec::with_capacity(ranges);
-            let mut at = 0usize;
-            for i in 0..ranges {
-                let gap = get_u(bytes, &mut pos)?;
-                let n = get_u(bytes, &mut pos)?;
-                let off = at
-                    .checked_add(gap)
-                    .ok_or(FramingError::MalformedLayout("range overflow"))?;
-                let end = off
-                    .checked_add(n)
-                    .ok_or(FramingError::MalformedLayout("range overflow"))?;
-                if n == 0 || (i > 0 && gap == 0) || end > len {
-                    return Err(FramingError::MalformedLayout("non-canonical range"));
-                }
-                clear.push((off, n));
-                at = end;
-            }
-            units.push(UnitLayout { len, clear });
-        }
-        if pos != bytes.len() {
-            return Err(FramingError::MalformedLayout("trailing layout bytes"));
-        }
-        Ok(Layout { form, units })
+        let layout = LayoutUnits::validate(bytes)?;
+        Ok(Layout {
+            form: layout.form,
+            units: layout
+                .iter()
+                .map(|(len, clear)| UnitLayout {
+                    len,
+                    clear: clear.iter().collect(),
+                })
+                .collect(),
+        })
     }
 }
 
-/// Appends the trailer: `pack7(header || tag) || layout || footer`.
+/// Length of the trailer for `header_tag_len` bytes of header and tag and a
+/// `layout_len`-byte layout.
+pub(crate) fn trailer_len(header_tag_len: usize, layout_len: usize) -> usize {
+    packed_len(header_tag_len) + layout_len + FOOTER_LEN
+}
+
+/// Writes the trailer `pack7(header || tag) || layout || footer` at the start of `out`
+/// (which has room, see [`trailer_len`]); returns its length.
+pub(crate) fn write_trailer(
+    header_tag: &[u8],
+    layout: &[u8],
+    out: &mut [u8],
+) -> Result<usize, FramingError> {
+    if layout.len() > MAX_LAYOUT_LEN {
+        return Err(FramingError::LayoutTooLarge);
+    }
+    let packed = pack7(header_tag, out);
+    let mut pos = packed + layout.len();
+    out[packed..pos].copy_from_slice(layout);
+    out[pos] = 0x80 | (layout.len() >> 7) as u8;
+    out[pos + 1] = 0x80 | (layout.len() & 0x7f) as u8;
+    out[pos + 2] = 0x80 | packed as u8;
+    out[pos + 3..pos + FOOTER_LEN].copy_from_slice(&MAGIC);
+    pos += FOOTER_LEN;
+    Ok(pos)
+}
+
+/// Appends the trailer (tests forge frames with it).
+#[cfg(test)]
 pub(crate) fn put_trailer(
     header_tag: &[u8],
     layout: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), FramingError> {
-    if layout.len() > MAX_LAYOUT_LEN {
-        return Err(FramingError::LayoutTooLarge);
-    }
     let start = out.len();
-    pack7(header_tag, out);
-    let packed = out.len() - start;
-    out.extend_from_slice(layout);
-    out.push(0x80 | (layout.len() >> 7) as u8);
-    out.push(0x80 | (layout.len() & 0x7f) as u8);
-    out.push(0x80 | packed as u8);
-    out.extend_from_slice(&MAGIC);
+    out.resize(start + trailer_len(header_tag.len(), layout.len()), 0);
+    let n = write_trailer(header_tag, layout, &mut out[start..])?;
+    out.truncate(start + n);
     Ok(())
 }
 
@@ -224,8 +319,9 @@ pub(crate) struct Trailer<'a> {
     /// `header || tag`, unpacked.
     pub(crate) header_tag: [u8; MAX_HEADER_TAG],
     pub(crate) header_tag_len: usize,
-    /// The encoded layout.
+    /// The encoded layout, and where it starts in the frame.
     pub(crate) layout: &'a [u8],
+    pub(crate) layout_at: usize,
 }
 
 /// Finds the trailer ending `frame` from its footer.
@@ -257,6 +353,7 @@ pub(crate) fn find_trailer(frame: &[u8]) -> Result<Trailer<'_>, FramingError> {
         header_tag,
         header_tag_len,
         layout: &frame[layout_at..footer_at],
+        layout_at,
     })
 }
 
@@ -295,8 +392,8 @@ mod tests {
     fn pack7_round_trips_every_length() {
         for n in 0..=MAX_HEADER_TAG {
             let raw: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
-            let mut packed = Vec::new();
-            pack7(&raw, &mut packed);
+            let mut packed = vec![0u8; packed_len(n)];
+            assert_eq!(pack7(&raw, &mut packed), packed.len());
             assert_eq!(packed.len(), (n * 8).div_ceil(7));
             assert!(packed.iter().all(|b| b & 0x80 != 0));
             let mut back = [0u8; MAX_HEADER_TAG];

@@ -224,11 +224,19 @@ impl FrameKey {
         frame: &mut FrameInput<'_>,
     ) -> Result<usize, SframeError> {
         let tag_len = self.suite.tag_len();
+        let nonce = self.nonce(header.ctr);
+        if let FrameInput::Detached { aad, body, tag } = frame {
+            if tag.len() != tag_len {
+                return Err(MalformedReason::TruncatedTag.into());
+            }
+            self.aead
+                .open_body(&nonce, aad, &mut Body::InPlace(body), tag)?;
+            return Ok(body.len());
+        }
         let body_len = frame
             .len()
             .checked_sub(header_len + tag_len)
             .ok_or(MalformedReason::TruncatedTag)?;
-        let nonce = self.nonce(header.ctr);
         match frame {
             FrameInput::Separate { frame, out } => {
                 let available = out.len();
@@ -251,8 +259,28 @@ impl FrameKey {
                         .open_body(&nonce, aad, &mut Body::InPlace(body), tag)
                 })?;
             }
+            // Opened above.
+            FrameInput::Detached { .. } => {}
         }
         Ok(body_len)
+    }
+
+    /// Seals `body` in place under counter `ctr` with the complete AAD `aad` (which the
+    /// caller built, SFrame header first) and writes the tag to `tag` (exactly the suite's
+    /// tag length): the pieces of a frame whose ciphertext does not sit between its header
+    /// and its tag (codec-aware framing).
+    pub(crate) fn seal_detached(
+        &self,
+        ctr: u64,
+        aad: &[u8],
+        body: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<(), SframeError> {
+        if tag.len() != self.suite.tag_len() {
+            return Err(SframeError::InvalidArgument("tag length"));
+        }
+        self.aead
+            .seal_body(&self.nonce(ctr), aad, &mut Body::InPlace(body), tag)
     }
 
     /// Whether a failed in-place [`open`](Self::open) may leave the frame unreadable (the
@@ -430,13 +458,22 @@ pub(crate) enum FrameInput<'a> {
     Separate { frame: &'a [u8], out: &'a mut [u8] },
     /// Decrypt inside the frame buffer; the plaintext is left after the header.
     InPlace(&'a mut [u8]),
+    /// A frame in pieces (codec-aware framing): the complete AAD, which starts with the
+    /// SFrame header, the ciphertext (decrypted in place) and the tag.
+    Detached {
+        aad: &'a [u8],
+        body: &'a mut [u8],
+        tag: &'a [u8],
+    },
 }
 
 impl FrameInput<'_> {
+    /// The bytes the SFrame header is parsed from.
     pub(crate) fn frame(&self) -> &[u8] {
         match self {
             FrameInput::Separate { frame, .. } => frame,
             FrameInput::InPlace(frame) => frame,
+            FrameInput::Detached { aad, .. } => aad,
         }
     }
 

@@ -292,6 +292,19 @@ impl Receiver {
         Ok(opened)
     }
 
+    /// Opens a frame in pieces (codec-aware framing, see [`FrameInput::Detached`]): `aad`
+    /// starts with the SFrame header; `body` is decrypted in place. On error `body` holds
+    /// no plaintext.
+    pub(crate) fn decrypt_detached(
+        &self,
+        aad: &[u8],
+        body: &mut [u8],
+        tag: &[u8],
+    ) -> Result<Opened, SframeError> {
+        self.open(&[], FrameInput::Detached { aad, body, tag })
+            .map(|(opened, _)| opened)
+    }
+
     /// Opens a frame; returns what it reports and the header length.
     fn open(
         &self,
@@ -464,14 +477,21 @@ fn keep_for_retry(key: &FrameKey, input: &FrameInput<'_>, header_len: usize) -> 
         FrameInput::InPlace(buf) if key.failed_open_clears_in_place() => {
             buf.get(header_len..).map(<[u8]>::to_vec)
         }
+        FrameInput::Detached { body, .. } if key.failed_open_clears_in_place() => {
+            Some(body.to_vec())
+        }
         _ => None,
     }
 }
 
 /// Puts back what [`keep_for_retry`] copied.
 fn restore_after_failure(input: &mut FrameInput<'_>, header_len: usize, copy: Option<Vec<u8>>) {
-    if let (FrameInput::InPlace(buf), Some(copy)) = (input, copy)
-        && let Some(body) = buf.get_mut(header_len..)
+    let body = match (input, &copy) {
+        (FrameInput::InPlace(buf), Some(_)) => buf.get_mut(header_len..),
+        (FrameInput::Detached { body, .. }, Some(_)) => Some(&mut **body),
+        _ => None,
+    };
+    if let (Some(body), Some(copy)) = (body, copy)
         && body.len() == copy.len()
     {
         body.copy_from_slice(&copy);
@@ -483,6 +503,7 @@ fn wipe_plaintext(input: &mut FrameInput<'_>, header_len: usize, len: usize) {
     match input {
         FrameInput::Separate { out, .. } => out[..len].zeroize(),
         FrameInput::InPlace(buf) => buf[header_len..header_len + len].zeroize(),
+        FrameInput::Detached { body, .. } => body[..len].zeroize(),
     }
 }
 

@@ -81,7 +81,14 @@ impl SendKey {
         plaintext_len.checked_add(header + self.suite().tag_len())
     }
 
-    fn take_counter(&self) -> Result<u64, SframeError> {
+    /// The derived key (codec-aware framing seals through it, see
+    /// [`FrameKey::seal_detached`]).
+    pub(crate) fn frame_key(&self) -> &FrameKey {
+        &self.key
+    }
+
+    /// Takes the next counter; each is handed out once.
+    pub(crate) fn take_counter(&self) -> Result<u64, SframeError> {
         self.next_ctr
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_add(1))
             .map_err(|_| SframeError::CounterExhausted)

@@ -2,8 +2,8 @@
 //! the standalone [`SframeContext`]. Each object keeps its own input and output scratch
 //! buffers in wasm memory, grown to the largest frame seen, so a frame costs one copy in
 //! (`Uint8Array` → wasm memory), the seal or open in place, and one copy out (a new
-//! `Uint8Array`). Whole-frame mode allocates nothing in wasm memory per frame after warm-up;
-//! the codec-aware framing still allocates inside `mlsframe::media`.
+//! `Uint8Array`). After warm-up nothing is allocated in wasm memory per frame, whole-frame
+//! or codec-aware.
 
 use mlsframe::ffi::mlsframe_result;
 use mlsframe::mls::media::{self, MediaKeys};

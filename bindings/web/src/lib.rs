@@ -7,8 +7,8 @@
 //! `MLSFRAME_NO_KEY`) and whose `code` is its number, so every code documented in
 //! `include/mlsframe.h` means the same here. A frame is copied once into wasm memory
 //! (a scratch buffer per object, grown to the largest frame) and the result once out into a
-//! new `Uint8Array`; whole-frame mode then allocates nothing in wasm memory per frame, the
-//! codec-aware framing still does (inside `mlsframe::media`).
+//! new `Uint8Array`; nothing else is allocated in wasm memory per frame, whole-frame or
+//! codec-aware.
 #![forbid(unsafe_code)]
 
 mod error;

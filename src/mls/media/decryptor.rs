@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::held::{HeldFrame, HeldFrames};
 use super::ring::{EpochKeys, KeyRing, Leaf, MediaShared, SenderEpoch, Stream};
 use super::{DecryptedFrame, FrameSender, LeafHolder, MediaError, ReleasedFrame, lock};
-use crate::media::{self, Codec};
+use crate::media::{self, Codec, Source};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, Header};
 
@@ -33,6 +33,9 @@ impl std::fmt::Debug for Decryptor {
 enum Target<'a> {
     Separate(&'a [u8], &'a mut [u8]),
     InPlace(&'a mut [u8]),
+    /// A codec-aware frame in pieces: the complete AAD (SFrame header first), the
+    /// ciphertext (decrypted where it lies) and the tag.
+    Detached(&'a [u8], &'a mut [u8], &'a [u8]),
 }
 
 impl Decryptor {
@@ -84,7 +87,7 @@ impl Decryptor {
         if codec == Codec::Whole {
             return self.decrypt(metadata, frame, out);
         }
-        let result = self.open_codec(codec, metadata, frame, out);
+        let result = self.open_codec(codec, metadata, Source::Separate(frame), out);
         if matches!(result, Err(MediaError::NoKey)) {
             self.hold(codec, metadata, frame);
         }
@@ -95,17 +98,39 @@ impl Decryptor {
         &self,
         codec: Codec,
         metadata: &[u8],
-        frame: &[u8],
+        src: Source<'_>,
         out: &mut [u8],
     ) -> Result<DecryptedFrame, MediaError> {
-        let (mut opened, len) =
-            media::open_with(codec, metadata, frame, out, |aad, sealed, plain| {
-                let opened = self.open(aad, Target::Separate(sealed, plain))?;
-                let n = opened.len;
-                Ok::<_, MediaError>((opened, n))
-            })?;
+        let (mut opened, len) = media::open_frame(codec, metadata, src, out, |aad, body, tag| {
+            self.open(&[], Target::Detached(aad, body, tag))
+        })?;
         opened.len = len;
         Ok(opened)
+    }
+
+    /// Opens the frame in `buf`, sealed in framing mode `codec`, in place: the opened
+    /// frame is left at the start of `buf`. Allocates nothing (see
+    /// [`decrypt_codec`](Self::decrypt_codec)). On error `buf` holds no plaintext, and a
+    /// frame refused for [`MediaError::NoKey`] is held unchanged.
+    ///
+    /// # Errors
+    /// As [`decrypt_codec`](Self::decrypt_codec).
+    pub fn decrypt_codec_in_place(
+        &self,
+        codec: Codec,
+        metadata: &[u8],
+        buf: &mut [u8],
+    ) -> Result<DecryptedFrame, MediaError> {
+        if codec == Codec::Whole {
+            return self.decrypt_in_place(metadata, buf);
+        }
+        let len = buf.len();
+        let result = self.open_codec(codec, metadata, Source::InPlace(len), buf);
+        // NO_KEY is decided before the AEAD: the frame was put back together unchanged.
+        if matches!(result, Err(MediaError::NoKey)) {
+            self.hold(codec, metadata, buf);
+        }
+        result
     }
 
     /// Opens the frame in `buf` in place; the plaintext is moved to the start of `buf`.
@@ -134,6 +159,7 @@ impl Decryptor {
         let frame: &[u8] = match &target {
             Target::Separate(f, _) => f,
             Target::InPlace(b) => b,
+            Target::Detached(aad, _, _) => aad,
         };
         let (header, header_len) = Header::decode(frame)?;
         let ring = self.shared.ring.load();
@@ -175,6 +201,19 @@ impl Decryptor {
                     &mut FrameInput::InPlace(&mut *buf),
                 )?;
                 (&mut buf[..header_len + len], header_len)
+            }
+            Target::Detached(aad, body, tag) => {
+                let len = stream.key.open(
+                    header,
+                    header_len,
+                    metadata,
+                    &mut FrameInput::Detached {
+                        aad,
+                        body: &mut *body,
+                        tag,
+                    },
+                )?;
+                (&mut body[..len], 0)
             }
         };
         // Authenticated: keep a new stream (bounded) and record the counter once. A frame
@@ -311,7 +350,12 @@ impl Decryptor {
             let opened = if held.codec == Codec::Whole {
                 self.open(&held.metadata, Target::Separate(&held.frame, &mut out))
             } else {
-                self.open_codec(held.codec, &held.metadata, &held.frame, &mut out)
+                self.open_codec(
+                    held.codec,
+                    &held.metadata,
+                    Source::Separate(&held.frame),
+                    &mut out,
+                )
             };
             match opened {
                 Ok(opened) => {

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::ring::{EpochKeys, KeyRing, MediaShared};
 use super::{MediaError, lock};
-use crate::media::{self, Codec};
+use crate::media::{self, Codec, Source};
 use crate::sframe::{CipherSuite, SendKey};
 
 /// The epoch an encryptor last moved to, and its send key there.
@@ -196,15 +196,18 @@ impl Encryptor {
         if self.codec == Codec::Whole {
             return Ok(self.seal(|key| key.encrypt(metadata, frame, out))??);
         }
-        media::seal_with(self.codec, metadata, frame, out, |aad, plain, sealed| {
-            Ok::<_, MediaError>(self.seal(|key| key.encrypt(aad, plain, sealed))??)
-        })
+        let codec = self.codec;
+        Ok(self
+            .seal(|key| media::seal_frame(codec, key, metadata, Source::Separate(frame), out))??)
     }
 
-    /// Seals in place: `buf[..len]` holds the frame and `buf` has room for header and tag.
+    /// Seals in place: `buf[..len]` holds the frame and `buf` has room for the sealed frame
+    /// ([`max_ciphertext_len`](Self::max_ciphertext_len): header and tag, and in
+    /// codec-aware framing the trailer). Allocates nothing.
     ///
     /// # Errors
-    /// As [`encrypt`](Self::encrypt).
+    /// As [`encrypt`](Self::encrypt). In codec-aware framing, on error `buf[..len]` still
+    /// holds the frame.
     pub fn encrypt_in_place(
         &self,
         metadata: &[u8],
@@ -214,13 +217,8 @@ impl Encryptor {
         if self.codec == Codec::Whole {
             return Ok(self.seal(|key| key.encrypt_in_place(metadata, buf, len))??);
         }
-        let frame = buf
-            .get(..len)
-            .ok_or(crate::sframe::SframeError::InvalidArgument(
-                "plaintext length exceeds the buffer",
-            ))?
-            .to_vec();
-        self.encrypt(metadata, &frame, buf)
+        let codec = self.codec;
+        Ok(self.seal(|key| media::seal_frame(codec, key, metadata, Source::InPlace(len), buf))??)
     }
 
     /// Whether the sender's epoch changed since the last call (send a key frame).
