@@ -19,7 +19,7 @@ use super::wire::{
     self, FOOTER_LEN, Form, MAX_HEADER_TAG, MAX_LAYOUT_LEN, MAX_PACKED_HEADER_TAG, find_trailer,
     u_len,
 };
-use super::{Codec, FramingError, av1};
+use super::{Codec, FramingError, av1, h26x};
 use crate::sframe::{
     CipherSuite, FrameInput, Header, MAX_HEADER_LEN, Opened, Receiver, SendKey, SframeError,
 };
@@ -180,12 +180,20 @@ struct Scratch<const N: usize> {
 }
 
 impl<const N: usize> Scratch<N> {
-    fn new(len: usize) -> Scratch<N> {
+    fn new() -> Scratch<N> {
         Scratch {
             stack: [0; N],
-            heap: if len > N { vec![0; len] } else { Vec::new() },
-            len,
+            heap: Vec::new(),
+            len: 0,
         }
+    }
+
+    /// Makes it `len` bytes long.
+    fn set_len(&mut self, len: usize) {
+        if len > N {
+            self.heap.resize(len, 0);
+        }
+        self.len = len;
     }
 
     fn bytes(&self) -> &[u8] {
@@ -341,8 +349,8 @@ fn scatter(runs: &mut dyn Iterator<Item = (usize, usize)>, buf: &mut [u8], span:
 }
 
 /// Saves the bytes between the runs of `buf` (in place, before gathering).
-fn save_gaps(runs: &[(usize, usize)], buf: &[u8], span: Span) -> Scratch<STACK_GAPS> {
-    let mut gaps = Scratch::new(span.gaps_len());
+fn save_gaps(runs: &[(usize, usize)], buf: &[u8], span: Span, gaps: &mut Scratch<STACK_GAPS>) {
+    gaps.set_len(span.gaps_len());
     let saved = gaps.bytes_mut();
     let mut w = 0;
     for pair in runs.windows(2) {
@@ -350,7 +358,6 @@ fn save_gaps(runs: &[(usize, usize)], buf: &[u8], span: Span) -> Scratch<STACK_G
         saved[w..w + gap_end - gap_at].copy_from_slice(&buf[gap_at..gap_end]);
         w += gap_end - gap_at;
     }
-    gaps
 }
 
 /// Puts back what [`save_gaps`] saved (after scattering).
@@ -366,20 +373,22 @@ fn restore_gaps(runs: &[(usize, usize)], buf: &mut [u8], gaps: &Scratch<STACK_GA
 
 /// The authenticated data, with room for the SFrame header in front: `[reserve] || label
 /// || codec id || layout || the clear bytes of every unit (prefix first) || metadata`;
-/// the layout's place in it; and the encrypted runs, recorded on the way. Two walks over
-/// the units: one to measure (and record the runs), one to write.
+/// the layout's place in it and the end of the last unit; and the encrypted runs,
+/// recorded on the way. Two walks over the units: one to measure (and record the runs),
+/// one to write.
 fn authenticated_data(
     codec: Codec,
     walk: &impl Walk,
     layout: LayoutSource<'_>,
     bytes: &[u8],
     metadata: &[u8],
-    heap_runs: bool,
-) -> Result<(Scratch<STACK_AAD>, std::ops::Range<usize>, RunList), FramingError> {
-    let mut runs = RunList::new(heap_runs);
-    let (mut units, mut clear_len, mut units_len) = (0, 0, 0);
+    aad: &mut Scratch<STACK_AAD>,
+    runs: &mut RunList,
+) -> Result<(std::ops::Range<usize>, usize), FramingError> {
+    let (mut units, mut clear_len, mut units_len, mut units_end) = (0, 0, 0, 0);
     for u in walk.units() {
         units += 1;
+        units_end = u.start + u.len;
         clear_len += u.prefix_len;
         let mut ranges = 0;
         let mut at = 0;
@@ -403,7 +412,7 @@ fn authenticated_data(
     let layout_at = label_at + AAD_LABEL.len() + 1;
     let clear_at = layout_at + layout_len;
     let total = clear_at + clear_len + metadata.len();
-    let mut aad = Scratch::new(total);
+    aad.set_len(total);
     let buf = aad.bytes_mut();
     buf[label_at..label_at + AAD_LABEL.len()].copy_from_slice(&AAD_LABEL);
     buf[layout_at - 1] = codec.id() as u8;
@@ -437,7 +446,7 @@ fn authenticated_data(
     }
     debug_assert!(form.is_none() || pos == clear_at);
     buf[w..].copy_from_slice(metadata);
-    Ok((aad, layout_at..clear_at, runs))
+    Ok((layout_at..clear_at, units_end))
 }
 
 /// The layout for [`authenticated_data`]: encoded from the walk (sender), or as received.
@@ -473,9 +482,18 @@ fn emulation_free(
     }
     runs.into_iter().all(|(at, n)| {
         let end = at + n;
-        let pattern = out[at.saturating_sub(2)..end]
-            .windows(3)
-            .any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3);
+        let window = &out[at.saturating_sub(2)..end];
+        let mut p = 0;
+        let pattern = loop {
+            p = h26x::find_byte(window, p, 0);
+            if p + 2 >= window.len() {
+                break false;
+            }
+            if window[p + 1] == 0 && window[p + 2] <= 3 {
+                break true;
+            }
+            p += 1;
+        };
         let trailing_zero = end < region_len && out[end - 1] == 0;
         !pattern && !trailing_zero
     })
@@ -557,12 +575,16 @@ pub(crate) fn seal_frame(
     src: Source<'_>,
     out: &mut [u8],
 ) -> Result<usize, FramingError> {
+    let mut aad = Scratch::new();
     match src {
         Source::Separate(frame) => {
             let planned = plan(codec, frame);
+            let mut list = RunList::new(false);
             let layout = LayoutSource::Write(planned.form);
-            let (aad, layout, list) =
-                authenticated_data(codec, &planned, layout, frame, metadata, false)?;
+            let (layout, units_end) = authenticated_data(
+                codec, &planned, layout, frame, metadata, &mut aad, &mut list,
+            )?;
+            let region_len = region_len(codec, frame, units_end);
             // Walked again from the plan only when there are too many runs to list.
             let runs = if list.complete() {
                 Runs::List(&list)
@@ -572,9 +594,9 @@ pub(crate) fn seal_frame(
             seal_runs(
                 codec,
                 key,
-                aad,
+                &mut aad,
                 layout,
-                planned.region_len,
+                region_len,
                 &runs,
                 Some(frame),
                 out,
@@ -586,13 +608,24 @@ pub(crate) fn seal_frame(
             ))?;
             // Everything that reads the frame as the codec wrote it happens first.
             let planned = plan(codec, frame);
-            let region_len = planned.region_len;
+            let mut list = RunList::new(true);
             let layout = LayoutSource::Write(planned.form);
-            let (aad, layout, list) =
-                authenticated_data(codec, &planned, layout, frame, metadata, true)?;
+            let (layout, units_end) = authenticated_data(
+                codec, &planned, layout, frame, metadata, &mut aad, &mut list,
+            )?;
+            let region_len = region_len(codec, frame, units_end);
             let runs = Runs::<SenderPlan<'_>>::List(&list);
-            seal_runs(codec, key, aad, layout, region_len, &runs, None, out)
+            seal_runs(codec, key, &mut aad, layout, region_len, &runs, None, out)
         }
+    }
+}
+
+/// What a sealed frame keeps of `frame`: all of it, except H.264/H.265 bytes after the
+/// last unit (trailing zero bytes, a bare final start code).
+fn region_len(codec: Codec, frame: &[u8], units_end: usize) -> usize {
+    match codec {
+        Codec::H264 | Codec::H265 => units_end,
+        _ => frame.len(),
     }
 }
 
@@ -603,7 +636,7 @@ pub(crate) fn seal_frame(
 fn seal_runs<W: Walk>(
     codec: Codec,
     key: &SendKey,
-    mut aad: Scratch<STACK_AAD>,
+    aad: &mut Scratch<STACK_AAD>,
     layout: std::ops::Range<usize>,
     region_len: usize,
     runs: &Runs<'_, W>,
@@ -612,8 +645,13 @@ fn seal_runs<W: Walk>(
 ) -> Result<usize, FramingError> {
     let span = runs.span();
     let tag_len = key.suite().tag_len();
+    let mut saved = None;
     let gaps = match (frame, runs) {
-        (None, Runs::List(list)) => Some(save_gaps(list.as_slice(), out, span)),
+        (None, Runs::List(list)) => {
+            let saved = saved.insert(Scratch::new());
+            save_gaps(list.as_slice(), out, span, saved);
+            Some(&*saved)
+        }
         _ => None,
     };
     for _ in 0..MAX_SEAL_ATTEMPTS {
@@ -636,24 +674,36 @@ fn seal_runs<W: Walk>(
             }
             .into());
         }
-        let aad_at = put_header(&mut aad, &header_tag[..header_len]);
-        runs.gather(frame, out, span);
+        let aad_at = put_header(aad, &header_tag[..header_len]);
         let (_, tag) = header_tag.split_at_mut(header_len);
-        let sealed = key.frame_key().seal_detached(
-            ctr,
-            &aad.bytes()[aad_at..],
-            &mut out[span.block()],
-            &mut tag[..tag_len],
-        );
+        let sealed = match frame {
+            // The runs are one stretch of the frame: sealed straight from it.
+            Some(frame) if span.gaps_len() == 0 => key.frame_key().seal_detached_separate(
+                ctr,
+                &aad.bytes()[aad_at..],
+                &frame[span.block()],
+                &mut out[span.block()],
+                &mut tag[..tag_len],
+            ),
+            _ => {
+                runs.gather(frame, out, span);
+                key.frame_key().seal_detached(
+                    ctr,
+                    &aad.bytes()[aad_at..],
+                    &mut out[span.block()],
+                    &mut tag[..tag_len],
+                )
+            }
+        };
         if let Err(e) = sealed {
             if frame.is_some() {
                 out[span.block()].zeroize();
             } else {
-                runs.spread(None, gaps.as_ref(), out, span, region_len);
+                runs.spread(None, gaps, out, span, region_len);
             }
             return Err(e.into());
         }
-        runs.spread(frame, gaps.as_ref(), out, span, region_len);
+        runs.spread(frame, gaps, out, span, region_len);
         let mut w = region_len;
         if codec == Codec::Av1 {
             out[w] = (av1::OBU_PADDING << 3) | 0x02;
@@ -675,7 +725,7 @@ fn seal_runs<W: Walk>(
                 tag: &header_tag[header_len..header_tag_len],
             };
             key.frame_key().open(header, header_len, &[], &mut input)?;
-            runs.spread(None, gaps.as_ref(), out, span, region_len);
+            runs.spread(None, gaps, out, span, region_len);
         }
     }
     Err(FramingError::StartCodeEmulation)
@@ -695,25 +745,29 @@ pub(crate) fn open_frame<T, E: From<FramingError>>(
     out: &mut [u8],
     decrypt: impl FnOnce(&[u8], &mut [u8], &[u8]) -> Result<T, E>,
 ) -> Result<(T, usize), E> {
+    let mut aad = Scratch::new();
     match src {
         Source::Separate(frame) => {
             let received = Received::parse(codec, frame)?;
             let (region, layout) = (received.region(frame), received.layout(frame));
             let planned = ReceiverPlan::new(codec, region, layout)?;
+            let mut list = RunList::new(false);
             let layout = LayoutSource::Bytes(layout);
-            let (aad, _, list) =
-                authenticated_data(codec, &planned, layout, region, metadata, false)?;
+            authenticated_data(
+                codec, &planned, layout, region, metadata, &mut aad, &mut list,
+            )?;
             // Walked again from the layout only when there are too many runs to list.
             let runs = if list.complete() {
                 Runs::List(&list)
             } else {
                 Runs::Walk(&planned)
             };
-            open_runs(&received, aad, &runs, Some(region), out, decrypt)
+            open_runs(&received, &mut aad, &runs, Some(region), out, decrypt)
         }
         Source::InPlace(len) => {
             // Everything that reads the frame as received happens first.
-            let (received, aad, list) =
+            let mut list = RunList::new(true);
+            let received =
                 {
                     let frame = out.get(..len).ok_or(FramingError::Sframe(
                         SframeError::InvalidArgument("frame length exceeds the buffer"),
@@ -722,12 +776,13 @@ pub(crate) fn open_frame<T, E: From<FramingError>>(
                     let (region, layout) = (received.region(frame), received.layout(frame));
                     let planned = ReceiverPlan::new(codec, region, layout)?;
                     let layout = LayoutSource::Bytes(layout);
-                    let (aad, _, list) =
-                        authenticated_data(codec, &planned, layout, region, metadata, true)?;
-                    (received, aad, list)
+                    authenticated_data(
+                        codec, &planned, layout, region, metadata, &mut aad, &mut list,
+                    )?;
+                    received
                 };
             let runs = Runs::<ReceiverPlan<'_>>::List(&list);
-            open_runs(&received, aad, &runs, None, out, decrypt)
+            open_runs(&received, &mut aad, &runs, None, out, decrypt)
         }
     }
 }
@@ -782,7 +837,7 @@ impl Received {
 /// The open itself. `region` is the separate source, or `None` in place.
 fn open_runs<W: Walk, T, E: From<FramingError>>(
     received: &Received,
-    mut aad: Scratch<STACK_AAD>,
+    aad: &mut Scratch<STACK_AAD>,
     runs: &Runs<'_, W>,
     region: Option<&[u8]>,
     out: &mut [u8],
@@ -799,10 +854,15 @@ fn open_runs<W: Walk, T, E: From<FramingError>>(
     let ht = &received.header_tag[..received.header_tag_len];
     let (_, header_len) = Header::decode(ht).map_err(FramingError::from)?;
     let (header, tag) = ht.split_at(header_len);
-    let aad_at = put_header(&mut aad, header);
+    let aad_at = put_header(aad, header);
     let span = runs.span();
+    let mut saved = None;
     let gaps = match (region, runs) {
-        (None, Runs::List(list)) => Some(save_gaps(list.as_slice(), out, span)),
+        (None, Runs::List(list)) => {
+            let saved = saved.insert(Scratch::new());
+            save_gaps(list.as_slice(), out, span, saved);
+            Some(&*saved)
+        }
         _ => None,
     };
     runs.gather(region, out, span);
@@ -813,12 +873,12 @@ fn open_runs<W: Walk, T, E: From<FramingError>>(
         Ok(report) => report,
         Err(e) => {
             if region.is_none() {
-                runs.spread(None, gaps.as_ref(), out, span, region_len);
+                runs.spread(None, gaps, out, span, region_len);
             }
             return Err(e);
         }
     };
-    runs.spread(region, gaps.as_ref(), out, span, region_len);
+    runs.spread(region, gaps, out, span, region_len);
     Ok((report, region_len))
 }
 

@@ -75,26 +75,21 @@ impl Iterator for NalUnits<'_> {
         loop {
             let start = self.start?;
             let mut found = None;
-            while self.i + 3 <= bytes.len() {
-                let at = self.i;
-                // Eight bytes without a zero hold no start of a start code: skip them
-                // whole (coded slice data has few zero bytes).
-                if let Some(word) = bytes.get(at..at + 8) {
-                    let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-                    let has_zero =
-                        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-                    if has_zero == 0 {
-                        self.i += 8;
-                        continue;
-                    }
-                }
-                if bytes[at] == 0 && bytes[at + 1] == 0 && bytes[at + 2] == 1 {
-                    self.i += 3;
-                    found = Some(at);
+            // A start code is found from its `01` (in coded data rarer than `00`, which
+            // emulation prevention `00 00 03` makes common).
+            let mut q = self.i + 2;
+            while q < bytes.len() {
+                q = find_byte(bytes, q, 1);
+                if q >= bytes.len() {
                     break;
                 }
-                self.i += 1;
+                if bytes[q - 1] == 0 && bytes[q - 2] == 0 {
+                    found = Some(q - 2);
+                    break;
+                }
+                q += 1;
             }
+            self.i = found.map_or(bytes.len(), |at| at + 3);
             let unit = match found {
                 Some(at) => {
                     self.start = Some(at + 3);
@@ -112,10 +107,30 @@ impl Iterator for NalUnits<'_> {
     }
 }
 
-/// The end of the last unit of `bytes` (trailing zeros stripped): what a sealed frame
-/// keeps.
-pub(crate) fn region_end(bytes: &[u8]) -> usize {
-    NalUnits::new(bytes, true).last().map_or(0, |(s, n)| s + n)
+/// Where the first byte equal to `needle` in `bytes` at or after `from` is (`bytes.len()`
+/// if none): 32 bytes at a time, branch-free within a chunk so that the compiler
+/// vectorises it.
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], from: usize, needle: u8) -> usize {
+    const CHUNK: usize = 32;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at.saturating_add(CHUNK)) {
+        let Ok(chunk) = <&[u8; CHUNK]>::try_from(chunk) else {
+            break;
+        };
+        if chunk
+            .iter()
+            .fold(0u8, |hit, &b| hit | u8::from(b == needle))
+            != 0
+        {
+            break;
+        }
+        at += CHUNK;
+    }
+    bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == needle))
+        .map_or(bytes.len(), |p| at + p)
 }
 
 /// The units of `bytes` and the end of the last one (tests).
@@ -194,6 +209,27 @@ mod tests {
         // No start code: one unit; all zeros: none.
         assert_eq!(split(&[5, 6, 0], true).0, vec![(0, 2)]);
         assert!(split(&[0, 0, 0], true).0.is_empty());
+    }
+
+    #[test]
+    fn find_byte_finds_every_match_in_order() {
+        let mut bytes = vec![7u8; 200];
+        for z in [0, 31, 32, 33, 95, 199] {
+            bytes[z] = 0;
+        }
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            at = find_byte(&bytes, at, 0);
+            if at < bytes.len() {
+                found.push(at);
+            }
+            at += 1;
+        }
+        assert_eq!(found, [0, 31, 32, 33, 95, 199]);
+        assert_eq!(find_byte(&[1, 2, 3], 0, 0), 3);
+        assert_eq!(find_byte(&[0], 5, 0), 1);
+        assert_eq!(find_byte(&[0, 0, 1], 0, 1), 2);
     }
 
     #[test]

@@ -205,13 +205,13 @@ pub(crate) fn unit_runs(u: Unit<'_>) -> impl Iterator<Item = (usize, usize)> + u
     })
 }
 
-/// A sender's plan: the bytes of the frame that the sealed frame keeps (`region_len`; the
-/// rest, H.264/H.265 trailing zero bytes, is dropped), the form, and how to cut the units.
+/// A sender's plan: the form, and how to cut the units. The sealed frame keeps the bytes
+/// up to the end of the last unit (for H.264/H.265 trailing zero bytes are dropped; see
+/// `frame`).
 pub(crate) struct SenderPlan<'a> {
     codec: Codec,
     frame: &'a [u8],
     pub(crate) form: Form,
-    pub(crate) region_len: usize,
     /// For the single form: the frame's clear ranges.
     single: Ranges,
 }
@@ -222,7 +222,6 @@ pub(crate) fn plan(codec: Codec, frame: &[u8]) -> SenderPlan<'_> {
         codec,
         frame,
         form: Form::Single,
-        region_len: frame.len(),
         single: clear.canonical(frame.len()),
     };
     match codec {
@@ -233,7 +232,6 @@ pub(crate) fn plan(codec: Codec, frame: &[u8]) -> SenderPlan<'_> {
             codec,
             frame,
             form: Form::Units,
-            region_len: h26x::region_end(frame),
             single: Ranges::default(),
         },
         // Not a well-formed low-overhead AV1 temporal unit: all of it is encrypted.
@@ -241,7 +239,6 @@ pub(crate) fn plan(codec: Codec, frame: &[u8]) -> SenderPlan<'_> {
             codec,
             frame,
             form: Form::Units,
-            region_len: frame.len(),
             single: Ranges::default(),
         },
         Codec::Av1 | Codec::Whole => single(Ranges::default()),

@@ -79,21 +79,17 @@ pub(crate) fn get_u(bytes: &[u8], pos: &mut usize) -> Result<usize, FramingError
 /// most significant bit first, each byte `0x80 | bits`; the last group is padded with
 /// zero bits. Returns the bytes written.
 pub(crate) fn pack7(raw: &[u8], out: &mut [u8]) -> usize {
-    let mut acc: u32 = 0;
-    let mut n = 0u32;
     let mut w = 0;
-    for &b in raw {
-        acc = (acc << 8) | u32::from(b);
-        n += 8;
-        while n >= 7 {
-            n -= 7;
-            out[w] = 0x80 | ((acc >> n) & 0x7f) as u8;
-            w += 1;
+    // Seven bytes (56 bits) make eight 7-bit groups.
+    for group in raw.chunks(7) {
+        let mut bytes = [0u8; 8];
+        bytes[1..1 + group.len()].copy_from_slice(group);
+        let bits = u64::from_be_bytes(bytes);
+        let n = packed_len(group.len());
+        for (k, o) in out[w..w + n].iter_mut().enumerate() {
+            *o = 0x80 | ((bits >> (49 - 7 * k)) & 0x7f) as u8;
         }
-    }
-    if n > 0 {
-        out[w] = 0x80 | ((acc << (7 - n)) & 0x7f) as u8;
-        w += 1;
+        w += n;
     }
     w
 }

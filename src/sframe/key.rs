@@ -283,6 +283,23 @@ impl FrameKey {
             .seal_body(&self.nonce(ctr), aad, &mut Body::InPlace(body), tag)
     }
 
+    /// As [`seal_detached`](Self::seal_detached), reading the plaintext from `input` and
+    /// writing the ciphertext to `out` (the same length).
+    pub(crate) fn seal_detached_separate(
+        &self,
+        ctr: u64,
+        aad: &[u8],
+        input: &[u8],
+        out: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<(), SframeError> {
+        if tag.len() != self.suite.tag_len() || input.len() != out.len() {
+            return Err(SframeError::InvalidArgument("tag or body length"));
+        }
+        let mut body = Body::Separate { input, out };
+        self.aead.seal_body(&self.nonce(ctr), aad, &mut body, tag)
+    }
+
     /// Whether a failed in-place [`open`](Self::open) may leave the frame unreadable (the
     /// backend clears what it decrypted); a caller that wants to try another key on the
     /// same frame then keeps a copy first.
