@@ -130,8 +130,8 @@ impl Decryptor {
     /// first frame of a stream in an epoch, and frames of a sender that already moved to
     /// a newer epoch, also take the group's sender map lock ([`open_other`](Self::open_other)).
     ///
-    /// Inlined into each caller, so [`decrypt`](Self::decrypt) carries no in-place branch
-    /// and no call for the replay lock.
+    /// Inlined into each caller, so [`decrypt`](Self::decrypt) carries no in-place branch.
+    /// A frame of a verified stream borrows the stream from its leaf (no reference count).
     #[inline(always)]
     fn open(&self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
         let frame: &[u8] = match &target {
@@ -200,8 +200,8 @@ impl Decryptor {
             ),
         };
         lock(&stream.replay).check(header.ctr)?;
-        // Authenticated: keep a new stream (bounded) and record the counter once.
         let plaintext = Plaintext::open(&stream.key, header, header_len, metadata, target)?;
+        // Authenticated: keep a new stream (bounded) and record the counter once.
         let recorded = if fresh {
             self.add_stream(ring, epoch, leaf, sender, stream.into_owned())
                 .and_then(|s| Ok(lock(&s.replay).accept(header.ctr)?))
