@@ -11,7 +11,7 @@ use super::ring::{EpochKeys, KeyRing, Leaf, MediaShared, SenderEpoch, Stream};
 use super::{DecryptedFrame, FrameSender, LeafHolder, MediaError, ReleasedFrame, lock};
 use crate::media::{self, Codec, Source};
 use crate::mls::identity::MemberIdentity;
-use crate::sframe::{FrameInput, Header};
+use crate::sframe::{FrameInput, FrameKey, Header};
 
 /// Opens other members' frames. `Send + Sync`; never blocks on MLS work.
 ///
@@ -153,8 +153,11 @@ impl Decryptor {
     /// Opens a frame. A frame of a stream already verified in its epoch takes no lock but
     /// that stream's replay lock, twice (check, then record after authentication); the
     /// first frame of a stream in an epoch, and frames of a sender that already moved to
-    /// a newer epoch, also take the group's sender map lock.
-    #[inline]
+    /// a newer epoch, also take the group's sender map lock ([`open_other`](Self::open_other)).
+    ///
+    /// Inlined into each caller, so [`decrypt`](Self::decrypt) carries no in-place branch.
+    /// A frame of a verified stream borrows the stream from its leaf (no reference count).
+    #[inline(always)]
     fn open(&self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
         let frame: &[u8] = match &target {
             Target::Separate(f, _) => f,
@@ -168,10 +171,50 @@ impl Decryptor {
             return Err(MediaError::NoKey);
         }
         let (sender, leaf) = epoch.sender_of(header.kid)?;
+        // Most frames: a stream verified in this epoch (a common context, borrowed from
+        // the leaf), whose sender has not authenticated a frame in a newer epoch since.
+        let Some(stream) = leaf
+            .inline_stream(sender.context)
+            .filter(|s| !s.moved_past(epoch.epoch))
+        else {
+            return self.open_other(
+                &ring, epoch, sender, leaf, header, header_len, metadata, target,
+            );
+        };
+        lock(&stream.replay).check(header.ctr)?;
+        let plaintext = Plaintext::open(&stream.key, header, header_len, metadata, target)?;
+        let recorded = lock(&stream.replay).accept(header.ctr);
+        let len = plaintext.finish(recorded.map_err(MediaError::from))?;
+        Ok(DecryptedFrame {
+            len,
+            sender,
+            ctr: header.ctr,
+            identity: leaf.identity(),
+        })
+    }
+
+    /// [`open`](Self::open) for the other frames: a stream's first frame in an epoch
+    /// (its key derived here, cached once its tag verified), a stream context past the
+    /// inline ones, and frames of a sender that since moved to a newer epoch (the
+    /// cut-off, [`check_cut_off`](Self::check_cut_off)).
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn open_other(
+        &self,
+        ring: &KeyRing,
+        epoch: &EpochKeys,
+        sender: FrameSender,
+        leaf: &Leaf,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        target: Target<'_>,
+    ) -> Result<DecryptedFrame, MediaError> {
         let slot = (sender.leaf, sender.context);
         let cached = leaf.stream(sender.context);
         if cached.as_ref().is_none_or(|s| s.moved_past(epoch.epoch)) {
-            self.check_cut_off(&ring, epoch, slot, &header, cached.as_deref())?;
+            self.check_cut_off(ring, epoch, slot, &header, cached.as_deref())?;
         }
         let (stream, fresh) = match cached {
             Some(s) => (s, false),
@@ -183,58 +226,19 @@ impl Decryptor {
             ),
         };
         lock(&stream.replay).check(header.ctr)?;
-        // Where the plaintext lies now, and where it ends up (the start of `buf` in place).
-        let (plaintext, move_from): (&mut [u8], usize) = match target {
-            Target::Separate(frame, out) => {
-                let mut input = FrameInput::Separate {
-                    frame,
-                    out: &mut *out,
-                };
-                let len = stream.key.open(header, header_len, metadata, &mut input)?;
-                (&mut out[..len], 0)
-            }
-            Target::InPlace(buf) => {
-                let len = stream.key.open(
-                    header,
-                    header_len,
-                    metadata,
-                    &mut FrameInput::InPlace(&mut *buf),
-                )?;
-                (&mut buf[..header_len + len], header_len)
-            }
-            Target::Detached(aad, body, tag) => {
-                let len = stream.key.open(
-                    header,
-                    header_len,
-                    metadata,
-                    &mut FrameInput::Detached {
-                        aad,
-                        body: &mut *body,
-                        tag,
-                    },
-                )?;
-                (&mut body[..len], 0)
-            }
-        };
-        // Authenticated: keep a new stream (bounded) and record the counter once. A frame
-        // refused now has its plaintext wiped, where it lies, before the error is returned.
+        let plaintext = Plaintext::open(&stream.key, header, header_len, metadata, target)?;
+        // Authenticated: keep a new stream (bounded) and record the counter once.
         let recorded = if fresh {
-            self.add_stream(&ring, epoch, leaf, sender, stream.into_owned())
+            self.add_stream(ring, epoch, leaf, sender, stream.into_owned())
                 .and_then(|s| Ok(lock(&s.replay).accept(header.ctr)?))
         } else {
             lock(&stream.replay)
                 .accept(header.ctr)
                 .map_err(MediaError::from)
         };
-        if let Err(e) = recorded {
-            zeroize::Zeroize::zeroize(&mut plaintext[move_from..]);
-            return Err(e);
-        }
-        if move_from > 0 {
-            plaintext.copy_within(move_from.., 0);
-        }
+        let len = plaintext.finish(recorded)?;
         Ok(DecryptedFrame {
-            len: plaintext.len() - move_from,
+            len,
             sender,
             ctr: header.ctr,
             identity: leaf.identity(),
@@ -391,5 +395,82 @@ impl Decryptor {
     /// Number of frames this decryptor currently holds for a future epoch.
     pub fn held_frames(&self) -> usize {
         lock(&self.held).len()
+    }
+}
+
+/// An authenticated frame's plaintext where it lies now (`bytes[from..]`): in `out`
+/// from 0, in place behind the header, or in a codec-aware frame's gathered block.
+struct Plaintext<'a> {
+    bytes: &'a mut [u8],
+    from: usize,
+}
+
+impl Plaintext<'_> {
+    /// Opens `target` under `key` (tag verified, counter not yet recorded).
+    #[inline(always)]
+    fn open<'a>(
+        key: &FrameKey,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        target: Target<'a>,
+    ) -> Result<Plaintext<'a>, MediaError> {
+        Ok(match target {
+            Target::Separate(frame, out) => {
+                let mut input = FrameInput::Separate {
+                    frame,
+                    out: &mut *out,
+                };
+                let len = key.open(header, header_len, metadata, &mut input)?;
+                Plaintext {
+                    bytes: &mut out[..len],
+                    from: 0,
+                }
+            }
+            Target::InPlace(buf) => {
+                let len = key.open(
+                    header,
+                    header_len,
+                    metadata,
+                    &mut FrameInput::InPlace(&mut *buf),
+                )?;
+                Plaintext {
+                    bytes: &mut buf[..header_len + len],
+                    from: header_len,
+                }
+            }
+            Target::Detached(aad, body, tag) => {
+                let len = key.open(
+                    header,
+                    header_len,
+                    metadata,
+                    &mut FrameInput::Detached {
+                        aad,
+                        body: &mut *body,
+                        tag,
+                    },
+                )?;
+                Plaintext {
+                    bytes: &mut body[..len],
+                    from: 0,
+                }
+            }
+        })
+    }
+
+    /// After the counter's record (`recorded`): a frame refused now has its plaintext
+    /// wiped, where it lies, before the error is returned; in place, an accepted one is
+    /// moved to the start of the buffer. Returns the plaintext length.
+    #[inline(always)]
+    fn finish(self, recorded: Result<(), MediaError>) -> Result<usize, MediaError> {
+        let Plaintext { bytes, from } = self;
+        if let Err(e) = recorded {
+            zeroize::Zeroize::zeroize(&mut bytes[from..]);
+            return Err(e);
+        }
+        if from > 0 {
+            bytes.copy_within(from.., 0);
+        }
+        Ok(bytes.len() - from)
     }
 }

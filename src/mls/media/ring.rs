@@ -90,7 +90,15 @@ impl Leaf {
     /// The identity that held this leaf (`None` for another stack's member).
     #[inline]
     pub(super) fn identity(&self) -> Option<Arc<MemberIdentity>> {
-        self.holder.clone().flatten()
+        self.holder.as_ref()?.clone()
+    }
+
+    /// The verified stream of `context` if it is one of the inline contexts (the common
+    /// ones): borrowed, no lock, no reference count.
+    #[inline]
+    pub(super) fn inline_stream(&self, context: u64) -> Option<&Arc<Stream>> {
+        let streams = self.streams.get()?;
+        streams.inline.get(usize::try_from(context).ok()?)?.get()
     }
 
     /// The verified stream of `context`, if any: borrowed for the common contexts.
