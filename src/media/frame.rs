@@ -171,8 +171,8 @@ pub(crate) enum Source<'a> {
     InPlace(usize),
 }
 
-/// A byte buffer on the stack, or on the heap when longer than `N` (the one allocation
-/// left, for unusually long clear data: see `seal`'s docs).
+/// A byte buffer on the stack, or on the heap when longer than `N` (for unusually long
+/// clear data: see the module docs).
 struct Scratch<const N: usize> {
     stack: [u8; N],
     heap: Vec<u8>,
