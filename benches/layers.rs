@@ -25,7 +25,7 @@
 //! receiver (outside the timing) before reusing them. The pool and the output fit in L2,
 //! as the bare rows' one reused frame does: with a 32 MiB pool every mlsframe open read a
 //! frame no cache held while the bare rows reread a cached one, which alone made mlsframe
-//! 25–40% slower at 10 and 100 KiB (AES-GCM; `docs/bench/notes.md`).
+//! 10–40% slower at 10 and 100 KiB (AES-GCM; `docs/bench/notes.md`).
 //!
 //! `cargo bench --bench layers`. Names: `{seal,open}/suite{1..5}/{impl}/{size}`.
 //!
