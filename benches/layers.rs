@@ -21,8 +21,11 @@
 //! the start of the buffer (its API's contract), which the bare rows do not do.
 //!
 //! Opening under a [`Receiver`] refuses a replayed frame, so mlsframe's open rows cycle
-//! through up to 4,096 distinct frames and start a fresh receiver (outside the timing)
-//! before reusing them.
+//! through distinct frames ([`POOL_BYTES`] of them, 4 to 4,096 frames) and start a fresh
+//! receiver (outside the timing) before reusing them. The pool and the output fit in L2,
+//! as the bare rows' one reused frame does: with a 32 MiB pool every mlsframe open read a
+//! frame no cache held while the bare rows reread a cached one, which alone made mlsframe
+//! 10–40% slower at 10 and 100 KiB (AES-GCM; `docs/bench/notes.md`).
 //!
 //! `cargo bench --bench layers`. Names: `{seal,open}/suite{1..5}/{impl}/{size}`.
 //!
@@ -59,6 +62,9 @@ const KEY: [u8; 48] = [0x42; 48];
 const NONCE: [u8; 12] = [9; 12];
 /// As long as mlsframe's header for KID 7 and a counter of 3 bytes.
 const AAD: [u8; 4] = [0x17, 0x01, 0x02, 0x03];
+/// Bytes of distinct sealed frames an mlsframe open row cycles through: with the output,
+/// within a 1 MiB L2, so that they are as warm as the bare rows' reused frame.
+const POOL_BYTES: usize = 256 << 10;
 
 /// One timed operation. `fresh` prepares state outside the timing and says how many `run`s
 /// may follow before the next `fresh`.
@@ -528,7 +534,7 @@ fn mlsframe_cases(
     } else {
         let sender = SendKey::new(suite, KID, BASE_KEY);
         let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        let count = ((32 << 20) / len).clamp(64, 4096);
+        let count = (POOL_BYTES / len).clamp(4, 4096);
         let frames = Rc::new(
             (0..count)
                 .map(|_| sender.encrypt_to_vec(b"", &plain).expect("seals"))
