@@ -273,15 +273,24 @@ def run_info(criterion_dir):
             "load_end": "not recorded", "command": "not recorded (run scripts/bench.sh)"}
 
 
-def web_section(m, result_path):
-    """The web build's per-frame cost in a browser worker against the native build."""
-    cost = None
-    if os.path.exists(result_path):
-        with open(result_path) as f:
-            cost = json.load(f).get("workerCost")
+def worker_cost(path):
+    """The browser worker's per-frame figures in a test result file, or None."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("workerCost")
+
+
+def web_section(m, result_path, previous_dir=None):
+    """The web build's per-frame cost in a browser worker against the native build; with a
+    previous run's figures (`web-result.json` beside its criterion output), whether each
+    worker median reproduced within 5%."""
+    cost = worker_cost(result_path)
     if not cost:
         return ("_No worker figures: run the browser test with `MLSFRAME_WEB_COST=1` "
                 "(`scripts/bench.sh` does when `bindings/web/pkg` and Chromium exist)._")
+    previous = worker_cost(previous_dir and os.path.join(previous_dir, "web-result.json"))
+    before = {(r["size"], k): r[k] for r in previous or [] for k in ("sealNs", "openNs")}
     rows = []
     for r in cost:
         n = r["size"]
@@ -293,18 +302,34 @@ def web_section(m, result_path):
                 row += [fmt_time(native) if native else "n/a",
                         f"{worker / native:.1f}" if native else "n/a"]
             row.append(fmt_time(r["copiesNs"]))
+            if previous is not None:
+                was = before.get((n, key))
+                if was:
+                    same = abs(worker / was - 1) <= 0.05
+                    row.append(f"{fmt_time(was)} ({worker / was:.2f})"
+                               + ("" if same else " **not reproduced** ✗"))
+                else:
+                    row.append("n/a")
             rows.append(row)
+    header = ["call", "worker", "native aws-lc-rs", "worker ÷", "native RustCrypto",
+              "worker ÷", "copies alone"]
+    if previous is not None:
+        header.append("worker, previous run (this ÷ previous)")
+        check = ("The last column is the previous run's worker median: a worker ratio whose "
+                 "row says **not reproduced** moved by more than 5% between the two runs; do "
+                 "not quote it.\n\n")
+    else:
+        check = ("These worker figures are not in the reproduction check below (they are not "
+                 "criterion's): compare two runs' `bindings/web/test/out/result.json` before "
+                 "quoting one.\n\n")
     return ("The same calls (a two-member group's `Encryptor::encrypt` / `Decryptor::decrypt`, "
             "whole-frame, AES-128-GCM) in a dedicated worker of headless Chromium "
             "(`bindings/web/test/frame-cost.mjs`, median of 15 rounds of 400 frames, "
             "`performance.now()`), and natively (bench `web_native`, default backend and "
             "`--no-default-features`). The wasm build runs RustCrypto's constant-time "
-            "software AES and GHASH (no AES-NI or carry-less multiply in wasm). The last "
-            "column is what the frame's two JS <-> wasm copies alone cost in the worker. These "
-            "worker figures are not in the reproduction check below (they are not criterion's): "
-            "compare two runs' `bindings/web/test/out/result.json` before quoting one.\n\n"
-            + table(["call", "worker", "native aws-lc-rs", "worker ÷", "native RustCrypto",
-                     "worker ÷", "copies alone"], rows))
+            "software AES and GHASH (no AES-NI or carry-less multiply in wasm). \"Copies "
+            "alone\" is what the frame's two JS <-> wasm copies alone cost in the worker. "
+            + check + table(header, rows))
 
 
 def reproduction_section(m, previous_dir):
@@ -396,7 +421,7 @@ def main():
             "Bench `memory`.", "", memory_table(os.path.join(crit, "memory.json")), "",
             "## Web build: per-frame cost in a browser worker against native", "",
             web_section(m, os.path.join(out_dir, "bindings", "web", "test", "out",
-                                        "result.json")), "",
+                                        "result.json"), args.previous), "",
             "## Instruction counts (callgrind)", "",
             callgrind_section(os.path.join(args.target, "callgrind", "counts.json")), ""]
     if args.previous:

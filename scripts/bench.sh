@@ -44,6 +44,9 @@ cargo bench --bench web_native
 cargo bench --no-default-features --bench web_native
 if [ -f bindings/web/pkg/mlsframe_web_bg.wasm ] && [ -x /usr/bin/chromium ]; then
     MLSFRAME_WEB_COST=1 bash bindings/web/test/run.sh
+    # Kept with criterion's output, so that a later report can check these figures against
+    # this run's (`bench-report.py --previous`).
+    cp bindings/web/test/out/result.json "${target}/criterion/web-result.json"
 else
     echo "no web package or chromium: the report's web section stays empty"
 fi

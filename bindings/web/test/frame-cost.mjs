@@ -15,6 +15,13 @@ export function frameCost(mlsframe, now, { sizes = [1024, 10240], rounds = 15, p
   const dec = bob.decryptor();
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const results = [];
+  // Warm up at every size first, 4,000 frames each: with only the 400-frame warm-up below,
+  // the first size measured came out 10-20% apart between two runs (most likely V8 still
+  // tiering the module up, Liftoff to TurboFan, in the background).
+  for (const size of sizes) {
+    const frame = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+    for (let i = 0; i < 10 * perRound; i++) dec.decrypt(enc.encrypt(frame), 0);
+  }
   for (const size of sizes) {
     const frame = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
     // Warm up: grows the scratch buffers, lets the JIT settle.
