@@ -401,9 +401,9 @@ fn authenticated_data(
         units_len += u_len(u.len) + u_len(ranges);
         unit_runs(u).for_each(|run| runs.push(run));
     }
-    let (form, layout_len) = match layout {
-        LayoutSource::Write(form) => (Some(form), u_len(form as usize) + u_len(units) + units_len),
-        LayoutSource::Bytes(b) => (None, b.len()),
+    let layout_len = match layout {
+        LayoutSource::Write(form) => u_len(form as usize) + u_len(units) + units_len,
+        LayoutSource::Bytes(b) => b.len(),
     };
     if layout_len > MAX_LAYOUT_LEN {
         return Err(FramingError::LayoutTooLarge);
@@ -417,17 +417,17 @@ fn authenticated_data(
     buf[label_at..label_at + AAD_LABEL.len()].copy_from_slice(&AAD_LABEL);
     buf[layout_at - 1] = codec.id() as u8;
     let mut pos = layout_at;
-    match (form, layout) {
-        (Some(form), _) => {
+    match layout {
+        LayoutSource::Write(form) => {
             wire::write_u(buf, &mut pos, form as usize);
             wire::write_u(buf, &mut pos, units);
         }
-        (None, LayoutSource::Bytes(b)) => buf[layout_at..clear_at].copy_from_slice(b),
-        (None, LayoutSource::Write(_)) => {}
+        LayoutSource::Bytes(b) => buf[layout_at..clear_at].copy_from_slice(b),
     }
+    let write_layout = matches!(layout, LayoutSource::Write(_));
     let mut w = clear_at;
     for u in walk.units() {
-        if form.is_some() {
+        if write_layout {
             wire::write_u(buf, &mut pos, u.len);
             wire::write_u(buf, &mut pos, u.clear.iter().count());
         }
@@ -435,7 +435,7 @@ fn authenticated_data(
         w += u.prefix_len;
         let mut at = 0;
         for (off, n) in u.clear.iter() {
-            if form.is_some() {
+            if write_layout {
                 wire::write_u(buf, &mut pos, off - at);
                 wire::write_u(buf, &mut pos, n);
                 at = off + n;
@@ -444,7 +444,7 @@ fn authenticated_data(
             w += n;
         }
     }
-    debug_assert!(form.is_none() || pos == clear_at);
+    debug_assert!(!write_layout || pos == clear_at);
     buf[w..].copy_from_slice(metadata);
     Ok((layout_at..clear_at, units_end))
 }
@@ -507,6 +507,25 @@ enum Runs<'a, W: Walk> {
 }
 
 impl<W: Walk> Runs<'_, W> {
+    /// In place, saves the bytes between the runs into `slot` before anything moves (see
+    /// [`save_gaps`]); out of place there is nothing to save (the source keeps them).
+    fn save_gaps<'s>(
+        &self,
+        in_place: bool,
+        out: &[u8],
+        span: Span,
+        slot: &'s mut Option<Scratch<STACK_GAPS>>,
+    ) -> Option<&'s Scratch<STACK_GAPS>> {
+        match self {
+            Runs::List(list) if in_place => {
+                let saved = slot.insert(Scratch::new());
+                save_gaps(list.as_slice(), out, span, saved);
+                Some(saved)
+            }
+            _ => None,
+        }
+    }
+
     fn span(&self) -> Span {
         match self {
             Runs::Walk(w) => Span::of(w.runs()),
@@ -646,14 +665,7 @@ fn seal_runs<W: Walk>(
     let span = runs.span();
     let tag_len = key.suite().tag_len();
     let mut saved = None;
-    let gaps = match (frame, runs) {
-        (None, Runs::List(list)) => {
-            let saved = saved.insert(Scratch::new());
-            save_gaps(list.as_slice(), out, span, saved);
-            Some(&*saved)
-        }
-        _ => None,
-    };
+    let gaps = runs.save_gaps(frame.is_none(), out, span, &mut saved);
     for _ in 0..MAX_SEAL_ATTEMPTS {
         let ctr = key.take_counter()?;
         let header = Header::new(key.kid(), ctr);
@@ -857,14 +869,7 @@ fn open_runs<W: Walk, T, E: From<FramingError>>(
     let aad_at = put_header(aad, header);
     let span = runs.span();
     let mut saved = None;
-    let gaps = match (region, runs) {
-        (None, Runs::List(list)) => {
-            let saved = saved.insert(Scratch::new());
-            save_gaps(list.as_slice(), out, span, saved);
-            Some(&*saved)
-        }
-        _ => None,
-    };
+    let gaps = runs.save_gaps(region.is_none(), out, span, &mut saved);
     runs.gather(region, out, span);
     let opened = decrypt(&aad.bytes()[aad_at..], &mut out[span.block()], tag);
     // Out of place the block holds no plaintext after a failure; in place the frame is

@@ -486,12 +486,13 @@ fn keep_for_retry(key: &FrameKey, input: &FrameInput<'_>, header_len: usize) -> 
 
 /// Puts back what [`keep_for_retry`] copied.
 fn restore_after_failure(input: &mut FrameInput<'_>, header_len: usize, copy: Option<Vec<u8>>) {
-    let body = match (input, &copy) {
-        (FrameInput::InPlace(buf), Some(_)) => buf.get_mut(header_len..),
-        (FrameInput::Detached { body, .. }, Some(_)) => Some(&mut **body),
-        _ => None,
+    let Some(copy) = copy else { return };
+    let body = match input {
+        FrameInput::InPlace(buf) => buf.get_mut(header_len..),
+        FrameInput::Detached { body, .. } => Some(&mut **body),
+        FrameInput::Separate { .. } => None,
     };
-    if let (Some(body), Some(copy)) = (body, copy)
+    if let Some(body) = body
         && body.len() == copy.len()
     {
         body.copy_from_slice(&copy);
