@@ -278,7 +278,7 @@ unsafe fn decrypt(
             extra_out: Span::of(sender.cast_const()),
         };
         let (inputs, buffer) = args.spans();
-        reset_outputs!(
+        let usable = reset_outputs!(
             inputs: &inputs,
             required: [written],
             optional: [sender],
@@ -286,7 +286,7 @@ unsafe fn decrypt(
         );
         let dec = try_ref!(dec);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args) } {
+        let (io, ad) = match unsafe { frame_io(args, usable) } {
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };

@@ -178,10 +178,11 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
             extra_out: Span::NONE,
         };
         let (inputs, buffer) = args.spans();
-        reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
+        let usable =
+            reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
         let enc = try_ref!(enc);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args) } {
+        let (io, ad) = match unsafe { frame_io(args, usable) } {
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };

@@ -352,11 +352,19 @@ pub(crate) struct FrameCall<'a> {
 /// refused in place too. Every failure of these checks is `NULL_ARGUMENT` or
 /// `INVALID_ARGUMENT`. The out-parameters were reset before (see [`FrameArgs::spans`]).
 ///
+/// `usable` is what [`reset_outputs!`] answered for these arguments' [`FrameArgs::spans`]:
+/// when true, the disjointness above is already established (over an output buffer at
+/// least as large) and is not computed a second time on the frame path.
+///
 /// # Safety
 /// `frame` and `metadata` are NULL or readable for their lengths; `out` is NULL or
 /// writable for `out_cap` bytes; `written` is NULL or writable. All stay valid, and are
-/// not used elsewhere, for the returned lifetime.
-pub(crate) unsafe fn frame_io<'a>(args: FrameArgs) -> Result<FrameCall<'a>, mlsframe_result> {
+/// not used elsewhere, for the returned lifetime. `usable` is [`reset_outputs!`]'s answer
+/// for exactly these arguments.
+pub(crate) unsafe fn frame_io<'a>(
+    args: FrameArgs,
+    usable: bool,
+) -> Result<FrameCall<'a>, mlsframe_result> {
     use mlsframe_result::*;
     let in_place = args.in_place();
     let FrameArgs {
@@ -391,7 +399,10 @@ pub(crate) unsafe fn frame_io<'a>(args: FrameArgs) -> Result<FrameCall<'a>, mlsf
         Span::of(written.cast_const()),
         extra_out,
     ];
-    if !disjoint(&[frame_span, Span::bytes(metadata, metadata_len)], &outputs) {
+    // `usable` checked the same inputs against `*written`, `extra_out` and a buffer
+    // spanning `out[..max(out_cap, frame_len)]` (in place) or `out[..out_cap]`: a superset
+    // of `outputs`, so when it holds this check holds too.
+    if !usable && !disjoint(&[frame_span, Span::bytes(metadata, metadata_len)], &outputs) {
         return Err(MLSFRAME_INVALID_ARGUMENT);
     }
     let metadata: &[u8] = if metadata.is_null() {

@@ -332,10 +332,11 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             extra_out: Span::NONE,
         };
         let (inputs, buffer) = args.spans();
-        reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
+        let usable =
+            reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
         let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args) } {
+        let (io, ad) = match unsafe { frame_io(args, usable) } {
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
@@ -418,7 +419,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             extra_out: Span::of(kid_out.cast_const()),
         };
         let (inputs, buffer) = args.spans();
-        reset_outputs!(
+        let usable = reset_outputs!(
             inputs: &inputs,
             required: [written],
             optional: [kid_out],
@@ -426,7 +427,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
         );
         let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args) } {
+        let (io, ad) = match unsafe { frame_io(args, usable) } {
             Ok(call) => (call.io, call.metadata),
             Err(code) => return code,
         };
