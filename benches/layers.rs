@@ -13,12 +13,19 @@
 //! - `sframe_crate`: the `sframe` crate 2.1 (ring backend; suites 4 and 5 only, it has no
 //!   CTR suites), out of place into a reused `Vec`.
 //!
+//! - `rust_in_unmoved`: mlsframe's Rust API in place without moving the plaintext:
+//!   [`SendKey::encrypt_with_headroom`] (the plaintext behind 32 bytes of headroom, the
+//!   header written before it) and [`Receiver::decrypt_in_place_unmoved`] (the plaintext
+//!   left behind the header). This is what the bare `aws_lc_in` rows do.
+//!
 //! `_in` seals/opens in one buffer, `_out` reads one buffer and writes another (aws-lc-rs's
 //! AES-CTR works in place only: its `_out` copies first, as mlsframe does). Every in-place
 //! open first copies the sealed frame into the work buffer (a frame opened in place is
 //! gone); that copy is in every `_in` open row, bare ones included. mlsframe's in-place
 //! seal moves the plaintext behind the header and its in-place open moves the plaintext to
-//! the start of the buffer (its API's contract), which the bare rows do not do.
+//! the start of the buffer (the contract of `encrypt_in_place`/`decrypt_in_place` and of
+//! the C ABI, as WebRTC's frame transformers expect), which the bare rows do not do; the
+//! `rust_in_unmoved` rows do not either.
 //!
 //! Opening under a [`Receiver`] refuses a replayed frame, so mlsframe's open rows cycle
 //! through distinct frames ([`POOL_BYTES`] of them, 4 to 4,096 frames) and start a fresh
@@ -65,6 +72,9 @@ const AAD: [u8; 4] = [0x17, 0x01, 0x02, 0x03];
 /// Bytes of distinct sealed frames an mlsframe open row cycles through: with the output,
 /// within a 1 MiB L2, so that they are as warm as the bare rows' reused frame.
 const POOL_BYTES: usize = 256 << 10;
+/// Headroom of the `rust_in_unmoved` seal rows: at least `MAX_HEADER_LEN`, and a multiple
+/// of 32 so that the plaintext is as aligned as the bare rows'.
+const HEADROOM: usize = 32;
 
 /// One timed operation. `fresh` prepares state outside the timing and says how many `run`s
 /// may follow before the next `fresh`.
@@ -503,12 +513,27 @@ fn mlsframe_cases(
             ));
         }
         {
-            let mut bufs = Bufs::new(cap);
+            let (key, mut bufs) = (key.clone(), Bufs::new(cap));
             out.push((
                 "rust_in".into(),
                 Box::new(Plain(move || {
                     let (buf, _) = bufs.split(cap);
                     black_box(key.encrypt_in_place(b"", buf, len).expect("seals"));
+                })),
+            ));
+        }
+        {
+            // The plaintext 32 bytes in (as aligned as the bare rows' buffer), behind
+            // headroom for the largest header.
+            let mut bufs = Bufs::new(cap + HEADROOM);
+            out.push((
+                "rust_in_unmoved".into(),
+                Box::new(Plain(move || {
+                    let (buf, _) = bufs.split(cap + HEADROOM);
+                    black_box(
+                        key.encrypt_with_headroom(b"", buf, HEADROOM, len)
+                            .expect("seals"),
+                    );
                 })),
             ));
         }
@@ -568,6 +593,21 @@ fn mlsframe_cases(
                     let buf = &mut work[..f.len()];
                     buf.copy_from_slice(f);
                     black_box(r.decrypt_in_place(b"", buf).expect("opens").len);
+                },
+                state: None,
+                next: 0,
+            }),
+        ));
+        let mut work = vec![0u8; cap];
+        out.push((
+            "rust_in_unmoved".into(),
+            Box::new(Frames {
+                frames: frames.clone(),
+                make: receiver,
+                open: move |r: &Receiver, f: &[u8]| {
+                    let buf = &mut work[..f.len()];
+                    buf.copy_from_slice(f);
+                    black_box(r.decrypt_in_place_unmoved(b"", buf).expect("opens").1);
                 },
                 state: None,
                 next: 0,

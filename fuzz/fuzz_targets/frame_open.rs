@@ -1,6 +1,7 @@
 //! Fuzzes frame opening on arbitrary bytes: a receiver holding keys for a few KIDs across
-//! all five suites decrypts the input out of place and in place. It must never panic, and
-//! any plaintext it reports must fit in the input.
+//! all five suites decrypts the input out of place and in place (moving the plaintext to
+//! the start, and leaving it where it lies). It must never panic, and any plaintext it
+//! reports must fit in the input.
 //!
 //! The first input byte picks the metadata length (0..=7 bytes taken from the input), so
 //! metadata is fuzzed too; the rest is the frame.
@@ -53,6 +54,14 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = frame.to_vec();
     if let Ok(opened) = receiver.decrypt_in_place(metadata, &mut buf) {
         assert!(opened.len <= frame.len());
+    }
+
+    // Unmoved in place (a replay of the above when that opened): the plaintext range it
+    // reports lies inside the frame, behind a header.
+    let mut buf = frame.to_vec();
+    if let Ok((opened, range)) = receiver.decrypt_in_place_unmoved(metadata, &mut buf) {
+        assert!(range.start > 0 && range.end <= frame.len());
+        assert_eq!(range.len(), opened.len);
     }
 
     // A short output buffer must be an error, never a panic.

@@ -48,6 +48,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 use std::sync::{Mutex, MutexGuard};
 
 use zeroize::Zeroize;
@@ -290,6 +291,35 @@ impl Receiver {
         let (opened, header_len) = self.open(metadata, FrameInput::InPlace(buf))?;
         buf.copy_within(header_len..header_len + opened.len, 0);
         Ok(opened)
+    }
+
+    /// Opens the frame `buf` in place and leaves the plaintext where it lies, behind the
+    /// header: it is `buf[range]`, where `range` is returned with what the frame reports.
+    /// [`decrypt_in_place`](Self::decrypt_in_place) moves it to the start of `buf` instead;
+    /// a pipeline that can take the plaintext at an offset saves that move here.
+    ///
+    /// ```
+    /// use mlsframe::sframe::{CipherSuite, Receiver, SendKey};
+    /// let suite = CipherSuite::Aes256GcmSha512_128;
+    /// let sender = SendKey::new(suite, 3, &[7; 32]);
+    /// let mut receiver = Receiver::new();
+    /// receiver.add_key(suite, 3, &[7; 32])?;
+    ///
+    /// let mut frame = sender.encrypt_to_vec(b"", b"audio")?;
+    /// let (opened, plain) = receiver.decrypt_in_place_unmoved(b"", &mut frame)?;
+    /// assert_eq!((&frame[plain], opened.kid), (&b"audio"[..], 3));
+    /// # Ok::<(), mlsframe::sframe::SframeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`decrypt`](Self::decrypt); on error `buf` holds no plaintext.
+    pub fn decrypt_in_place_unmoved(
+        &self,
+        metadata: &[u8],
+        buf: &mut [u8],
+    ) -> Result<(Opened, Range<usize>), SframeError> {
+        let (opened, header_len) = self.open(metadata, FrameInput::InPlace(buf))?;
+        Ok((opened, header_len..header_len + opened.len))
     }
 
     /// Opens a frame in pieces (codec-aware framing, see [`FrameInput::Detached`]): `aad`
@@ -893,5 +923,55 @@ mod tests {
         let shown = format!("{receiver:?}");
         assert!(!shown.contains("1, 1, 1"), "{shown}");
         assert!(shown.contains("keys: [5]"), "{shown}");
+    }
+
+    #[test]
+    fn unmoved_in_place_opens_what_the_moving_call_opens_and_refuses_alike() {
+        use crate::sframe::SendKey;
+        for suite in CipherSuite::ALL {
+            let base = [5u8; 64];
+            let sender = SendKey::new(suite, 300, &base[..suite.key_len()]).starting_at(70_000);
+            let mut moving = Receiver::new();
+            moving
+                .add_key(suite, 300, &base[..suite.key_len()])
+                .unwrap();
+            let mut unmoved = Receiver::new();
+            unmoved
+                .add_key(suite, 300, &base[..suite.key_len()])
+                .unwrap();
+            let plain: Vec<u8> = (0..77u8).collect();
+            let frame = sender.encrypt_to_vec(b"md", &plain).unwrap();
+
+            let mut a = frame.clone();
+            let opened_a = moving.decrypt_in_place(b"md", &mut a).unwrap();
+            let mut b = frame.clone();
+            let (opened_b, range) = unmoved.decrypt_in_place_unmoved(b"md", &mut b).unwrap();
+            assert_eq!(opened_a, opened_b);
+            assert_eq!(&a[..opened_a.len], &plain[..]);
+            assert_eq!(&b[range.clone()], &plain[..]);
+            assert_eq!(range.start, Header::decode(&frame).unwrap().1);
+            assert_eq!(&b[..range.start], &frame[..range.start], "header untouched");
+
+            // Replayed, then forged: refused, and no plaintext is left in the buffer.
+            let mut c = frame.clone();
+            assert_eq!(
+                unmoved.decrypt_in_place_unmoved(b"md", &mut c),
+                Err(SframeError::Replay)
+            );
+            let mut forged = sender.encrypt_to_vec(b"md", &plain).unwrap();
+            *forged.last_mut().unwrap() ^= 1;
+            let mut d = forged.clone();
+            assert_eq!(
+                unmoved.decrypt_in_place_unmoved(b"md", &mut d),
+                Err(SframeError::AuthenticationFailed)
+            );
+            assert!(!d.windows(plain.len()).any(|w| w == &plain[..]));
+            assert_eq!(
+                unmoved.decrypt_in_place_unmoved(b"md", &mut []),
+                Err(SframeError::MalformedFrame(
+                    crate::sframe::MalformedReason::TruncatedHeader
+                ))
+            );
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! The sending side: a [`SendKey`] is an encrypt-only key with its own atomic frame
 //! counter, so no (key, CTR) pair is ever used twice, however many threads seal with it.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::SframeError;
-use super::header::Header;
+use super::header::{Header, MAX_HEADER_LEN};
 use super::key::FrameKey;
 use super::suite::CipherSuite;
 
@@ -141,6 +142,63 @@ impl SendKey {
         self.key.seal(ctr, metadata, None, plaintext_len, buf)
     }
 
+    /// Seals in place without moving the plaintext: `buf[headroom..headroom + plaintext_len]`
+    /// holds the plaintext, `headroom` is at least [`MAX_HEADER_LEN`] and `buf` has room
+    /// for the tag after it. The header is written just before the plaintext, which is
+    /// encrypted where it lies, and the tag just after; the sealed frame is
+    /// `buf[range]`, where `range` is returned (it starts at `headroom - header length`).
+    ///
+    /// [`encrypt_in_place`](Self::encrypt_in_place) puts the frame at the start of the
+    /// buffer and so first moves the plaintext behind the header; a pipeline that can
+    /// leave headroom before its frames (as packet buffers often do) saves that move here.
+    ///
+    /// ```
+    /// use mlsframe::sframe::{CipherSuite, MAX_HEADER_LEN, MAX_TAG_LEN, Receiver, SendKey};
+    /// let suite = CipherSuite::Aes128GcmSha256_128;
+    /// let sender = SendKey::new(suite, 7, &[0x42; 16]);
+    /// let mut receiver = Receiver::new();
+    /// receiver.add_key(suite, 7, &[0x42; 16])?;
+    ///
+    /// let mut buf = [0u8; MAX_HEADER_LEN + 5 + MAX_TAG_LEN];
+    /// buf[MAX_HEADER_LEN..][..5].copy_from_slice(b"hello");
+    /// let frame = sender.encrypt_with_headroom(b"", &mut buf, MAX_HEADER_LEN, 5)?;
+    /// let frame = &mut buf[frame];
+    /// let (opened, plain) = receiver.decrypt_in_place_unmoved(b"", frame)?;
+    /// assert_eq!((&frame[plain], opened.ctr), (&b"hello"[..], 0));
+    /// # Ok::<(), mlsframe::sframe::SframeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SframeError::InvalidArgument`] when `headroom < MAX_HEADER_LEN` or the plaintext
+    /// does not fit in `buf` (no counter is taken then); [`SframeError::BufferTooSmall`]
+    /// when the tag does not fit (the counter it took is then spent, never reused);
+    /// [`SframeError::CounterExhausted`].
+    pub fn encrypt_with_headroom(
+        &self,
+        metadata: &[u8],
+        buf: &mut [u8],
+        headroom: usize,
+        plaintext_len: usize,
+    ) -> Result<Range<usize>, SframeError> {
+        if headroom < MAX_HEADER_LEN {
+            return Err(SframeError::InvalidArgument(
+                "headroom is smaller than the largest SFrame header",
+            ));
+        }
+        if headroom
+            .checked_add(plaintext_len)
+            .is_none_or(|end| end > buf.len())
+        {
+            return Err(SframeError::InvalidArgument("plaintext exceeds the buffer"));
+        }
+        let ctr = self.take_counter()?;
+        let start = headroom - Header::new(self.kid(), ctr).encoded_len();
+        let n = self
+            .key
+            .seal(ctr, metadata, None, plaintext_len, &mut buf[start..])?;
+        Ok(start..start + n)
+    }
+
     /// Seals `plaintext` into a new vector (convenience; allocates).
     ///
     /// # Errors
@@ -207,5 +265,62 @@ mod tests {
             let m = b.encrypt_in_place(b"meta", &mut buf, 100).unwrap();
             assert_eq!(&out[..n], &buf[..m]);
         }
+    }
+
+    #[test]
+    fn with_headroom_matches_out_of_place_at_every_header_length() {
+        for suite in CipherSuite::ALL {
+            for start in [0u64, 7, 255, 256, 1 << 40, u64::MAX - 2] {
+                let a = SendKey::new(suite, 1 << 33, &[3u8; 16]).starting_at(start);
+                let b = SendKey::new(suite, 1 << 33, &[3u8; 16]).starting_at(start);
+                let plain: Vec<u8> = (0..100u8).collect();
+                let mut out = [0u8; 200];
+                let n = a.encrypt(b"meta", &plain, &mut out).unwrap();
+                let headroom = MAX_HEADER_LEN + 3;
+                let mut buf = [0xeeu8; 200];
+                buf[headroom..][..100].copy_from_slice(&plain);
+                let frame = b
+                    .encrypt_with_headroom(b"meta", &mut buf, headroom, 100)
+                    .unwrap();
+                assert_eq!(
+                    &buf[frame.clone()],
+                    &out[..n],
+                    "suite {suite:?}, ctr {start}"
+                );
+                assert_eq!(frame.start, headroom - Header::decode(&out).unwrap().1);
+                assert!(buf[..frame.start].iter().all(|&b| b == 0xee));
+                assert!(buf[frame.end..].iter().all(|&b| b == 0xee));
+            }
+        }
+    }
+
+    #[test]
+    fn with_headroom_refuses_bad_geometry_before_taking_a_counter() {
+        let suite = CipherSuite::Aes128GcmSha256_128;
+        let key = SendKey::new(suite, 1, &[3u8; 16]);
+        let mut buf = [0u8; 64];
+        assert!(matches!(
+            key.encrypt_with_headroom(b"", &mut buf, MAX_HEADER_LEN - 1, 10),
+            Err(SframeError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            key.encrypt_with_headroom(b"", &mut buf, MAX_HEADER_LEN, 64),
+            Err(SframeError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            key.encrypt_with_headroom(b"", &mut buf, usize::MAX, 2),
+            Err(SframeError::InvalidArgument(_))
+        ));
+        assert_eq!(key.next_counter(), 0);
+        // The plaintext fits but the tag does not: that counter is spent.
+        assert!(matches!(
+            key.encrypt_with_headroom(b"", &mut buf, MAX_HEADER_LEN, 40),
+            Err(SframeError::BufferTooSmall { .. })
+        ));
+        assert_eq!(key.next_counter(), 1);
+        let frame = key
+            .encrypt_with_headroom(b"", &mut buf, MAX_HEADER_LEN, 30)
+            .unwrap();
+        assert_eq!(frame.end, MAX_HEADER_LEN + 30 + suite.tag_len());
     }
 }
