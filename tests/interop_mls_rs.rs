@@ -360,7 +360,10 @@ impl Call {
                 assert_eq!(opened.sender.leaf, self.peer.leaf());
                 assert_eq!(opened.sender.epoch, self.peer.epoch());
                 assert_eq!(opened.sender.context, context);
-                assert_eq!(opened.identity.as_deref(), peer_identity.as_ref());
+                let who = d
+                    .decryptor
+                    .identity_at(opened.sender.epoch, opened.sender.leaf);
+                assert_eq!(who.as_deref(), peer_identity.as_ref());
             }
             self.frames += 1;
         }

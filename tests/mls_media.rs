@@ -740,7 +740,9 @@ fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
         (opened.sender.epoch, opened.sender.leaf),
         (old_epoch, bob_leaf)
     );
-    let who = opened.identity.expect("identity in the frame's epoch");
+    let who = carol_dec
+        .identity_at(opened.sender.epoch, opened.sender.leaf)
+        .expect("identity in the frame's epoch");
     assert_eq!(who.user_id, b"bob");
     assert_eq!(
         m[2].media()
@@ -758,7 +760,8 @@ fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
     let from_dave = seal(&dave_enc, b"from dave");
     let mut buf = vec![0u8; from_dave.len()];
     let opened = carol_dec.decrypt(b"", &from_dave, &mut buf).unwrap();
-    assert_eq!(opened.identity.unwrap().user_id, b"dave");
+    let who = carol_dec.identity_at(opened.sender.epoch, opened.sender.leaf);
+    assert_eq!(who.unwrap().user_id, b"dave");
 }
 
 #[test]

@@ -1289,8 +1289,8 @@ impl World<'_> {
                 self.tracks[packet.id.track.index()]
                     .decrypt_ns
                     .push(nanos(elapsed));
-                let len = d.len;
-                self.opened(to, &d.into(), &out[..len], Some(packet.id), false);
+                let opened = Opened::of(&d, &self.people[to].decryptor);
+                self.opened(to, &opened, &out[..d.len], Some(packet.id), false);
             }
             Err(e) => {
                 let fate = self.fates.entry((to, packet.id)).or_default();
@@ -1867,12 +1867,13 @@ struct Opened {
     identity: Option<Arc<MemberIdentity>>,
 }
 
-impl From<DecryptedFrame> for Opened {
-    fn from(d: DecryptedFrame) -> Self {
+impl Opened {
+    /// What `decryptor` opened: the sealer's identity is resolved in the frame's epoch.
+    fn of(d: &DecryptedFrame, decryptor: &Decryptor) -> Self {
         Opened {
             sender: d.sender,
             ctr: d.ctr,
-            identity: d.identity,
+            identity: decryptor.identity_at(d.sender.epoch, d.sender.leaf),
         }
     }
 }

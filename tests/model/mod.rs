@@ -1635,16 +1635,18 @@ impl World {
         let frame = &self.frames[f];
         let context = frame.context as usize;
         let mut out = vec![0u8; frame.bytes.len()];
-        let result =
-            self.handles(id).decs[context].decrypt(&frame.metadata, &frame.bytes, &mut out);
+        let dec = &self.handles(id).decs[context];
+        let result = dec.decrypt(&frame.metadata, &frame.bytes, &mut out);
         match result {
             Ok(d) => {
                 out.truncate(d.len);
+                // Who sealed it, resolved in the frame's epoch (still installed now).
+                let identity = dec.identity_at(d.sender.epoch, d.sender.leaf);
                 let opened = Opened {
                     sender: d.sender,
                     ctr: d.ctr,
                     plaintext: &out,
-                    identity: d.identity.as_deref(),
+                    identity: identity.as_deref(),
                 };
                 self.opened(id, f, opened);
             }

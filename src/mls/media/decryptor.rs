@@ -189,7 +189,6 @@ impl Decryptor {
             len,
             sender,
             ctr: header.ctr,
-            identity: leaf.identity(),
         })
     }
 
@@ -241,7 +240,6 @@ impl Decryptor {
             len,
             sender,
             ctr: header.ctr,
-            identity: leaf.identity(),
         })
     }
 
@@ -368,7 +366,7 @@ impl Decryptor {
                         plaintext: out,
                         sender: opened.sender,
                         ctr: opened.ctr,
-                        identity: opened.identity,
+                        identity: self.identity_at(opened.sender.epoch, opened.sender.leaf),
                     });
                 }
                 Err(MediaError::NoKey) => self.hold(held.codec, &held.metadata, &held.frame),
@@ -378,9 +376,15 @@ impl Decryptor {
         released
     }
 
-    /// The identity that held `leaf` in `epoch`, while that epoch is installed: resolves
-    /// a [`FrameSender`](super::FrameSender) the way [`DecryptedFrame::identity`] does,
-    /// from the key ring alone (never waiting for MLS work).
+    /// The identity that held `leaf` in `epoch`, while that epoch is installed (`None`
+    /// for a credential that is not an `mlsframe` identity): who sealed a frame, from its
+    /// [`FrameSender`](super::FrameSender), resolved in the frame's own epoch and never
+    /// in a later roster. From the key ring alone (never waiting for MLS work).
+    ///
+    /// A [`DecryptedFrame`] does not carry the identity: frames come by the thousand per
+    /// second and an app needs the identity once per stream and epoch, so each frame
+    /// would pay two atomic reference-count updates for it. Look it up here, while the
+    /// frame's epoch is installed (right after the frame opened, it is).
     pub fn identity_at(&self, epoch: u64, leaf: u32) -> Option<Arc<MemberIdentity>> {
         self.shared.ring.load().find_epoch(epoch)?.identity_at(leaf)
     }

@@ -103,9 +103,6 @@ pub struct DecryptedFrame {
     pub sender: FrameSender,
     /// The frame counter.
     pub ctr: u64,
-    /// Who held the sender's leaf in the frame's epoch (`None` for a credential that is
-    /// not an `mlsframe` identity). Resolved in that epoch, never in a later roster.
-    pub identity: Option<Arc<MemberIdentity>>,
 }
 
 /// Who held a leaf in an installed epoch, as the key ring knows it (see

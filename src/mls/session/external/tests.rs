@@ -80,13 +80,14 @@ fn seal(s: &Session, context: u64, payload: &[u8]) -> core::result::Result<Vec<u
 /// Opens `frame` at `s`: the plaintext and the sender's leaf and user id.
 fn open(s: &Session, frame: &[u8]) -> (Vec<u8>, u32, Vec<u8>) {
     let mut out = vec![0u8; frame.len()];
-    let opened = s
-        .media()
-        .decryptor()
-        .decrypt(b"", frame, &mut out)
-        .expect("opens");
+    let decryptor = s.media().decryptor();
+    let opened = decryptor.decrypt(b"", frame, &mut out).expect("opens");
     out.truncate(opened.len);
-    let user = opened.identity.expect("known sender").user_id.clone();
+    let user = decryptor
+        .identity_at(opened.sender.epoch, opened.sender.leaf)
+        .expect("known sender")
+        .user_id
+        .clone();
     (out, opened.sender.leaf, user)
 }
 
