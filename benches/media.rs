@@ -9,7 +9,7 @@
 //! - `first_frame`: the first frame of each of 8 senders in a fresh epoch (so the
 //!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members,
 //!   right after the receiver processed the commit that made the epoch, on its own
-//!   thread (see [`FirstFrames`]).
+//!   thread (see [`FirstFrames`]); per frame, over whole epochs (see [`time_first_frames`]).
 //!
 //! `cargo bench --bench media`; compare within one run. For instruction counts, which do
 //! not depend on machine load, run one case's measured loop alone under callgrind:
@@ -27,13 +27,15 @@
 //! (time spent waiting for a core is not counted), in 15 interleaved rounds, and prints
 //! the minimum and median per call with the ratios the media path is held to.
 //! `MLSFRAME_BENCH_EVICT=1` evicts the caches before each fresh epoch's timed first frames
-//! (see [`evict_caches_if_asked`]).
+//! (see [`evict_caches_if_asked`]). `MLSFRAME_BENCH_GAP_MS=N` times each fresh epoch's first
+//! frames N ms after the epoch was asked for, at 10 members as at 1,000 (see
+//! [`gap_if_asked`]).
 
 use std::hint::black_box;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use mlsframe::mls::identity::{Identity, MemberIdentity};
 use mlsframe::mls::media::{Decryptor, Encryptor, MediaConfig};
 use mlsframe::mls::policy::AdmitAll;
@@ -175,9 +177,29 @@ impl FirstFrames {
         }
     }
 
-    /// A fresh epoch (processed by the receiver) and its senders' first frames.
+    /// Opens the first frames of as many fresh epochs as the receiver's key ring holds
+    /// (2^E - 1 installed at most), untimed. Until the ring is full, every epoch's new
+    /// streams take heap the process never used before (a page fault every epoch or two,
+    /// several microseconds each on a VM); afterwards each reuses what an evicted epoch
+    /// freed, as on a device whose call has seen a few commits. Without this the long
+    /// cases (few epochs) would be timed mostly while the heap grows, the short ones not.
+    fn fill_ring(&mut self) {
+        let mut out = [0u8; LEN + 64];
+        for _ in 0..1 << EPOCH_BITS {
+            for frame in self.next_epoch() {
+                self.decryptor()
+                    .decrypt(b"", &frame, &mut out)
+                    .expect("opens");
+            }
+        }
+    }
+
+    /// A fresh epoch (processed by the receiver) and its senders' first frames. With
+    /// `MLSFRAME_BENCH_GAP_MS` set, the frames are handed over no sooner than that many
+    /// milliseconds after the epoch was asked for (see [`gap_if_asked`]).
     fn next_epoch(&mut self) -> Vec<Vec<u8>> {
-        match self {
+        let asked = Instant::now();
+        let frames = match self {
             FirstFrames::OneThread(g, _) => g.next_epoch(),
             FirstFrames::Signalling {
                 requests, frames, ..
@@ -189,7 +211,9 @@ impl FirstFrames {
                     .expect("bench thread");
                 frames.recv().expect("bench thread")
             }
-        }
+        };
+        gap_if_asked(asked);
+        frames
     }
 }
 
@@ -220,6 +244,24 @@ fn evict_caches_if_asked() {
         *b = b.wrapping_add(i as u8);
     }
     black_box(&junk);
+}
+
+/// With `MLSFRAME_BENCH_GAP_MS=N`, the measuring thread stays off the CPU until N ms after
+/// it asked for a fresh epoch, so that its first frames follow the same gap at every group
+/// size. Without it the gap is the commit's processing time (about 2 ms at 10 members,
+/// about 90 ms at 1,000), and on a shared machine the first frame after a longer gap
+/// finds its core's caches colder (docs/bench/notes.md, "First frame").
+fn gap_if_asked(asked: Instant) {
+    let Some(gap) = std::env::var("MLSFRAME_BENCH_GAP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+    else {
+        return;
+    };
+    if let Some(left) = gap.checked_sub(asked.elapsed()) {
+        std::thread::sleep(left);
+    }
 }
 
 /// Counted by callgrind with `--toggle-collect='*measured*'`.
@@ -373,43 +415,56 @@ fn steady_state_at(c: &mut Criterion, members: u32) {
 
 fn first_frame(c: &mut Criterion) {
     let mut group = c.benchmark_group("first_frame");
-    // Criterion sizes a run by the timed part alone, but each 8 timed frames need a fresh
-    // epoch (tens of milliseconds at 1,000 members, untimed): time a few hundred frames.
+    // Criterion sizes runs by each call's wall time (`iter_custom` included), epochs and
+    // all: a fresh epoch takes about 2 ms at 10 members and 90 ms at 1,000, so it asks for
+    // only a few frames per sample, often one. Every sample times whole epochs (all 8
+    // senders' first frames, see `time_first_frames`); flat sampling gives each the same
+    // number of frames.
+    let smoke = std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some();
+    let (samples, measure) = if smoke { (10, 30) } else { (30, 3000) };
     group
-        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(samples)
         .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_millis(2));
+        .measurement_time(Duration::from_millis(measure));
     // `cargo test --all-targets` runs this once, unoptimized, as a smoke test: a smaller
     // large group there keeps it quick.
     let large = if full_run() { 1000 } else { 50 };
     for members in [10u32, large] {
         let mut g = FirstFrames::new(members);
+        g.fill_ring();
         group.bench_function(BenchmarkId::from_parameter(members), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                let mut done = 0u64;
-                let mut out = [0u8; LEN + 64];
-                while done < iters {
-                    let frames = g.next_epoch();
-                    evict_caches_if_asked();
-                    let n = (iters - done).min(frames.len() as u64) as usize;
-                    let start = Instant::now();
-                    for frame in &frames[..n] {
-                        black_box(
-                            g.decryptor()
-                                .decrypt(b"", frame, &mut out)
-                                .expect("opens")
-                                .len,
-                        );
-                    }
-                    total += start.elapsed();
-                    done += n as u64;
-                }
-                total
-            })
+            b.iter_custom(|iters| time_first_frames(&mut g, iters))
         });
     }
     group.finish();
+}
+
+/// The time `iters` first frames take, measured on whole epochs: each fresh epoch's frames
+/// of all its senders are timed, and the total is scaled to `iters` frames. Timing only
+/// the first `iters` frames of an epoch (criterion often asks for one) would time only
+/// its first sender's frame, the one that meets the core coldest after the commit.
+fn time_first_frames(g: &mut FirstFrames, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut timed = 0u64;
+    let mut out = [0u8; LEN + 64];
+    while timed < iters {
+        let frames = g.next_epoch();
+        evict_caches_if_asked();
+        let start = Instant::now();
+        for frame in &frames {
+            black_box(
+                g.decryptor()
+                    .decrypt(b"", frame, &mut out)
+                    .expect("opens")
+                    .len,
+            );
+        }
+        total += start.elapsed();
+        timed += frames.len() as u64;
+    }
+    let scaled = total.as_nanos() * u128::from(iters) / u128::from(timed);
+    Duration::from_nanos(u64::try_from(scaled).unwrap_or(u64::MAX))
 }
 
 /// The group size a counted case names (`decrypt_100B/decryptor/1000`), 2 by default.
@@ -515,6 +570,9 @@ fn cpu_times() -> Vec<(String, f64, f64)> {
     .map(|n| (n.to_string(), Vec::new()))
     .collect();
     let mut groups = [FirstFrames::new(10), FirstFrames::new(1000)];
+    for g in &mut groups {
+        g.fill_ring();
+    }
     let warm = sealed_frames(&s.encryptor, 1);
     s.decryptor.decrypt(b"", &warm[0], &mut out).expect("opens");
     for _ in 0..ROUNDS {
