@@ -164,11 +164,13 @@ impl FrameKey {
     }
 
     /// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
+    #[inline]
     fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
         let mut nonce = self.salt;
-        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
-            *n ^= c;
-        }
+        let (_, tail) = nonce.split_at_mut(NONCE_LEN - 8);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(tail);
+        tail.copy_from_slice(&(u64::from_be_bytes(word) ^ ctr).to_be_bytes());
         nonce
     }
 
@@ -332,6 +334,7 @@ impl AeadKey {
         }))
     }
 
+    #[inline]
     fn tag_len(&self) -> usize {
         match &self.0 {
             Engine::Gcm(_) => 16,
@@ -391,6 +394,7 @@ impl AeadKey {
     }
 
     /// Encrypts the body and writes the tag (`tag_out`: exactly the suite's tag length).
+    #[inline]
     fn seal_body(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -410,6 +414,7 @@ impl AeadKey {
     }
 
     /// Verifies the tag and decrypts the body. On failure the output holds no plaintext.
+    #[inline]
     fn open_body(
         &self,
         nonce: &[u8; NONCE_LEN],

@@ -400,7 +400,9 @@ fn open_local(
 }
 
 /// Opens a frame of a ratcheting generation, moving the generation forward only when the
-/// frame names a later step *and* its tag verifies under that step's key.
+/// frame names a later step *and* its tag verifies under that step's key. Kept out of
+/// [`Receiver::open`] so that the fixed-key path stays a small function.
+#[inline(never)]
 fn open_ratcheting(
     state: &RatchetState,
     bits: RatchetBits,
