@@ -305,7 +305,9 @@ impl Receiver {
             .map(|(opened, _)| opened)
     }
 
-    /// Opens a frame; returns what it reports and the header length.
+    /// Opens a frame; returns what it reports and the header length. Inlined into each
+    /// public entry point: the fixed-key path is then one function down to the AEAD.
+    #[inline(always)]
     fn open(
         &self,
         metadata: &[u8],

@@ -122,23 +122,33 @@ impl ReplayWindow {
     pub fn accept(&mut self, ctr: u64) -> Result<(), SframeError> {
         match self.highest {
             Some(highest) if ctr <= highest => self.check_old(highest, ctr)?,
-            Some(highest) if ctr - highest < self.size => {
-                // Forget the counters the window slides past: those whose slots the new
-                // counters highest+1 ..= ctr take over (ctr's own bit is set below).
-                for c in highest + 1..ctr {
-                    let (word, mask) = self.slot(c);
-                    self.bits[word] &= !mask;
-                }
-                self.highest = Some(ctr);
-            }
-            _ => {
-                self.bits.fill(0);
-                self.highest = Some(ctr);
-            }
+            // The next counter in order (the common case): the window slides by one, and
+            // the one slot it takes over is `ctr`'s own, set below.
+            Some(highest) if ctr - highest == 1 => self.highest = Some(ctr),
+            _ => self.advance(ctr),
         }
         let (word, mask) = self.slot(ctr);
         self.bits[word] |= mask;
         Ok(())
+    }
+
+    /// Moves the window's top to `ctr`, above the highest counter (or the first counter
+    /// accepted), clearing the slots the new counters take over; `ctr`'s own bit is left
+    /// to the caller.
+    #[inline(never)]
+    fn advance(&mut self, ctr: u64) {
+        match self.highest {
+            Some(highest) if ctr - highest < self.size => {
+                // Forget the counters the window slides past: those whose slots the new
+                // counters highest+1 .. ctr take over.
+                for c in highest + 1..ctr {
+                    let (word, mask) = self.slot(c);
+                    self.bits[word] &= !mask;
+                }
+            }
+            _ => self.bits.fill(0),
+        }
+        self.highest = Some(ctr);
     }
 }
 
