@@ -90,7 +90,7 @@ mod aws_lc {
         }
 
         /// Encrypts the body and writes the 16-byte tag.
-        #[inline]
+        #[inline(always)]
         pub(crate) fn seal(
             &self,
             nonce: &[u8; NONCE_LEN],
