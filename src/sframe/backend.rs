@@ -24,6 +24,7 @@ pub(crate) enum Body<'a> {
 
 impl Body<'_> {
     /// The bytes read: plaintext when sealing, ciphertext when opening.
+    #[inline]
     pub(crate) fn input(&self) -> &[u8] {
         match self {
             Body::Separate { input, .. } => input,
@@ -32,6 +33,7 @@ impl Body<'_> {
     }
 
     /// The bytes written.
+    #[inline]
     pub(crate) fn output(&mut self) -> &mut [u8] {
         match self {
             Body::Separate { out, .. } => out,
@@ -88,6 +90,7 @@ mod aws_lc {
         }
 
         /// Encrypts the body and writes the 16-byte tag.
+        #[inline(always)]
         pub(crate) fn seal(
             &self,
             nonce: &[u8; NONCE_LEN],
@@ -108,6 +111,7 @@ mod aws_lc {
         }
 
         /// Verifies the tag and decrypts the body; on failure the output is cleared.
+        #[inline]
         pub(crate) fn open(
             &self,
             nonce: &[u8; NONCE_LEN],
@@ -210,6 +214,7 @@ mod rust_crypto {
         }
 
         /// Encrypts the body and writes the 16-byte tag.
+        #[inline]
         pub(crate) fn seal(
             &self,
             nonce: &[u8; NONCE_LEN],

@@ -22,11 +22,13 @@ pub struct Header {
 }
 
 /// Bytes needed for `v` in minimal big-endian form when it does not fit in 3 bits.
+#[inline]
 fn extended_len(v: u64) -> usize {
     (8 - v.leading_zeros() as usize / 8).max(1)
 }
 
-/// Returns the config-byte field (4 bits: flag + 3-bit value) and the bytes that follow.
+/// The bytes that follow the config byte for `v`: none when it fits in 3 bits.
+#[inline]
 fn field_len(v: u64) -> usize {
     if v < 8 { 0 } else { extended_len(v) }
 }
@@ -38,6 +40,7 @@ impl Header {
     }
 
     /// The number of bytes [`encode`](Self::encode) writes for this header (1..=17).
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         1 + field_len(self.kid) + field_len(self.ctr)
     }
@@ -55,16 +58,21 @@ impl Header {
     /// assert_eq!(&buf[..n], &[0x99, 0x01, 0x23, 0x45, 0x67]);
     /// # Ok::<(), mlsframe::sframe::SframeError>(())
     /// ```
+    #[inline]
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, SframeError> {
-        let len = self.encoded_len();
+        let kid_len = field_len(self.kid);
+        let ctr_len = field_len(self.ctr);
+        let len = 1 + kid_len + ctr_len;
         let available = out.len();
         let out = out.get_mut(..len).ok_or(SframeError::BufferTooSmall {
             needed: len,
             available,
         })?;
-        let kid_len = field_len(self.kid);
-        let ctr_len = field_len(self.ctr);
-        // The casts below take at most 3 bits of a value already known to fit.
+        // Assembled in a fixed-size buffer with fixed-size stores, then copied once: each
+        // field is written as 8 bytes, its value shifted to the front (the bytes after
+        // it are overwritten by what follows or not copied). The casts take at most 3
+        // bits of a value already known to fit.
+        let mut buf = [0u8; MAX_HEADER_LEN + 8];
         let kid_bits = if kid_len == 0 {
             (self.kid as u8) << 4
         } else {
@@ -75,9 +83,11 @@ impl Header {
         } else {
             0x08 | (ctr_len - 1) as u8
         };
-        out[0] = kid_bits | ctr_bits;
-        out[1..1 + kid_len].copy_from_slice(&self.kid.to_be_bytes()[8 - kid_len..]);
-        out[1 + kid_len..].copy_from_slice(&self.ctr.to_be_bytes()[8 - ctr_len..]);
+        buf[0] = kid_bits | ctr_bits;
+        buf[1..9].copy_from_slice(&front_aligned(self.kid, kid_len).to_be_bytes());
+        buf[1 + kid_len..9 + kid_len]
+            .copy_from_slice(&front_aligned(self.ctr, ctr_len).to_be_bytes());
+        out.copy_from_slice(&buf[..len]);
         Ok(len)
     }
 
@@ -93,13 +103,70 @@ impl Header {
     /// assert_eq!((header.kid, header.ctr, len), (0x123, 0x4567, 5));
     /// # Ok::<(), mlsframe::sframe::SframeError>(())
     /// ```
+    #[inline]
     pub fn decode(frame: &[u8]) -> Result<(Header, usize), SframeError> {
         let config = *frame.first().ok_or(MalformedReason::TruncatedHeader)?;
-        let mut pos = 1;
-        let kid = read_field(frame, &mut pos, config >> 4)?;
-        let ctr = read_field(frame, &mut pos, config & 0x0f)?;
-        Ok((Header { kid, ctr }, pos))
+        let kid_len = nibble_len(config >> 4);
+        let ctr_len = nibble_len(config & 0x0f);
+        let len = 1 + kid_len + ctr_len;
+        // The common case: the header and at least 8 bytes after it are there (a frame
+        // carries a tag after its header), so each field loads as one fixed 8-byte word.
+        // Otherwise the byte-wise reader, which also tells where the frame ended.
+        let Some(window) = frame.get(..len + 8) else {
+            return decode_short(frame, config);
+        };
+        let kid = field_value(window, 1, kid_len, config >> 4)?;
+        let ctr = field_value(window, 1 + kid_len, ctr_len, config & 0x0f)?;
+        Ok((Header { kid, ctr }, len))
     }
+}
+
+/// `v` shifted so that its `len` minimal big-endian bytes come first (0 when `len` is 0).
+#[inline]
+fn front_aligned(v: u64, len: usize) -> u64 {
+    // `len` is 0..=8; a shift by 64 would overflow, so an empty field is masked to 0.
+    let shift = (64 - 8 * len as u32) & 63;
+    if len == 0 { 0 } else { v << shift }
+}
+
+/// Bytes that follow the config byte for a field described by the nibble `flag|value(3)`.
+#[inline]
+fn nibble_len(nibble: u8) -> usize {
+    if nibble & 0x08 == 0 {
+        0
+    } else {
+        usize::from(nibble & 0x07) + 1
+    }
+}
+
+/// The value of the field at `frame[pos..pos + len]` (`len` 0..=8; `frame` holds at least
+/// 8 bytes from `pos`), or the nibble's 3-bit value when `len` is 0.
+///
+/// A field is minimal when its first byte is not zero and, for one byte, its value does
+/// not fit in the nibble (at least 8).
+#[inline]
+fn field_value(frame: &[u8], pos: usize, len: usize, nibble: u8) -> Result<u64, SframeError> {
+    if len == 0 {
+        return Ok(u64::from(nibble & 0x07));
+    }
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&frame[pos..pos + 8]);
+    let value = u64::from_be_bytes(word) >> (64 - 8 * len as u32);
+    let first = word[0];
+    if first == 0 || (len == 1 && first < 8) {
+        return Err(MalformedReason::NonMinimalHeader.into());
+    }
+    Ok(value)
+}
+
+/// [`Header::decode`] for a frame that may end inside its header: reads field by field,
+/// so that the error says where the frame ended.
+#[cold]
+fn decode_short(frame: &[u8], config: u8) -> Result<(Header, usize), SframeError> {
+    let mut pos = 1;
+    let kid = read_field(frame, &mut pos, config >> 4)?;
+    let ctr = read_field(frame, &mut pos, config & 0x0f)?;
+    Ok((Header { kid, ctr }, pos))
 }
 
 /// Reads one field described by a 4-bit nibble `flag|value(3)`, advancing `pos`.
@@ -153,6 +220,70 @@ mod tests {
                         "kid {kid} ctr {ctr} cut {cut}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The word-wise reader (the header plus 8 bytes) and the byte-wise one (any frame)
+    /// agree on every config byte, field contents at the minimality edges, and every cut.
+    #[test]
+    fn both_readers_agree_on_every_config_byte() {
+        let mut checked = 0;
+        for config in 0..=255u8 {
+            for first in [0x00u8, 0x01, 0x07, 0x08, 0x80, 0xff] {
+                for rest in [0x00u8, 0x5a, 0xff] {
+                    // Both fields start with `first`: the KID at 1, the CTR right after it.
+                    let mut frame = [rest; 1 + 16 + 8];
+                    frame[0] = config;
+                    frame[1] = first;
+                    let kid_len = nibble_len(config >> 4);
+                    frame[1 + kid_len] = first;
+                    for cut in 0..=frame.len() {
+                        let f = &frame[..cut];
+                        let slow = if f.is_empty() {
+                            Err(MalformedReason::TruncatedHeader.into())
+                        } else {
+                            decode_short(f, config)
+                        };
+                        assert_eq!(Header::decode(f), slow, "{config:#04x} {first} {cut}");
+                        checked += usize::from(slow.is_ok());
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+    }
+
+    #[test]
+    fn every_length_class_encodes_as_the_rfc_describes() {
+        // KID and CTR of every length class 0 (inline) ..= 8 bytes, at both class edges.
+        let mut values = vec![0u64, 7];
+        for bytes in 1..=8u32 {
+            values.push(if bytes == 1 {
+                8
+            } else {
+                1u64 << (8 * (bytes - 1))
+            });
+            values.push(u64::MAX >> (64 - 8 * bytes));
+        }
+        for &kid in &values {
+            for &ctr in &values {
+                let mut buf = [0xeeu8; MAX_HEADER_LEN + 4];
+                let n = Header::new(kid, ctr).encode(&mut buf).unwrap();
+                // The reference: RFC 9605 §4.3 written out byte by byte.
+                let mut expected = vec![0u8];
+                for (v, shift) in [(kid, 4), (ctr, 0)] {
+                    if v < 8 {
+                        expected[0] |= (v as u8) << shift;
+                    } else {
+                        let be = v.to_be_bytes();
+                        let skip = be.iter().take_while(|&&b| b == 0).count();
+                        expected[0] |= (0x08 | (7 - skip as u8)) << shift;
+                        expected.extend_from_slice(&be[skip..]);
+                    }
+                }
+                assert_eq!(&buf[..n], &expected[..], "kid {kid:#x} ctr {ctr:#x}");
+                assert!(buf[n..].iter().all(|&b| b == 0xee), "wrote past {n}");
             }
         }
     }

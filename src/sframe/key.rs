@@ -66,6 +66,8 @@ struct CtrHmac {
 /// own `zeroize` support; `Debug` shows only the suite and KID.
 pub struct FrameKey {
     suite: CipherSuite,
+    /// `suite.tag_len()`, kept so that a frame reads it instead of matching the suite.
+    tag_len: usize,
     kid: u64,
     salt: [u8; NONCE_LEN],
     aead: AeadKey,
@@ -147,6 +149,7 @@ impl FrameKey {
         let aead = AeadKey::new(suite, key).expect("derived key length matches the suite");
         FrameKey {
             suite,
+            tag_len: suite.tag_len(),
             kid,
             salt,
             aead,
@@ -164,11 +167,13 @@ impl FrameKey {
     }
 
     /// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
+    #[inline]
     fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
         let mut nonce = self.salt;
-        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
-            *n ^= c;
-        }
+        let (_, tail) = nonce.split_at_mut(NONCE_LEN - 8);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(tail);
+        tail.copy_from_slice(&(u64::from_be_bytes(word) ^ ctr).to_be_bytes());
         nonce
     }
 
@@ -187,7 +192,7 @@ impl FrameKey {
     ) -> Result<usize, SframeError> {
         let header = Header::new(self.kid, ctr);
         let header_len = header.encoded_len();
-        let tag_len = self.suite.tag_len();
+        let tag_len = self.tag_len;
         let needed = header_len + plaintext_len + tag_len;
         if out.len() < needed {
             return Err(SframeError::BufferTooSmall {
@@ -207,15 +212,20 @@ impl FrameKey {
             Some(_) => return Err(SframeError::InvalidArgument("plaintext length mismatch")),
             None => Body::InPlace(body),
         };
-        with_aad(head, metadata, |aad| {
-            self.aead.seal_body(&self.nonce(ctr), aad, &mut body, tag)
-        })?;
+        let nonce = self.nonce(ctr);
+        if metadata.is_empty() {
+            self.aead.seal_body(&nonce, head, &mut body, tag)?;
+        } else {
+            self.seal_joined(&nonce, head, metadata, &mut body, tag)?;
+        }
         Ok(needed)
     }
 
     /// Opens the frame whose parsed header is `header` (`header_len` bytes of `frame`),
     /// writing the plaintext to `out`, or in place when `out` is `None` (the plaintext then
-    /// stays at `frame[header_len..]`). Returns the plaintext length.
+    /// stays at `frame[header_len..]`). Returns the plaintext length. A detached frame's
+    /// AAD is complete already: `metadata` is not added to it.
+    #[inline]
     pub(crate) fn open(
         &self,
         header: Header,
@@ -223,22 +233,19 @@ impl FrameKey {
         metadata: &[u8],
         frame: &mut FrameInput<'_>,
     ) -> Result<usize, SframeError> {
-        let tag_len = self.suite.tag_len();
-        let nonce = self.nonce(header.ctr);
-        if let FrameInput::Detached { aad, body, tag } = frame {
-            if tag.len() != tag_len {
-                return Err(MalformedReason::TruncatedTag.into());
+        let tag_len = self.tag_len;
+        let (head, metadata, mut body, tag) = match frame {
+            FrameInput::Detached { aad, body, tag } => {
+                if tag.len() != tag_len {
+                    return Err(MalformedReason::TruncatedTag.into());
+                }
+                (&**aad, &[][..], Body::InPlace(body), &**tag)
             }
-            self.aead
-                .open_body(&nonce, aad, &mut Body::InPlace(body), tag)?;
-            return Ok(body.len());
-        }
-        let body_len = frame
-            .len()
-            .checked_sub(header_len + tag_len)
-            .ok_or(MalformedReason::TruncatedTag)?;
-        match frame {
             FrameInput::Separate { frame, out } => {
+                let body_len = frame
+                    .len()
+                    .checked_sub(header_len + tag_len)
+                    .ok_or(MalformedReason::TruncatedTag)?;
                 let available = out.len();
                 let out = out.get_mut(..body_len).ok_or(SframeError::BufferTooSmall {
                     needed: body_len,
@@ -246,23 +253,57 @@ impl FrameKey {
                 })?;
                 let (head, rest) = frame.split_at(header_len);
                 let (input, tag) = rest.split_at(body_len);
-                let mut body = Body::Separate { input, out };
-                with_aad(head, metadata, |aad| {
-                    self.aead.open_body(&nonce, aad, &mut body, tag)
-                })?;
+                (head, metadata, Body::Separate { input, out }, tag)
             }
             FrameInput::InPlace(frame) => {
+                let body_len = frame
+                    .len()
+                    .checked_sub(header_len + tag_len)
+                    .ok_or(MalformedReason::TruncatedTag)?;
                 let (head, rest) = frame.split_at_mut(header_len);
                 let (body, tag) = rest.split_at_mut(body_len);
-                with_aad(head, metadata, |aad| {
-                    self.aead
-                        .open_body(&nonce, aad, &mut Body::InPlace(body), tag)
-                })?;
+                (&*head, metadata, Body::InPlace(body), &*tag)
             }
-            // Opened above.
-            FrameInput::Detached { .. } => {}
+        };
+        let len = body.input().len();
+        let nonce = self.nonce(header.ctr);
+        if metadata.is_empty() {
+            self.aead.open_body(&nonce, head, &mut body, tag)?;
+        } else {
+            self.open_joined(&nonce, head, metadata, &mut body, tag)?;
         }
-        Ok(body_len)
+        Ok(len)
+    }
+
+    /// Seals with the AAD `header || metadata` assembled (see [`with_aad`]). Out of line:
+    /// frames without metadata, the common case, pass the header itself.
+    #[inline(never)]
+    fn seal_joined(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        body: &mut Body<'_>,
+        tag: &mut [u8],
+    ) -> Result<(), SframeError> {
+        with_aad(header, metadata, |aad| {
+            self.aead.seal_body(nonce, aad, body, tag)
+        })
+    }
+
+    /// Opens with the AAD `header || metadata` assembled, as [`seal_joined`](Self::seal_joined).
+    #[inline(never)]
+    fn open_joined(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        header: &[u8],
+        metadata: &[u8],
+        body: &mut Body<'_>,
+        tag: &[u8],
+    ) -> Result<(), SframeError> {
+        with_aad(header, metadata, |aad| {
+            self.aead.open_body(nonce, aad, body, tag)
+        })
     }
 
     /// Seals `body` in place under counter `ctr` with the complete AAD `aad` (which the
@@ -276,7 +317,7 @@ impl FrameKey {
         body: &mut [u8],
         tag: &mut [u8],
     ) -> Result<(), SframeError> {
-        if tag.len() != self.suite.tag_len() {
+        if tag.len() != self.tag_len {
             return Err(SframeError::InvalidArgument("tag length"));
         }
         self.aead
@@ -293,7 +334,7 @@ impl FrameKey {
         out: &mut [u8],
         tag: &mut [u8],
     ) -> Result<(), SframeError> {
-        if tag.len() != self.suite.tag_len() || input.len() != out.len() {
+        if tag.len() != self.tag_len || input.len() != out.len() {
             return Err(SframeError::InvalidArgument("tag or body length"));
         }
         let mut body = Body::Separate { input, out };
@@ -332,6 +373,7 @@ impl AeadKey {
         }))
     }
 
+    #[inline]
     fn tag_len(&self) -> usize {
         match &self.0 {
             Engine::Gcm(_) => 16,
@@ -391,6 +433,7 @@ impl AeadKey {
     }
 
     /// Encrypts the body and writes the tag (`tag_out`: exactly the suite's tag length).
+    #[inline(always)]
     fn seal_body(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -410,6 +453,7 @@ impl AeadKey {
     }
 
     /// Verifies the tag and decrypts the body. On failure the output holds no plaintext.
+    #[inline(always)]
     fn open_body(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -492,10 +536,6 @@ impl FrameInput<'_> {
             FrameInput::InPlace(frame) => frame,
             FrameInput::Detached { aad, .. } => aad,
         }
-    }
-
-    fn len(&self) -> usize {
-        self.frame().len()
     }
 }
 

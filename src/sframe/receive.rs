@@ -178,6 +178,51 @@ impl Hasher for KidHasher {
     }
 }
 
+/// The receiver's keys by id (KID, or generation with a ratchet). The first key installed
+/// sits in `first`, found by one comparison; further keys go to the hash map. A receiver
+/// usually holds one sender's key (a WebRTC frame decryptor serves one remote track), and
+/// then no frame hashes or probes a table.
+#[derive(Default)]
+struct SlotMap {
+    first: Option<(u64, Slot)>,
+    rest: HashMap<u64, Slot, BuildHasherDefault<KidHasher>>,
+}
+
+impl SlotMap {
+    #[inline]
+    fn get(&self, id: &u64) -> Option<&Slot> {
+        match &self.first {
+            Some((first, slot)) if first == id => Some(slot),
+            _ if self.rest.is_empty() => None,
+            _ => self.rest.get(id),
+        }
+    }
+
+    fn contains_key(&self, id: &u64) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Installs `slot` for `id`, which the caller checked is not installed yet.
+    fn insert(&mut self, id: u64, slot: Slot) {
+        if self.first.is_none() {
+            self.first = Some((id, slot));
+        } else {
+            self.rest.insert(id, slot);
+        }
+    }
+
+    fn remove(&mut self, id: &u64) -> Option<Slot> {
+        match &self.first {
+            Some((first, _)) if first == id => self.first.take().map(|(_, slot)| slot),
+            _ => self.rest.remove(id),
+        }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.first.iter().map(|(id, _)| id).chain(self.rest.keys())
+    }
+}
+
 /// A store of decrypt-only SFrame keys.
 ///
 /// Installing and removing keys takes `&mut self`; decrypting takes `&self` and may run on
@@ -185,7 +230,7 @@ impl Hasher for KidHasher {
 /// media flows). See [`SendKey`](super::SendKey) for a round trip.
 pub struct Receiver {
     config: ReceiverConfig,
-    slots: HashMap<u64, Slot, BuildHasherDefault<KidHasher>>,
+    slots: SlotMap,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -215,7 +260,7 @@ impl Receiver {
     pub fn with_config(config: ReceiverConfig) -> Self {
         Receiver {
             config,
-            slots: HashMap::default(),
+            slots: SlotMap::default(),
         }
     }
 
@@ -335,7 +380,9 @@ impl Receiver {
             .map(|(opened, _)| opened)
     }
 
-    /// Opens a frame; returns what it reports and the header length.
+    /// Opens a frame; returns what it reports and the header length. Inlined into each
+    /// public entry point: the fixed-key path is then one function down to the AEAD.
+    #[inline(always)]
     fn open(
         &self,
         metadata: &[u8],
@@ -430,7 +477,9 @@ fn open_local(
 }
 
 /// Opens a frame of a ratcheting generation, moving the generation forward only when the
-/// frame names a later step *and* its tag verifies under that step's key.
+/// frame names a later step *and* its tag verifies under that step's key. Kept out of
+/// [`Receiver::open`] so that the fixed-key path stays a small function.
+#[inline(never)]
 fn open_ratcheting(
     state: &RatchetState,
     bits: RatchetBits,
@@ -560,6 +609,54 @@ mod tests {
             .collect();
         // A bare multiplication keeps the low 4 bits fixed here: at most 4 buckets.
         assert!(buckets.len() >= 16, "{} of 64 buckets used", buckets.len());
+    }
+
+    /// Keys in the first slot and in the map: each frame finds its own key, whichever
+    /// was installed first, after the first one is removed and another takes its place.
+    #[test]
+    fn every_installed_key_is_found_wherever_it_sits() {
+        let suite = CipherSuite::Aes128GcmSha256_128;
+        let key = |kid: u64| [kid as u8 + 1; 16];
+        let mut receiver = Receiver::new();
+        let ids = [7u64, 3, 1 << 40, 9];
+        for &kid in &ids {
+            receiver.add_key(suite, kid, &key(kid)).unwrap();
+            assert_eq!(
+                receiver.add_key(suite, kid, &key(kid)),
+                Err(SframeError::DuplicateKeyId(kid))
+            );
+        }
+        let opens = |receiver: &Receiver, kid: u64, ctr: u64| {
+            let frame = SendKey::new(suite, kid, &key(kid))
+                .starting_at(ctr)
+                .encrypt_to_vec(b"", b"media")
+                .unwrap();
+            let mut out = [0u8; 16];
+            receiver.decrypt(b"", &frame, &mut out).map(|o| o.kid)
+        };
+        for &kid in &ids {
+            assert_eq!(opens(&receiver, kid, 0), Ok(kid));
+        }
+        assert_eq!(opens(&receiver, 8, 0), Err(SframeError::UnknownKeyId(8)));
+        // Remove the first key installed, then install one that takes its place.
+        assert!(receiver.remove_key(7));
+        assert!(!receiver.remove_key(7));
+        assert_eq!(opens(&receiver, 7, 1), Err(SframeError::UnknownKeyId(7)));
+        receiver.add_key(suite, 8, &key(8)).unwrap();
+        assert_eq!(
+            receiver.add_key(suite, 3, &key(3)),
+            Err(SframeError::DuplicateKeyId(3))
+        );
+        for kid in [3, 1 << 40, 9, 8] {
+            assert_eq!(opens(&receiver, kid, 1), Ok(kid));
+        }
+        assert!(format!("{receiver:?}").contains("keys: [3, 8, 9, 1099511627776]"));
+        // Down to one key, kept in the map: still found, others still unknown.
+        for kid in [3, 9, 8] {
+            assert!(receiver.remove_key(kid));
+        }
+        assert_eq!(opens(&receiver, 1 << 40, 2), Ok(1 << 40));
+        assert_eq!(opens(&receiver, 3, 2), Err(SframeError::UnknownKeyId(3)));
     }
 
     use crate::sframe::{RatchetingSender, SendKey};
