@@ -108,6 +108,19 @@ struct Frames<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> {
     next: usize,
 }
 
+impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Frames<S, M, O> {
+    /// A row that opens `frames` with `open`, each pass under a fresh state from `make`.
+    fn boxed(frames: &Rc<Vec<Vec<u8>>>, make: M, open: O) -> Box<Self> {
+        Box::new(Frames {
+            frames: Rc::clone(frames),
+            make,
+            open,
+            state: None,
+            next: 0,
+        })
+    }
+}
+
 impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Op for Frames<S, M, O> {
     fn fresh(&mut self) -> usize {
         self.state = None;
@@ -573,73 +586,51 @@ fn mlsframe_cases(
         let mut work = vec![0u8; cap];
         out.push((
             "rust_out".into(),
-            Box::new(Frames {
-                frames: frames.clone(),
-                make: receiver,
-                open: move |r: &Receiver, f: &[u8]| {
-                    black_box(r.decrypt(b"", f, &mut work).expect("opens").len);
-                },
-                state: None,
-                next: 0,
+            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+                black_box(r.decrypt(b"", f, &mut work).expect("opens").len);
             }),
         ));
         let mut work = vec![0u8; cap];
         out.push((
             "rust_in".into(),
-            Box::new(Frames {
-                frames: frames.clone(),
-                make: receiver,
-                open: move |r: &Receiver, f: &[u8]| {
-                    let buf = &mut work[..f.len()];
-                    buf.copy_from_slice(f);
-                    black_box(r.decrypt_in_place(b"", buf).expect("opens").len);
-                },
-                state: None,
-                next: 0,
+            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+                let buf = &mut work[..f.len()];
+                buf.copy_from_slice(f);
+                black_box(r.decrypt_in_place(b"", buf).expect("opens").len);
             }),
         ));
         let mut work = vec![0u8; cap];
         out.push((
             "rust_in_unmoved".into(),
-            Box::new(Frames {
-                frames: frames.clone(),
-                make: receiver,
-                open: move |r: &Receiver, f: &[u8]| {
-                    let buf = &mut work[..f.len()];
-                    buf.copy_from_slice(f);
-                    black_box(r.decrypt_in_place_unmoved(b"", buf).expect("opens").1);
-                },
-                state: None,
-                next: 0,
+            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+                let buf = &mut work[..f.len()];
+                buf.copy_from_slice(f);
+                black_box(r.decrypt_in_place_unmoved(b"", buf).expect("opens").1);
             }),
         ));
         let mut work = vec![0u8; cap];
         out.push((
             "c_out".into(),
-            Box::new(Frames {
-                frames: frames.clone(),
-                make: move || Context::new(suite),
-                open: move |c: &Context, f: &[u8]| {
+            Frames::boxed(
+                &frames,
+                move || Context::new(suite),
+                move |c: &Context, f: &[u8]| {
                     black_box(c.decrypt(f.as_ptr(), f.len(), work.as_mut_ptr(), work.len()));
                 },
-                state: None,
-                next: 0,
-            }),
+            ),
         ));
         let mut work = vec![0u8; cap];
         out.push((
             "c_in".into(),
-            Box::new(Frames {
-                frames,
-                make: move || Context::new(suite),
-                open: move |c: &Context, f: &[u8]| {
+            Frames::boxed(
+                &frames,
+                move || Context::new(suite),
+                move |c: &Context, f: &[u8]| {
                     let buf = &mut work[..f.len()];
                     buf.copy_from_slice(f);
                     black_box(c.decrypt(buf.as_ptr(), buf.len(), buf.as_mut_ptr(), buf.len()));
                 },
-                state: None,
-                next: 0,
-            }),
+            ),
         ));
     }
 }
