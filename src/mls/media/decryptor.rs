@@ -151,7 +151,7 @@ impl Decryptor {
     }
 
     /// Opens a frame. A frame of a stream already verified in its epoch takes no lock but
-    /// that stream's replay lock, twice (check, then record after authentication); the
+    /// that stream's lock, once (replay check, authentication, record); the
     /// first frame of a stream in an epoch, and frames of a sender that already moved to
     /// a newer epoch, also take the group's sender map lock ([`open_other`](Self::open_other)).
     ///
@@ -181,9 +181,13 @@ impl Decryptor {
                 &ring, epoch, sender, leaf, header, header_len, metadata, target,
             );
         };
-        lock(&stream.replay).check(header.ctr)?;
-        let plaintext = Plaintext::open(&stream.key, header, header_len, metadata, target)?;
-        let recorded = lock(&stream.replay).accept(header.ctr);
+        // One lock across check, AEAD and record: a replay is refused before the AEAD, a
+        // forged frame records nothing, and no other frame of the stream comes between.
+        let mut keys = lock(&stream.keys);
+        keys.replay.check(header.ctr)?;
+        let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
+        let recorded = keys.replay.accept(header.ctr);
+        drop(keys);
         let len = plaintext.finish(recorded.map_err(MediaError::from))?;
         Ok(DecryptedFrame {
             len,
@@ -224,16 +228,21 @@ impl Decryptor {
                 true,
             ),
         };
-        lock(&stream.replay).check(header.ctr)?;
-        let plaintext = Plaintext::open(&stream.key, header, header_len, metadata, target)?;
-        // Authenticated: keep a new stream (bounded) and record the counter once.
+        let mut keys = lock(&stream.keys);
+        keys.replay.check(header.ctr)?;
+        let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
+        // Authenticated: keep a new stream (bounded) and record the counter once. A cached
+        // stream's lock is held from the check to the record; a new stream is the caller's
+        // alone until cached, and another thread may have cached one first: its own lock
+        // is taken to record.
         let recorded = if fresh {
+            drop(keys);
             self.add_stream(ring, epoch, leaf, sender, stream.into_owned())
-                .and_then(|s| Ok(lock(&s.replay).accept(header.ctr)?))
+                .and_then(|s| Ok(lock(&s.keys).replay.accept(header.ctr)?))
         } else {
-            lock(&stream.replay)
-                .accept(header.ctr)
-                .map_err(MediaError::from)
+            let recorded = keys.replay.accept(header.ctr).map_err(MediaError::from);
+            drop(keys);
+            recorded
         };
         let len = plaintext.finish(recorded)?;
         Ok(DecryptedFrame {
@@ -268,7 +277,7 @@ impl Decryptor {
         let late = !ring.late_frames_barred(epoch.epoch, newer)
             && self.shared.now().saturating_sub(since) <= self.shared.config.late_frame_grace
             && stream
-                .and_then(|s| lock(&s.replay).highest())
+                .and_then(|s| lock(&s.keys).replay.highest())
                 .is_some_and(|highest| header.ctr < highest);
         if late {
             Ok(())

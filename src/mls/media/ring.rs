@@ -5,8 +5,8 @@
 //! with one atomic store. Media threads load the ring without locking. An epoch indexes
 //! its leaves directly ([`Leaf`]: who held it, its verified streams), so finding a frame's
 //! sender and stream touches the same few cache lines whatever the group size, and takes
-//! no lock: a frame that opens takes only its stream's replay lock, once before and once
-//! after authentication. The per-group sender cut-off map is locked only for a stream's
+//! no lock: a frame that opens takes only its stream's lock ([`StreamKeys`]: its key and
+//! replay window), once, held from the replay check across authentication to the record. The per-group sender cut-off map is locked only for a stream's
 //! first frame in an epoch and for frames of a sender that already moved on. MLS work
 //! takes none of these locks.
 
@@ -31,10 +31,16 @@ fn leaf_bits(occupied: &[u32]) -> u32 {
     u64::from(highest).checked_ilog2().map_or(0, |l| l + 1)
 }
 
+/// What a frame of a stream needs, behind the stream's one lock: taken once per frame,
+/// across the replay check, the AEAD and the counter's record.
+pub(super) struct StreamKeys {
+    pub(super) key: FrameKey,
+    pub(super) replay: ReplayWindow,
+}
+
 /// One decrypt stream: a KID's key and replay window.
 pub(super) struct Stream {
-    pub(super) key: FrameKey,
-    pub(super) replay: Mutex<ReplayWindow>,
+    pub(super) keys: Mutex<StreamKeys>,
     /// Where this stream's sender (leaf, context) is, shared with its streams of other
     /// epochs; set before the stream is cached.
     sender: OnceLock<Arc<SenderEpoch>>,
@@ -243,8 +249,10 @@ impl EpochKeys {
             None => ReplayWindow::new(window)?,
         };
         Ok(Stream {
-            key: FrameKey::derive(self.suite, &self.base_key, kid),
-            replay: Mutex::new(replay),
+            keys: Mutex::new(StreamKeys {
+                key: FrameKey::derive(self.suite, &self.base_key, kid),
+                replay,
+            }),
             sender: OnceLock::new(),
         })
     }
@@ -334,11 +342,13 @@ impl EpochKeys {
     /// Highest accepted counter per verified KID (for a snapshot).
     fn replay_highs(&self) -> Vec<(u64, u64)> {
         let streams: Vec<Arc<Stream>> = self.leaves.iter().flat_map(Leaf::streams).collect();
-        let verified: HashSet<u64> = streams.iter().map(|s| s.key.kid()).collect();
-        let mut highs: Vec<(u64, u64)> = streams
-            .iter()
-            .filter_map(|s| lock(&s.replay).highest().map(|h| (s.key.kid(), h)))
-            .collect();
+        let mut verified = HashSet::new();
+        let mut highs: Vec<(u64, u64)> = Vec::new();
+        for s in &streams {
+            let keys = lock(&s.keys);
+            verified.insert(keys.key.kid());
+            highs.extend(keys.replay.highest().map(|h| (keys.key.kid(), h)));
+        }
         // Floors of streams not seen again since the restore still hold.
         for (kid, floor) in &self.replay_floors {
             if !verified.contains(kid) {
