@@ -134,7 +134,8 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
 }
 
-/// Inlined: the per-frame path takes a stream's lock through this.
+/// Inlined (the per-frame path takes a stream's lock through this); `Mutex::lock` itself
+/// stays a call in the `Decryptor` (the compiler's choice).
 #[inline(always)]
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // State behind these locks is updated in single steps; a panic elsewhere cannot leave
