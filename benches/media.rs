@@ -10,6 +10,11 @@
 //!   decryptor derives the sender's key and caches its stream), at 10 and 1,000 members,
 //!   right after the receiver processed the commit that made the epoch, on its own
 //!   thread (see [`FirstFrames`]); per frame, over whole epochs (see [`time_first_frames`]).
+//! - `first_frame_paced`: the same first frames, handed to the media thread
+//!   [`PACE`] after the epoch was asked for at both sizes, as frames reach a media thread
+//!   on the network's schedule rather than the moment the commit is processed. Frame for
+//!   frame the path is the same; only the idle time before it differs (see
+//!   docs/bench/notes.md, "First frame").
 //!
 //! `cargo bench --bench media`; compare within one run. For instruction counts, which do
 //! not depend on machine load, run one case's measured loop alone under callgrind:
@@ -138,6 +143,8 @@ impl Group {
 enum FirstFrames {
     OneThread(Box<Group>, Decryptor),
     Signalling {
+        /// Hand each epoch's frames over no sooner than this after asking for it.
+        pace: Option<Duration>,
         requests: Option<mpsc::Sender<()>>,
         frames: mpsc::Receiver<Vec<Vec<u8>>>,
         decryptor: Decryptor,
@@ -164,11 +171,21 @@ impl FirstFrames {
             }
         });
         FirstFrames::Signalling {
+            pace: None,
             requests: Some(requests),
             frames,
             decryptor: take.recv().expect("the group is set up"),
             thread: Some(thread),
         }
+    }
+
+    /// Each epoch's frames are handed over `pace` after it was asked for (or as soon as the
+    /// commit is processed, if that takes longer).
+    fn paced(mut self, every: Duration) -> FirstFrames {
+        if let FirstFrames::Signalling { pace, .. } = &mut self {
+            *pace = Some(every);
+        }
+        self
     }
 
     fn decryptor(&self) -> &Decryptor {
@@ -199,20 +216,23 @@ impl FirstFrames {
     /// milliseconds after the epoch was asked for (see [`gap_if_asked`]).
     fn next_epoch(&mut self) -> Vec<Vec<u8>> {
         let asked = Instant::now();
-        let frames = match self {
-            FirstFrames::OneThread(g, _) => g.next_epoch(),
+        let (frames, pace) = match self {
+            FirstFrames::OneThread(g, _) => (g.next_epoch(), None),
             FirstFrames::Signalling {
-                requests, frames, ..
+                requests,
+                frames,
+                pace,
+                ..
             } => {
                 requests
                     .as_ref()
                     .expect("open until dropped")
                     .send(())
                     .expect("bench thread");
-                frames.recv().expect("bench thread")
+                (frames.recv().expect("bench thread"), *pace)
             }
         };
-        gap_if_asked(asked);
+        gap_if_asked(asked, pace);
         frames
     }
 }
@@ -246,17 +266,24 @@ fn evict_caches_if_asked() {
     black_box(&junk);
 }
 
-/// With `MLSFRAME_BENCH_GAP_MS=N`, the measuring thread stays off the CPU until N ms after
-/// it asked for a fresh epoch, so that its first frames follow the same gap at every group
-/// size. Without it the gap is the commit's processing time (about 2 ms at 10 members,
-/// about 90 ms at 1,000), and on a shared machine the first frame after a longer gap
-/// finds its core's caches colder (docs/bench/notes.md, "First frame").
-fn gap_if_asked(asked: Instant) {
-    let Some(gap) = std::env::var("MLSFRAME_BENCH_GAP_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-    else {
+/// How long after asking for a fresh epoch `first_frame_paced` hands its frames to the
+/// media thread, at both group sizes: longer than a 1,000-member commit takes here (about
+/// 90 ms, up to 250 ms on a loaded machine), so the wait does not depend on the group.
+const PACE: Duration = Duration::from_millis(300);
+
+/// With a `pace` (or `MLSFRAME_BENCH_GAP_MS=N`, N ms), the measuring thread stays off the
+/// CPU until then after it asked for a fresh epoch, so that its first frames follow the
+/// same gap at every group size. Without either the gap is the commit's processing time
+/// (about 2 ms at 10 members, about 90 ms at 1,000), and on a shared machine the first
+/// frame after a longer gap finds its core's caches colder (docs/bench/notes.md, "First
+/// frame").
+fn gap_if_asked(asked: Instant, pace: Option<Duration>) {
+    let Some(gap) = pace.or_else(|| {
+        std::env::var("MLSFRAME_BENCH_GAP_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    }) else {
         return;
     };
     if let Some(left) = gap.checked_sub(asked.elapsed()) {
@@ -433,6 +460,29 @@ fn first_frame(c: &mut Criterion) {
     for members in [10u32, large] {
         let mut g = FirstFrames::new(members);
         g.fill_ring();
+        group.bench_function(BenchmarkId::from_parameter(members), |b| {
+            b.iter_custom(|iters| time_first_frames(&mut g, iters))
+        });
+    }
+    group.finish();
+
+    // The same frames at the network's pace. Filling the ring unpaced is enough: only the
+    // timed epochs need the equal gap. Outside a full run (tests) a short pace keeps it quick.
+    let pace = if full_run() && !smoke {
+        PACE
+    } else {
+        Duration::from_millis(5)
+    };
+    let mut group = c.benchmark_group("first_frame_paced");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(samples)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(measure));
+    for members in [10u32, large] {
+        let mut g = FirstFrames::new(members);
+        g.fill_ring();
+        let mut g = g.paced(pace);
         group.bench_function(BenchmarkId::from_parameter(members), |b| {
             b.iter_custom(|iters| time_first_frames(&mut g, iters))
         });

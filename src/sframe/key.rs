@@ -98,6 +98,66 @@ fn label(prefix: &[u8], kid: u64, suite: CipherSuite) -> ([u8; 33], usize) {
     (out, n + 10)
 }
 
+/// `sframe_secret = HKDF-Extract("", base_key)` (RFC 9605 §4.4.2), kept as the HMAC state
+/// keyed with it: every KID's key and salt are expanded from it. A base key that serves
+/// many KIDs (an MLS epoch's: one KID per member and stream) is extracted once, and each
+/// KID then costs only its two expansions. The state is zeroized on drop (`hmac`'s
+/// `zeroize` feature); `Debug` shows only the suite.
+#[derive(Clone)]
+pub(crate) struct SframeSecret {
+    suite: CipherSuite,
+    hkdf: Prk,
+}
+
+#[derive(Clone)]
+enum Prk {
+    Sha256(Hkdf<Sha256>),
+    Sha512(Hkdf<Sha512>),
+}
+
+impl std::fmt::Debug for SframeSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SframeSecret")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SframeSecret {
+    /// Extracts the secret of `base_key` for `suite` (its hash: SHA-512 for suite 5,
+    /// SHA-256 otherwise).
+    pub(crate) fn extract(suite: CipherSuite, base_key: &[u8]) -> SframeSecret {
+        let hkdf = match suite {
+            CipherSuite::Aes256GcmSha512_128 => Prk::Sha512(Hkdf::new(None, base_key)),
+            _ => Prk::Sha256(Hkdf::new(None, base_key)),
+        };
+        SframeSecret { suite, hkdf }
+    }
+
+    /// The suite the secret was extracted for.
+    pub(crate) fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The key and salt expansions of §4.4.2 for `kid`.
+    fn expand_key_and_salt(&self, kid: u64, key: &mut [u8], salt: &mut [u8]) {
+        let (key_info, key_info_len) = label(KEY_LABEL, kid, self.suite);
+        let (salt_info, salt_info_len) = label(SALT_LABEL, kid, self.suite);
+        // Expansion lengths are at most 48 bytes, far below HKDF's 255 * Nh limit.
+        const WHY: &str = "SFrame key and salt lengths are within HKDF's output limit";
+        match &self.hkdf {
+            Prk::Sha512(hk) => {
+                hk.expand(&key_info[..key_info_len], key).expect(WHY);
+                hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
+            }
+            Prk::Sha256(hk) => {
+                hk.expand(&key_info[..key_info_len], key).expect(WHY);
+                hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
+            }
+        }
+    }
+}
+
 /// HKDF-Extract with an empty salt, then the key and salt expansions of §4.4.2.
 fn expand_key_and_salt(
     suite: CipherSuite,
@@ -106,22 +166,7 @@ fn expand_key_and_salt(
     key: &mut [u8],
     salt: &mut [u8],
 ) {
-    let (key_info, key_info_len) = label(KEY_LABEL, kid, suite);
-    let (salt_info, salt_info_len) = label(SALT_LABEL, kid, suite);
-    // Expansion lengths are at most 48 bytes, far below HKDF's 255 * Nh limit.
-    const WHY: &str = "SFrame key and salt lengths are within HKDF's output limit";
-    match suite {
-        CipherSuite::Aes256GcmSha512_128 => {
-            let hk = Hkdf::<Sha512>::new(None, base_key);
-            hk.expand(&key_info[..key_info_len], key).expect(WHY);
-            hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
-        }
-        _ => {
-            let hk = Hkdf::<Sha256>::new(None, base_key);
-            hk.expand(&key_info[..key_info_len], key).expect(WHY);
-            hk.expand(&salt_info[..salt_info_len], salt).expect(WHY);
-        }
-    }
+    SframeSecret::extract(suite, base_key).expand_key_and_salt(kid, key, salt);
 }
 
 /// The raw §4.4.2 outputs for `(base_key, kid)`: `sframe_key` (Nk bytes) and
@@ -142,10 +187,17 @@ impl FrameKey {
     /// Derives the key and salt for `kid` from `base_key` (RFC 9605 §4.4.2) and expands the
     /// AEAD key. The raw key bytes live only on the stack during this call and are zeroized.
     pub fn derive(suite: CipherSuite, base_key: &[u8], kid: u64) -> FrameKey {
+        FrameKey::from_secret(&SframeSecret::extract(suite, base_key), kid)
+    }
+
+    /// [`derive`](Self::derive) from a base key's secret extracted once (an MLS epoch's
+    /// keys: one extraction, then two expansions per KID).
+    pub(crate) fn from_secret(secret: &SframeSecret, kid: u64) -> FrameKey {
+        let suite = secret.suite();
         let mut key = Zeroizing::new([0u8; 48]);
         let key = &mut key[..suite.key_len()];
         let mut salt = [0u8; NONCE_LEN];
-        expand_key_and_salt(suite, base_key, kid, key, &mut salt);
+        secret.expand_key_and_salt(kid, key, &mut salt);
         let aead = AeadKey::new(suite, key).expect("derived key length matches the suite");
         FrameKey {
             suite,
@@ -554,5 +606,45 @@ mod tests {
         let key = FrameKey::derive(CipherSuite::Aes128GcmSha256_128, &[7u8; 16], 3);
         let text = format!("{key:?}");
         assert_eq!(text, "FrameKey { suite: Aes128GcmSha256_128, kid: 3, .. }");
+        let secret = SframeSecret::extract(CipherSuite::Aes128GcmSha256_128, &[7u8; 16]);
+        assert_eq!(
+            format!("{secret:?}"),
+            "SframeSecret { suite: Aes128GcmSha256_128, .. }"
+        );
+    }
+
+    /// One extraction serves every KID: each key and salt equals the one derived from the
+    /// base key alone (§4.4.2), on every suite, and frames sealed under one open under the
+    /// other.
+    #[test]
+    fn secret_extracted_once_derives_what_the_base_key_does() {
+        for suite in CipherSuite::ALL {
+            let base_key: Vec<u8> = (0..suite.key_len() as u8).collect();
+            let secret = SframeSecret::extract(suite, &base_key);
+            for kid in [0u64, 1, 0x1234, u64::MAX] {
+                let (key, salt) = derive_key_and_salt(suite, &base_key, kid);
+                let (mut key2, mut salt2) = (vec![0u8; suite.key_len()], [0u8; NONCE_LEN]);
+                secret.expand_key_and_salt(kid, &mut key2, &mut salt2);
+                assert_eq!(&key2, &*key, "{suite:?} kid {kid}");
+                assert_eq!(&salt2, &*salt, "{suite:?} kid {kid}");
+
+                let derived = FrameKey::derive(suite, &base_key, kid);
+                let from_secret = FrameKey::from_secret(&secret, kid);
+                let mut frame = [0u8; 64];
+                let n = derived
+                    .seal(5, b"meta", Some(b"payload"), 7, &mut frame)
+                    .expect("seal");
+                let (header, header_len) = Header::decode(&frame[..n]).expect("header");
+                let mut out = [0u8; 64];
+                let mut input = FrameInput::Separate {
+                    frame: &frame[..n],
+                    out: &mut out,
+                };
+                let len = from_secret
+                    .open(header, header_len, b"meta", &mut input)
+                    .expect("opens under the key from the secret");
+                assert_eq!(&out[..len], b"payload");
+            }
+        }
     }
 }

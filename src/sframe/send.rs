@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::SframeError;
 use super::header::{Header, MAX_HEADER_LEN};
-use super::key::FrameKey;
+use super::key::{FrameKey, SframeSecret};
 use super::suite::CipherSuite;
 
 /// An encrypt-only SFrame key for one KID, with the counter that makes every nonce unique.
@@ -40,6 +40,11 @@ impl SendKey {
     /// Derives the send key for `kid` from `base_key` (RFC 9605 §4.4.2); counters start at 0.
     pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8]) -> SendKey {
         SendKey::from_frame_key(FrameKey::derive(suite, base_key, kid))
+    }
+
+    /// [`new`](Self::new) from a base key's secret extracted once.
+    pub(crate) fn from_secret(secret: &SframeSecret, kid: u64) -> SendKey {
+        SendKey::from_frame_key(FrameKey::from_secret(secret, kid))
     }
 
     pub(crate) fn from_frame_key(key: FrameKey) -> SendKey {

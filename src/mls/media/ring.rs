@@ -17,13 +17,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use zeroize::Zeroizing;
 
 use super::config::{MAX_SEND_SWITCH_DELAY, MediaConfig};
 use super::{FrameSender, LeafHolder, MediaError, lock, nanos};
 use crate::mls::epoch_event::{EpochEvent, EpochSecrets, EpochSink};
 use crate::mls::identity::MemberIdentity;
-use crate::sframe::{CipherSuite, FrameKey, ReplayWindow, SendKey};
+use crate::sframe::{CipherSuite, FrameKey, ReplayWindow, SendKey, SframeSecret};
 
 /// The smallest S with `highest_leaf + 1 <= 2^S`.
 fn leaf_bits(occupied: &[u32]) -> u32 {
@@ -168,7 +167,9 @@ pub(super) struct EpochKeys {
     pub(super) incarnation: u64,
     pub(super) epoch: u64,
     pub(super) suite: CipherSuite,
-    base_key: Zeroizing<Vec<u8>>,
+    /// The epoch's §4.4.2 secret, extracted once from its base key: each stream's key
+    /// costs only its two expansions.
+    secret: SframeSecret,
     pub(super) epoch_bits: u32,
     leaf_bits: u32,
     /// `epoch mod 2^E`, the low bits every KID of this epoch carries.
@@ -210,7 +211,7 @@ impl EpochKeys {
             own_leaf: s.own_leaf,
             removed_someone: s.removed_someone,
             may_send: AtomicBool::new(s.may_send),
-            base_key: s.base_key,
+            secret: SframeSecret::extract(suite, &s.base_key),
             expires_at: AtomicU64::new(u64::MAX),
             replay_floors: HashMap::new(),
             stream_count: AtomicUsize::new(0),
@@ -238,7 +239,7 @@ impl EpochKeys {
         let kid = self.kid(self.own_leaf, context)?;
         let mut keys = lock(&self.send_keys);
         Ok(Arc::clone(keys.entry(context).or_insert_with(|| {
-            Arc::new(SendKey::new(self.suite, kid, &self.base_key))
+            Arc::new(SendKey::from_secret(&self.secret, kid))
         })))
     }
 
@@ -250,7 +251,7 @@ impl EpochKeys {
         };
         Ok(Stream {
             keys: Mutex::new(StreamKeys {
-                key: FrameKey::derive(self.suite, &self.base_key, kid),
+                key: FrameKey::from_secret(&self.secret, kid),
                 replay,
             }),
             sender: OnceLock::new(),
