@@ -6,9 +6,10 @@
 //! its leaves directly ([`Leaf`]: who held it, its verified streams), so finding a frame's
 //! sender and stream touches the same few cache lines whatever the group size, and takes
 //! no lock: a frame that opens takes only its stream's lock ([`StreamKeys`]: its key and
-//! replay window), once, held from the replay check across authentication to the record. The per-group sender cut-off map is locked only for a stream's
-//! first frame in an epoch and for frames of a sender that already moved on. MLS work
-//! takes none of these locks.
+//! replay window), once, held from the replay check across authentication to the record.
+//! The per-group sender cut-off map is locked only for a stream's first frame in an epoch
+//! and for frames of a sender that already moved on. MLS work takes none of these locks,
+//! except a session snapshot, which reads each stream's highest counter.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
