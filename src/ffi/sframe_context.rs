@@ -10,8 +10,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
-    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
-    try_slice, try_write,
+    FrameArgs, FrameIo, ffi_guard, frame_call, mlsframe_result, reset_outputs, try_ref, try_slice,
+    try_write,
 };
 use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
@@ -329,15 +329,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::NONE,
         };
-        let (inputs, buffer) = args.spans();
-        let usable =
-            reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
-        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (ctx, io, ad) = match unsafe { frame_call(ctx, args, std::ptr::null_mut::<u64>()) } {
+            Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
         let send = read(&ctx.send);
@@ -416,19 +411,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::of(kid_out.cast_const()),
         };
-        let (inputs, buffer) = args.spans();
-        let usable = reset_outputs!(
-            inputs: &inputs,
-            required: [written],
-            optional: [kid_out],
-            buffers: [buffer],
-        );
-        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (ctx, io, ad) = match unsafe { frame_call(ctx, args, kid_out) } {
+            Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
         let receiver = read(&ctx.receive);
