@@ -68,6 +68,12 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A frame call's error code, out of the frame path's way.
+#[cold]
+fn code_of(e: crate::sframe::SframeError) -> mlsframe_result {
+    e.into()
+}
+
 /// A base key as a context accepts it: `(suite, key)` checked, suite first.
 fn checked_key(suite: u16, key: &[u8]) -> Result<CipherSuite, mlsframe_result> {
     let Ok(suite) = CipherSuite::try_from(suite) else {
@@ -348,7 +354,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
                 try_write!(written, n);
                 MLSFRAME_OK
             }
-            Err(e) => e.into(),
+            Err(e) => code_of(e),
         }
     })
 }
@@ -430,7 +436,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
                 }
                 MLSFRAME_OK
             }
-            Err(e) => e.into(),
+            Err(e) => code_of(e),
         }
     })
 }
