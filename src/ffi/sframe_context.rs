@@ -540,6 +540,102 @@ mod tests {
         unsafe { mlsframe_sframe_context_free(ctx) };
     }
 
+    /// Frame calls whose arguments pass (the fast path) and that fail on the frame itself
+    /// leave `*written` and `*kid_out` reset, out of place and in place.
+    #[test]
+    fn a_refused_frame_leaves_the_out_parameters_reset() {
+        let ctx = context();
+        set(ctx, 4, 9, &[1u8; 16], 0);
+        let mut frame = [0u8; 64];
+        let (mut n, mut kid) = (0usize, 0u64);
+        // SAFETY: live context; every buffer is a local with its length.
+        unsafe {
+            let code = mlsframe_sframe_context_encrypt(
+                ctx,
+                b"hello".as_ptr(),
+                5,
+                std::ptr::null(),
+                0,
+                frame.as_mut_ptr(),
+                frame.len(),
+                &mut n,
+            );
+            assert_eq!(code, MLSFRAME_OK);
+            let sealed = n;
+            let intact = frame;
+            frame[sealed - 1] ^= 1;
+            let tampered = frame;
+            let mut out = [0u8; 64];
+            for in_place in [false, true] {
+                frame = tampered;
+                let (mut n, mut kid) = (77usize, 77u64);
+                let out = if in_place {
+                    frame.as_mut_ptr()
+                } else {
+                    out.as_mut_ptr()
+                };
+                let code = mlsframe_sframe_context_decrypt(
+                    ctx,
+                    frame.as_ptr(),
+                    sealed,
+                    std::ptr::null(),
+                    0,
+                    out,
+                    64,
+                    &mut n,
+                    &mut kid,
+                );
+                assert_eq!(
+                    (code, n, kid),
+                    (MLSFRAME_NO_KEY, 0, 0),
+                    "in place: {in_place}"
+                );
+            }
+            // With the key: the tag fails.
+            mlsframe_sframe_context_add_receive_key(ctx, 4, 9, [1u8; 16].as_ptr(), 16);
+            for in_place in [false, true] {
+                frame = tampered;
+                let (mut n, mut kid) = (77usize, 77u64);
+                let out = if in_place {
+                    frame.as_mut_ptr()
+                } else {
+                    out.as_mut_ptr()
+                };
+                let code = mlsframe_sframe_context_decrypt(
+                    ctx,
+                    frame.as_ptr(),
+                    sealed,
+                    std::ptr::null(),
+                    0,
+                    out,
+                    64,
+                    &mut n,
+                    &mut kid,
+                );
+                assert_eq!(
+                    (code, n, kid),
+                    (MLSFRAME_AUTH_FAILED, 0, 0),
+                    "in place: {in_place}"
+                );
+            }
+            // The same calls with the frame intact succeed.
+            frame = intact;
+            let code = mlsframe_sframe_context_decrypt(
+                ctx,
+                frame.as_ptr(),
+                sealed,
+                std::ptr::null(),
+                0,
+                frame.as_mut_ptr(),
+                64,
+                &mut n,
+                &mut kid,
+            );
+            assert_eq!((code, &frame[..n], kid), (MLSFRAME_OK, &b"hello"[..], 9));
+            mlsframe_sframe_context_free(ctx);
+        }
+    }
+
     #[test]
     fn base_keys_are_16_bytes_or_longer() {
         let ctx = context();
