@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::buffer::mlsframe_buffer;
 use super::{
-    FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs,
+    FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_call, mlsframe_result, reset_outputs,
     try_disjoint, try_ref, try_write,
 };
 use crate::media::{Codec, FramingError};
@@ -275,19 +275,10 @@ unsafe fn decrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::of(sender.cast_const()),
         };
-        let (inputs, buffer) = args.spans();
-        let usable = reset_outputs!(
-            inputs: &inputs,
-            required: [written],
-            optional: [sender],
-            buffers: [buffer],
-        );
-        let dec = try_ref!(dec);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (dec, io, ad) = match unsafe { frame_call(dec, args, sender) } {
+            Ok((dec, call)) => (dec, call.io, call.metadata),
             Err(code) => return code,
         };
         let codec = match codec {

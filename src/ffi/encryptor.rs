@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
-    FrameArgs, FrameIo, Reset, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
+    FrameArgs, FrameIo, Reset, ffi_guard, frame_call, mlsframe_result, reset_outputs, try_ref,
     try_write,
 };
 use crate::media::{Codec, max_sealed_len};
@@ -175,15 +175,10 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::NONE,
         };
-        let (inputs, buffer) = args.spans();
-        let usable =
-            reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
-        let enc = try_ref!(enc);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (enc, io, ad) = match unsafe { frame_call(enc, args, std::ptr::null_mut::<u64>()) } {
+            Ok((enc, call)) => (enc, call.io, call.metadata),
             Err(code) => return code,
         };
         let result = match io {

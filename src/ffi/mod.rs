@@ -288,6 +288,7 @@ macro_rules! try_disjoint {
 pub(crate) use try_disjoint;
 
 /// The arguments every frame call (seal or open) shares, as the C caller passed them.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct FrameArgs {
     /// The frame to seal or open: `frame_len` bytes (NULL with 0 is empty).
     pub(crate) frame: *const u8,
@@ -300,8 +301,6 @@ pub(crate) struct FrameArgs {
     pub(crate) out_cap: usize,
     /// Required: receives the output length.
     pub(crate) written: *mut usize,
-    /// Any further out-pointer the call writes (the sender or the KID), or [`Span::NONE`].
-    pub(crate) extra_out: Span,
 }
 
 impl FrameArgs {
@@ -363,6 +362,7 @@ pub(crate) struct FrameCall<'a> {
 /// for exactly these arguments.
 pub(crate) unsafe fn frame_io<'a>(
     args: FrameArgs,
+    extra_out: Span,
     usable: bool,
 ) -> Result<FrameCall<'a>, mlsframe_result> {
     use mlsframe_result::*;
@@ -375,7 +375,6 @@ pub(crate) unsafe fn frame_io<'a>(
         out,
         out_cap,
         written,
-        extra_out,
     } = args;
     if written.is_null()
         || (out.is_null() && out_cap != 0)
@@ -449,6 +448,169 @@ pub(crate) unsafe fn frame_io<'a>(
     })
 }
 
+/// Every frame export's checks, in one place: the out-parameters reset ([`reset_outputs!`]
+/// over [`FrameArgs::spans`], with `written` required and `extra_out` optional), then the
+/// handle (`NULL_ARGUMENT` when NULL), then [`frame_io`]. Returns the handle and the
+/// checked buffers, or the code the export returns.
+///
+/// Most calls take the fast path, [`FrameArgs::fast`]: one pass of comparisons that accepts
+/// only arguments the full checks accept, and then yields the same buffers and leaves the
+/// out-parameters as the full checks would. Everything else (every failure included) goes
+/// through the full checks, out of line, so every code and every reset is theirs.
+///
+/// # Safety
+/// As [`frame_io`]; `handle` is NULL or valid for `'a`; `extra_out` is NULL or writable.
+#[inline(always)]
+pub(crate) unsafe fn frame_call<'a, T, E: Reset>(
+    handle: *const T,
+    args: FrameArgs,
+    extra_out: *mut E,
+) -> Result<(&'a T, FrameCall<'a>), mlsframe_result> {
+    if !handle.is_null() {
+        // SAFETY: the caller's guarantees for these pointers (this function's contract).
+        if let Some(call) = unsafe { args.fast(Span::of(extra_out.cast_const())) } {
+            // SAFETY: `written` and `extra_out` are NULL or writable (the contract), share
+            // no byte with an input or another output (`fast` checked it) and no reference
+            // to them exists. A non-NULL handle is live by the caller's guarantee.
+            unsafe {
+                reset(args.written);
+                reset(extra_out);
+                return Ok((&*handle, call));
+            }
+        }
+    }
+    // SAFETY: as above.
+    unsafe { frame_call_checked(handle, args, extra_out) }
+}
+
+/// [`frame_call`]'s full checks, in their documented order.
+///
+/// # Safety
+/// As [`frame_call`].
+#[cold]
+#[inline(never)]
+unsafe fn frame_call_checked<'a, T, E: Reset>(
+    handle: *const T,
+    args: FrameArgs,
+    extra_out: *mut E,
+) -> Result<(&'a T, FrameCall<'a>), mlsframe_result> {
+    let written = args.written;
+    let (inputs, buffer) = args.spans();
+    let usable = reset_outputs!(
+        inputs: &inputs,
+        required: [written],
+        optional: [extra_out],
+        buffers: [buffer],
+    );
+    if handle.is_null() {
+        return Err(mlsframe_result::MLSFRAME_NULL_ARGUMENT);
+    }
+    // SAFETY: the caller's guarantees for these pointers (this function's contract).
+    let call = unsafe { frame_io(args, Span::of(extra_out.cast_const()), usable) }?;
+    // SAFETY: non-NULL; live by the caller's guarantee.
+    Ok((unsafe { &*handle }, call))
+}
+
+impl FrameArgs {
+    /// The common case of [`frame_call`]'s checks, in one pass: `frame`, `out` and
+    /// `written` non-NULL, `metadata` non-NULL or of length 0, every length within
+    /// `isize::MAX`, no span running past the end of the address space, in place with
+    /// `out_cap >= frame_len`, and every output (`out[..out_cap]`, `*written`, `extra_out`)
+    /// clear of every input (frame, metadata) and of each other, where a span of length 0
+    /// counts as its address (a stricter rule than [`disjoint`]'s, which lets empty spans
+    /// overlap anything). `None` when any of this fails: the full checks then decide.
+    ///
+    /// When it answers `Some`, [`reset_outputs!`] finds these arguments usable and
+    /// [`frame_io`] accepts them and returns the same buffers (the test
+    /// `fast_path_agrees_with_the_full_checks` compares them over every placement).
+    ///
+    /// # Safety
+    /// As [`frame_io`].
+    #[inline(always)]
+    unsafe fn fast<'a>(&self, extra_out: Span) -> Option<FrameCall<'a>> {
+        let FrameArgs {
+            frame,
+            frame_len,
+            metadata,
+            metadata_len,
+            out,
+            out_cap,
+            written,
+        } = *self;
+        if frame.is_null() || out.is_null() || written.is_null() {
+            return None;
+        }
+        if (frame_len | metadata_len | out_cap) > isize::MAX as usize {
+            return None;
+        }
+        // `[start, end)` of each span; disjoint when one ends at or before the other starts.
+        let apart = |a: (usize, usize), b: (usize, usize)| a.1 <= b.0 || b.1 <= a.0;
+        let span = |ptr: usize, len: usize| ptr.checked_add(len).map(|end| (ptr, end));
+        let buffer = span(out as usize, out_cap)?;
+        let written_at = span(written as usize, std::mem::size_of::<usize>())?;
+        let in_place = std::ptr::eq(out.cast_const(), frame);
+        let frame_at = span(frame as usize, frame_len)?;
+        if in_place {
+            if out_cap < frame_len {
+                return None;
+            }
+        } else if !apart(buffer, frame_at) || !apart(written_at, frame_at) {
+            return None;
+        }
+        if !apart(written_at, buffer) {
+            return None;
+        }
+        let metadata_at = if metadata_len == 0 {
+            None
+        } else {
+            let at = span(metadata as usize, metadata_len).filter(|_| !metadata.is_null())?;
+            if !apart(at, buffer) || !apart(at, written_at) {
+                return None;
+            }
+            Some(at)
+        };
+        if extra_out.len != 0 {
+            let at = span(extra_out.start, extra_out.len)?;
+            if !(in_place || apart(at, frame_at))
+                || !metadata_at.is_none_or(|m| apart(at, m))
+                || !apart(at, buffer)
+                || !apart(at, written_at)
+            {
+                return None;
+            }
+        }
+        let metadata: &[u8] = if metadata_at.is_none() {
+            &[]
+        } else {
+            // SAFETY: non-NULL and readable for `metadata_len <= isize::MAX` bytes
+            // (caller's guarantee); clear of every output, so nothing writes it while it is
+            // borrowed.
+            unsafe { std::slice::from_raw_parts(metadata, metadata_len) }
+        };
+        let io = if in_place {
+            // SAFETY: `out` is non-NULL and writable for `out_cap <= isize::MAX` bytes; the
+            // frame is its first `frame_len` bytes and is accessed only through this
+            // slice, and no other argument (metadata, `written`, `extra_out`) overlaps it.
+            let buf = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
+            FrameIo::InPlace {
+                buf,
+                len: frame_len,
+            }
+        } else {
+            // SAFETY: non-NULL, within `isize::MAX` bytes, readable (frame) and writable
+            // (out) for their lengths by the caller's guarantee, and disjoint from each
+            // other, the metadata and the other out-pointers.
+            unsafe {
+                FrameIo::Separate {
+                    input: std::slice::from_raw_parts(frame, frame_len),
+                    output: std::slice::from_raw_parts_mut(out, out_cap),
+                }
+            }
+        };
+        Some(FrameCall { io, metadata })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sframe_context::*;
@@ -479,6 +641,135 @@ mod tests {
         // A length no slice may have names no memory (the export refuses it unread).
         assert_eq!(Span::bytes(p, isize::MAX as usize + 1), Span::NONE);
         assert_eq!(Span::array(p.cast::<u64>(), usize::MAX / 8), Span::NONE);
+    }
+
+    /// A checked call's buffers as addresses and lengths (metadata of length 0 as 0), so
+    /// that two answers for the same memory can be compared without holding both.
+    fn parts(call: FrameCall<'_>) -> [usize; 7] {
+        let meta = if call.metadata.is_empty() {
+            0
+        } else {
+            call.metadata.as_ptr() as usize
+        };
+        let len = call.metadata.len();
+        match call.io {
+            FrameIo::InPlace { buf, len: n } => {
+                [0, buf.as_ptr() as usize, buf.len(), n, 0, meta, len]
+            }
+            FrameIo::Separate { input, output } => [
+                1,
+                input.as_ptr() as usize,
+                input.len(),
+                output.as_ptr() as usize,
+                output.len(),
+                meta,
+                len,
+            ],
+        }
+    }
+
+    /// `FrameArgs::fast` accepts only what the full checks (`reset_outputs!` finding the
+    /// out-parameters usable, then `frame_io`) accept, and yields the same buffers: every
+    /// placement of frame, output, metadata, `written` and an extra out-parameter in one
+    /// 64-byte region (NULL, lengths 0 to 40, in place or not, overlapping or not).
+    #[test]
+    fn fast_path_agrees_with_the_full_checks() {
+        let mut mem = [0u64; 8];
+        let base = mem.as_mut_ptr().cast::<u8>();
+        let at = |off: Option<usize>| off.map_or(std::ptr::null_mut(), |o| base.wrapping_add(o));
+        let offs = [
+            None,
+            Some(0),
+            Some(8),
+            Some(16),
+            Some(24),
+            Some(40),
+            Some(56),
+        ];
+        let lens = [0usize, 4, 8, 16, 40];
+        let (mut fast_count, mut total) = (0u32, 0u32);
+        for frame in offs {
+            for frame_len in lens {
+                // The output: NULL, in place, or anywhere.
+                let outs = std::iter::once(frame).chain(offs).enumerate();
+                for (i, out) in outs {
+                    for out_cap in lens {
+                        for meta in offs {
+                            for meta_len in [0usize, 8, 16] {
+                                for written in offs {
+                                    for extra in offs {
+                                        let args = FrameArgs {
+                                            frame: at(frame).cast_const(),
+                                            frame_len,
+                                            metadata: at(meta).cast_const(),
+                                            metadata_len: meta_len,
+                                            out: at(out),
+                                            out_cap,
+                                            written: at(written).cast::<usize>(),
+                                        };
+                                        let extra = Span::of(at(extra).cast_const().cast::<u64>());
+                                        total += 1;
+                                        // SAFETY: every pointer is NULL or in `mem`; the
+                                        // buffers are only turned into addresses.
+                                        let Some(fast) = (unsafe { args.fast(extra) }) else {
+                                            continue;
+                                        };
+                                        let fast = parts(fast);
+                                        fast_count += 1;
+                                        let (inputs, buffer) = args.spans();
+                                        let outputs =
+                                            [Span::of(args.written.cast_const()), extra, buffer];
+                                        let usable = outputs_usable(
+                                            &[!args.written.is_null()],
+                                            &inputs,
+                                            &outputs,
+                                        );
+                                        assert!(usable, "{args:?} {extra:?} {i}");
+                                        // SAFETY: as above.
+                                        let full = unsafe { frame_io(args, extra, usable) }
+                                            .map(parts)
+                                            .unwrap_or_else(|e| panic!("{args:?}: {e:?}"));
+                                        assert_eq!(fast, full, "{args:?} {extra:?}");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The common calls take the fast path: neither all nor none of these do.
+        assert!(
+            fast_count > 1000 && fast_count < total / 2,
+            "{fast_count} of {total}"
+        );
+        // Lengths no slice may have, and spans past the end of the address space, never do.
+        let args = |frame_len: usize, out: *mut u8, written: *mut usize| FrameArgs {
+            frame: base.cast_const(),
+            frame_len,
+            metadata: std::ptr::null(),
+            metadata_len: 0,
+            out,
+            out_cap: 8,
+            written,
+        };
+        let (out, written) = (base.wrapping_add(16), base.wrapping_add(32).cast::<usize>());
+        let top = std::ptr::without_provenance_mut::<u8>(usize::MAX - 4);
+        // SAFETY: these calls answer `None` before forming any slice.
+        unsafe {
+            assert!(
+                args(8, out, written).fast(Span::NONE).is_some(),
+                "the control"
+            );
+            assert!(
+                args(isize::MAX as usize + 1, out, written)
+                    .fast(Span::NONE)
+                    .is_none()
+            );
+            assert!(args(usize::MAX, out, written).fast(Span::NONE).is_none());
+            assert!(args(8, top, written).fast(Span::NONE).is_none());
+            assert!(args(8, out, top.cast::<usize>()).fast(Span::NONE).is_none());
+        }
     }
 
     #[test]

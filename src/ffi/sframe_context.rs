@@ -10,8 +10,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
-    FrameArgs, FrameIo, Span, ffi_guard, frame_io, mlsframe_result, reset_outputs, try_ref,
-    try_slice, try_write,
+    FrameArgs, FrameIo, ffi_guard, frame_call, mlsframe_result, reset_outputs, try_ref, try_slice,
+    try_write,
 };
 use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
@@ -66,6 +66,12 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A frame call's error code, out of the frame path's way.
+#[cold]
+fn code_of(e: crate::sframe::SframeError) -> mlsframe_result {
+    e.into()
 }
 
 /// A base key as a context accepts it: `(suite, key)` checked, suite first.
@@ -329,15 +335,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::NONE,
         };
-        let (inputs, buffer) = args.spans();
-        let usable =
-            reset_outputs!(inputs: &inputs, required: [written], optional: [], buffers: [buffer]);
-        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (ctx, io, ad) = match unsafe { frame_call(ctx, args, std::ptr::null_mut::<u64>()) } {
+            Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
         let send = read(&ctx.send);
@@ -353,7 +354,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
                 try_write!(written, n);
                 MLSFRAME_OK
             }
-            Err(e) => e.into(),
+            Err(e) => code_of(e),
         }
     })
 }
@@ -416,19 +417,10 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             out,
             out_cap,
             written,
-            extra_out: Span::of(kid_out.cast_const()),
         };
-        let (inputs, buffer) = args.spans();
-        let usable = reset_outputs!(
-            inputs: &inputs,
-            required: [written],
-            optional: [kid_out],
-            buffers: [buffer],
-        );
-        let ctx = try_ref!(ctx);
         // SAFETY: the caller's guarantees for these pointers are this export's contract.
-        let (io, ad) = match unsafe { frame_io(args, usable) } {
-            Ok(call) => (call.io, call.metadata),
+        let (ctx, io, ad) = match unsafe { frame_call(ctx, args, kid_out) } {
+            Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
         let receiver = read(&ctx.receive);
@@ -444,7 +436,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
                 }
                 MLSFRAME_OK
             }
-            Err(e) => e.into(),
+            Err(e) => code_of(e),
         }
     })
 }
@@ -546,6 +538,102 @@ mod tests {
         assert_eq!(seal(ctx), Err(MLSFRAME_COUNTER_EXHAUSTED));
         // SAFETY: from `context`, freed once.
         unsafe { mlsframe_sframe_context_free(ctx) };
+    }
+
+    /// Frame calls whose arguments pass (the fast path) and that fail on the frame itself
+    /// leave `*written` and `*kid_out` reset, out of place and in place.
+    #[test]
+    fn a_refused_frame_leaves_the_out_parameters_reset() {
+        let ctx = context();
+        set(ctx, 4, 9, &[1u8; 16], 0);
+        let mut frame = [0u8; 64];
+        let (mut n, mut kid) = (0usize, 0u64);
+        // SAFETY: live context; every buffer is a local with its length.
+        unsafe {
+            let code = mlsframe_sframe_context_encrypt(
+                ctx,
+                b"hello".as_ptr(),
+                5,
+                std::ptr::null(),
+                0,
+                frame.as_mut_ptr(),
+                frame.len(),
+                &mut n,
+            );
+            assert_eq!(code, MLSFRAME_OK);
+            let sealed = n;
+            let intact = frame;
+            frame[sealed - 1] ^= 1;
+            let tampered = frame;
+            let mut out = [0u8; 64];
+            for in_place in [false, true] {
+                frame = tampered;
+                let (mut n, mut kid) = (77usize, 77u64);
+                let out = if in_place {
+                    frame.as_mut_ptr()
+                } else {
+                    out.as_mut_ptr()
+                };
+                let code = mlsframe_sframe_context_decrypt(
+                    ctx,
+                    frame.as_ptr(),
+                    sealed,
+                    std::ptr::null(),
+                    0,
+                    out,
+                    64,
+                    &mut n,
+                    &mut kid,
+                );
+                assert_eq!(
+                    (code, n, kid),
+                    (MLSFRAME_NO_KEY, 0, 0),
+                    "in place: {in_place}"
+                );
+            }
+            // With the key: the tag fails.
+            mlsframe_sframe_context_add_receive_key(ctx, 4, 9, [1u8; 16].as_ptr(), 16);
+            for in_place in [false, true] {
+                frame = tampered;
+                let (mut n, mut kid) = (77usize, 77u64);
+                let out = if in_place {
+                    frame.as_mut_ptr()
+                } else {
+                    out.as_mut_ptr()
+                };
+                let code = mlsframe_sframe_context_decrypt(
+                    ctx,
+                    frame.as_ptr(),
+                    sealed,
+                    std::ptr::null(),
+                    0,
+                    out,
+                    64,
+                    &mut n,
+                    &mut kid,
+                );
+                assert_eq!(
+                    (code, n, kid),
+                    (MLSFRAME_AUTH_FAILED, 0, 0),
+                    "in place: {in_place}"
+                );
+            }
+            // The same calls with the frame intact succeed.
+            frame = intact;
+            let code = mlsframe_sframe_context_decrypt(
+                ctx,
+                frame.as_ptr(),
+                sealed,
+                std::ptr::null(),
+                0,
+                frame.as_mut_ptr(),
+                64,
+                &mut n,
+                &mut kid,
+            );
+            assert_eq!((code, &frame[..n], kid), (MLSFRAME_OK, &b"hello"[..], 9));
+            mlsframe_sframe_context_free(ctx);
+        }
     }
 
     #[test]
