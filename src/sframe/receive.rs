@@ -2,8 +2,10 @@
 //! ratchet, by generation), each with its own replay window behind its own short lock.
 //!
 //! Order per frame: parse the header, find the key, check the replay window, verify and
-//! decrypt, then re-check and record the counter under the window's lock, so two threads
-//! cannot both accept one duplicate. Plaintext of a frame refused at that last step is wiped.
+//! decrypt, then record the counter. A fixed key's window lock is taken once and held from
+//! the check to the record, so two threads cannot both accept one duplicate (frames of one
+//! key on two threads take turns for one AEAD; keys are independent). Plaintext of a frame
+//! refused at the record is wiped.
 //!
 //! # Ratcheting generations (RFC 9605 §5.1)
 //!
@@ -133,7 +135,7 @@ struct RatchetState {
 }
 
 enum Slot {
-    /// A fixed key: only the replay window needs a lock.
+    /// A fixed key: only the replay window needs a lock (held from check to record).
     Fixed {
         key: FrameKey,
         replay: Mutex<ReplayWindow>,
@@ -399,9 +401,14 @@ impl Receiver {
             .ok_or(SframeError::UnknownKeyId(header.kid))?;
         let len = match slot {
             Slot::Fixed { key, replay } => {
-                lock(replay).check(header.ctr)?;
+                // One lock from the check across the AEAD to the record: a replay is
+                // refused before the AEAD, a forged frame records nothing, and no other
+                // frame of this key comes between check and record.
+                let mut window = lock(replay);
+                window.check(header.ctr)?;
                 let len = key.open(header, header_len, metadata, &mut input)?;
-                if let Err(e) = lock(replay).accept(header.ctr) {
+                if let Err(e) = window.accept(header.ctr) {
+                    drop(window);
                     wipe_plaintext(&mut input, header_len, len);
                     return Err(e);
                 }
