@@ -140,11 +140,17 @@ impl Group {
 /// set, everything runs on the caller's thread: then glibc's malloc, which sorts the
 /// chunks a commit freed only at the next allocation in the same arena, charges that
 /// sorting, which grows with the group, to the first frame's allocations.)
-enum FirstFrames {
+struct FirstFrames {
+    /// Hand each epoch's frames over no sooner than this after asking for it (or as soon
+    /// as the commit is processed, if that takes longer).
+    pace: Option<Duration>,
+    source: Epochs,
+}
+
+/// Where fresh epochs come from: the group on this thread, or its signalling thread.
+enum Epochs {
     OneThread(Box<Group>, Decryptor),
     Signalling {
-        /// Hand each epoch's frames over no sooner than this after asking for it.
-        pace: Option<Duration>,
         requests: Option<mpsc::Sender<()>>,
         frames: mpsc::Receiver<Vec<Vec<u8>>>,
         decryptor: Decryptor,
@@ -154,43 +160,35 @@ enum FirstFrames {
 
 impl FirstFrames {
     fn new(members: u32) -> FirstFrames {
-        if std::env::var_os("MLSFRAME_BENCH_ONE_THREAD").is_some() {
+        let source = if std::env::var_os("MLSFRAME_BENCH_ONE_THREAD").is_some() {
             let g = Group::new(members);
             let decryptor = g.receiver.media().decryptor();
-            return FirstFrames::OneThread(Box::new(g), decryptor);
-        }
-        let (requests, asked) = mpsc::channel::<()>();
-        let (sealed, frames) = mpsc::channel();
-        let (give, take) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let mut g = Group::new(members);
-            give.send(g.receiver.media().decryptor())
-                .expect("bench thread");
-            for () in asked {
-                sealed.send(g.next_epoch()).expect("bench thread");
+            Epochs::OneThread(Box::new(g), decryptor)
+        } else {
+            let (requests, asked) = mpsc::channel::<()>();
+            let (sealed, frames) = mpsc::channel();
+            let (give, take) = mpsc::channel();
+            let thread = std::thread::spawn(move || {
+                let mut g = Group::new(members);
+                give.send(g.receiver.media().decryptor())
+                    .expect("bench thread");
+                for () in asked {
+                    sealed.send(g.next_epoch()).expect("bench thread");
+                }
+            });
+            Epochs::Signalling {
+                requests: Some(requests),
+                frames,
+                decryptor: take.recv().expect("the group is set up"),
+                thread: Some(thread),
             }
-        });
-        FirstFrames::Signalling {
-            pace: None,
-            requests: Some(requests),
-            frames,
-            decryptor: take.recv().expect("the group is set up"),
-            thread: Some(thread),
-        }
-    }
-
-    /// Each epoch's frames are handed over `pace` after it was asked for (or as soon as the
-    /// commit is processed, if that takes longer).
-    fn paced(mut self, every: Duration) -> FirstFrames {
-        if let FirstFrames::Signalling { pace, .. } = &mut self {
-            *pace = Some(every);
-        }
-        self
+        };
+        FirstFrames { pace: None, source }
     }
 
     fn decryptor(&self) -> &Decryptor {
-        match self {
-            FirstFrames::OneThread(_, d) | FirstFrames::Signalling { decryptor: d, .. } => d,
+        match &self.source {
+            Epochs::OneThread(_, d) | Epochs::Signalling { decryptor: d, .. } => d,
         }
     }
 
@@ -211,35 +209,32 @@ impl FirstFrames {
         }
     }
 
-    /// A fresh epoch (processed by the receiver) and its senders' first frames. With
-    /// `MLSFRAME_BENCH_GAP_MS` set, the frames are handed over no sooner than that many
-    /// milliseconds after the epoch was asked for (see [`gap_if_asked`]).
+    /// A fresh epoch (processed by the receiver) and its senders' first frames, handed
+    /// over no sooner than the pace (or `MLSFRAME_BENCH_GAP_MS`) after the epoch was asked
+    /// for (see [`gap_if_asked`]).
     fn next_epoch(&mut self) -> Vec<Vec<u8>> {
         let asked = Instant::now();
-        let (frames, pace) = match self {
-            FirstFrames::OneThread(g, _) => (g.next_epoch(), None),
-            FirstFrames::Signalling {
-                requests,
-                frames,
-                pace,
-                ..
+        let frames = match &mut self.source {
+            Epochs::OneThread(g, _) => g.next_epoch(),
+            Epochs::Signalling {
+                requests, frames, ..
             } => {
                 requests
                     .as_ref()
                     .expect("open until dropped")
                     .send(())
                     .expect("bench thread");
-                (frames.recv().expect("bench thread"), *pace)
+                frames.recv().expect("bench thread")
             }
         };
-        gap_if_asked(asked, pace);
+        gap_if_asked(asked, self.pace);
         frames
     }
 }
 
-impl Drop for FirstFrames {
+impl Drop for Epochs {
     fn drop(&mut self) {
-        if let FirstFrames::Signalling {
+        if let Epochs::Signalling {
             requests, thread, ..
         } = self
         {
@@ -441,7 +436,6 @@ fn steady_state_at(c: &mut Criterion, members: u32) {
 }
 
 fn first_frame(c: &mut Criterion) {
-    let mut group = c.benchmark_group("first_frame");
     // Criterion sizes runs by each call's wall time (`iter_custom` included), epochs and
     // all: a fresh epoch takes about 2 ms at 10 members and 90 ms at 1,000, so it asks for
     // only a few frames per sample, often one. Every sample times whole epochs (all 8
@@ -449,45 +443,33 @@ fn first_frame(c: &mut Criterion) {
     // number of frames.
     let smoke = std::env::var_os("MLSFRAME_BENCH_SMOKE").is_some();
     let (samples, measure) = if smoke { (10, 30) } else { (30, 3000) };
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(samples)
-        .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_millis(measure));
     // `cargo test --all-targets` runs this once, unoptimized, as a smoke test: a smaller
-    // large group there keeps it quick.
+    // large group and a short pace there keep it quick.
     let large = if full_run() { 1000 } else { 50 };
-    for members in [10u32, large] {
-        let mut g = FirstFrames::new(members);
-        g.fill_ring();
-        group.bench_function(BenchmarkId::from_parameter(members), |b| {
-            b.iter_custom(|iters| time_first_frames(&mut g, iters))
-        });
-    }
-    group.finish();
-
-    // The same frames at the network's pace. Filling the ring unpaced is enough: only the
-    // timed epochs need the equal gap. Outside a full run (tests) a short pace keeps it quick.
     let pace = if full_run() && !smoke {
         PACE
     } else {
         Duration::from_millis(5)
     };
-    let mut group = c.benchmark_group("first_frame_paced");
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(samples)
-        .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_millis(measure));
-    for members in [10u32, large] {
-        let mut g = FirstFrames::new(members);
-        g.fill_ring();
-        let mut g = g.paced(pace);
-        group.bench_function(BenchmarkId::from_parameter(members), |b| {
-            b.iter_custom(|iters| time_first_frames(&mut g, iters))
-        });
+    // Right after the commit, then the same frames at the network's pace. Filling the
+    // ring unpaced is enough: only the timed epochs need the equal gap.
+    for (name, pace) in [("first_frame", None), ("first_frame_paced", Some(pace))] {
+        let mut group = c.benchmark_group(name);
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(samples)
+            .warm_up_time(Duration::from_millis(1))
+            .measurement_time(Duration::from_millis(measure));
+        for members in [10u32, large] {
+            let mut g = FirstFrames::new(members);
+            g.fill_ring();
+            g.pace = pace;
+            group.bench_function(BenchmarkId::from_parameter(members), |b| {
+                b.iter_custom(|iters| time_first_frames(&mut g, iters))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 /// The time `iters` first frames take, measured on whole epochs: each fresh epoch's frames

@@ -351,19 +351,13 @@ pub(crate) struct FrameCall<'a> {
 /// refused in place too. Every failure of these checks is `NULL_ARGUMENT` or
 /// `INVALID_ARGUMENT`. The out-parameters were reset before (see [`FrameArgs::spans`]).
 ///
-/// `usable` is what [`reset_outputs!`] answered for these arguments' [`FrameArgs::spans`]:
-/// when true, the disjointness above is already established (over an output buffer at
-/// least as large) and is not computed a second time on the frame path.
-///
 /// # Safety
 /// `frame` and `metadata` are NULL or readable for their lengths; `out` is NULL or
 /// writable for `out_cap` bytes; `written` is NULL or writable. All stay valid, and are
-/// not used elsewhere, for the returned lifetime. `usable` is [`reset_outputs!`]'s answer
-/// for exactly these arguments.
+/// not used elsewhere, for the returned lifetime.
 pub(crate) unsafe fn frame_io<'a>(
     args: FrameArgs,
     extra_out: Span,
-    usable: bool,
 ) -> Result<FrameCall<'a>, mlsframe_result> {
     use mlsframe_result::*;
     let in_place = args.in_place();
@@ -398,10 +392,7 @@ pub(crate) unsafe fn frame_io<'a>(
         Span::of(written.cast_const()),
         extra_out,
     ];
-    // `usable` checked the same inputs against `*written`, `extra_out` and a buffer
-    // spanning `out[..max(out_cap, frame_len)]` (in place) or `out[..out_cap]`: a superset
-    // of `outputs`, so when it holds this check holds too.
-    if !usable && !disjoint(&[frame_span, Span::bytes(metadata, metadata_len)], &outputs) {
+    if !disjoint(&[frame_span, Span::bytes(metadata, metadata_len)], &outputs) {
         return Err(MLSFRAME_INVALID_ARGUMENT);
     }
     let metadata: &[u8] = if metadata.is_null() {
@@ -496,7 +487,7 @@ unsafe fn frame_call_checked<'a, T, E: Reset>(
 ) -> Result<(&'a T, FrameCall<'a>), mlsframe_result> {
     let written = args.written;
     let (inputs, buffer) = args.spans();
-    let usable = reset_outputs!(
+    reset_outputs!(
         inputs: &inputs,
         required: [written],
         optional: [extra_out],
@@ -506,7 +497,7 @@ unsafe fn frame_call_checked<'a, T, E: Reset>(
         return Err(mlsframe_result::MLSFRAME_NULL_ARGUMENT);
     }
     // SAFETY: the caller's guarantees for these pointers (this function's contract).
-    let call = unsafe { frame_io(args, Span::of(extra_out.cast_const()), usable) }?;
+    let call = unsafe { frame_io(args, Span::of(extra_out.cast_const())) }?;
     // SAFETY: non-NULL; live by the caller's guarantee.
     Ok((unsafe { &*handle }, call))
 }
@@ -726,7 +717,7 @@ mod tests {
                                         );
                                         assert!(usable, "{args:?} {extra:?} {i}");
                                         // SAFETY: as above.
-                                        let full = unsafe { frame_io(args, extra, usable) }
+                                        let full = unsafe { frame_io(args, extra) }
                                             .map(parts)
                                             .unwrap_or_else(|e| panic!("{args:?}: {e:?}"));
                                         assert_eq!(fast, full, "{args:?} {extra:?}");

@@ -566,58 +566,35 @@ mod tests {
             frame[sealed - 1] ^= 1;
             let tampered = frame;
             let mut out = [0u8; 64];
-            for in_place in [false, true] {
-                frame = tampered;
-                let (mut n, mut kid) = (77usize, 77u64);
-                let out = if in_place {
-                    frame.as_mut_ptr()
-                } else {
-                    out.as_mut_ptr()
-                };
-                let code = mlsframe_sframe_context_decrypt(
-                    ctx,
-                    frame.as_ptr(),
-                    sealed,
-                    std::ptr::null(),
-                    0,
-                    out,
-                    64,
-                    &mut n,
-                    &mut kid,
-                );
-                assert_eq!(
-                    (code, n, kid),
-                    (MLSFRAME_NO_KEY, 0, 0),
-                    "in place: {in_place}"
-                );
-            }
+            // Opens the tampered frame out of place and in place: refused with `expected`,
+            // both out-parameters reset.
+            let mut refused = |expected: mlsframe_result| {
+                for in_place in [false, true] {
+                    frame = tampered;
+                    let (mut n, mut kid) = (77usize, 77u64);
+                    let out = if in_place {
+                        frame.as_mut_ptr()
+                    } else {
+                        out.as_mut_ptr()
+                    };
+                    let code = mlsframe_sframe_context_decrypt(
+                        ctx,
+                        frame.as_ptr(),
+                        sealed,
+                        std::ptr::null(),
+                        0,
+                        out,
+                        64,
+                        &mut n,
+                        &mut kid,
+                    );
+                    assert_eq!((code, n, kid), (expected, 0, 0), "in place: {in_place}");
+                }
+            };
+            refused(MLSFRAME_NO_KEY);
             // With the key: the tag fails.
             mlsframe_sframe_context_add_receive_key(ctx, 4, 9, [1u8; 16].as_ptr(), 16);
-            for in_place in [false, true] {
-                frame = tampered;
-                let (mut n, mut kid) = (77usize, 77u64);
-                let out = if in_place {
-                    frame.as_mut_ptr()
-                } else {
-                    out.as_mut_ptr()
-                };
-                let code = mlsframe_sframe_context_decrypt(
-                    ctx,
-                    frame.as_ptr(),
-                    sealed,
-                    std::ptr::null(),
-                    0,
-                    out,
-                    64,
-                    &mut n,
-                    &mut kid,
-                );
-                assert_eq!(
-                    (code, n, kid),
-                    (MLSFRAME_AUTH_FAILED, 0, 0),
-                    "in place: {in_place}"
-                );
-            }
+            refused(MLSFRAME_AUTH_FAILED);
             // The same calls with the frame intact succeed.
             frame = intact;
             let code = mlsframe_sframe_context_decrypt(

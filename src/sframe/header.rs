@@ -124,9 +124,12 @@ impl Header {
 /// `v` shifted so that its `len` minimal big-endian bytes come first (0 when `len` is 0).
 #[inline]
 fn front_aligned(v: u64, len: usize) -> u64 {
-    // `len` is 0..=8; a shift by 64 would overflow, so an empty field is masked to 0.
-    let shift = (64 - 8 * len as u32) & 63;
-    if len == 0 { 0 } else { v << shift }
+    // `len` is 0..=8; an empty field is 0 (a shift by 64 would overflow).
+    if len == 0 {
+        0
+    } else {
+        v << (64 - 8 * len as u32)
+    }
 }
 
 /// Bytes that follow the config byte for a field described by the nibble `flag|value(3)`.

@@ -102,14 +102,12 @@ fn label(prefix: &[u8], kid: u64, suite: CipherSuite) -> ([u8; 33], usize) {
 /// keyed with it: every KID's key and salt are expanded from it. A base key that serves
 /// many KIDs (an MLS epoch's: one KID per member and stream) is extracted once, and each
 /// KID then costs only its two expansions. The state is zeroized on drop (`hmac`'s
-/// `zeroize` feature); `Debug` shows only the suite.
-#[derive(Clone)]
+/// `zeroize` feature); `Debug` shows only the suite. Not `Clone`: one copy per base key.
 pub(crate) struct SframeSecret {
     suite: CipherSuite,
     hkdf: Prk,
 }
 
-#[derive(Clone)]
 enum Prk {
     Sha256(Hkdf<Sha256>),
     Sha512(Hkdf<Sha512>),
@@ -158,17 +156,6 @@ impl SframeSecret {
     }
 }
 
-/// HKDF-Extract with an empty salt, then the key and salt expansions of §4.4.2.
-fn expand_key_and_salt(
-    suite: CipherSuite,
-    base_key: &[u8],
-    kid: u64,
-    key: &mut [u8],
-    salt: &mut [u8],
-) {
-    SframeSecret::extract(suite, base_key).expand_key_and_salt(kid, key, salt);
-}
-
 /// The raw §4.4.2 outputs for `(base_key, kid)`: `sframe_key` (Nk bytes) and
 /// `sframe_salt` (Nn bytes). Exposed for known-answer tests and interop checks; the media
 /// path never needs raw keys. Both are zeroized when dropped.
@@ -179,7 +166,7 @@ pub fn derive_key_and_salt(
 ) -> (Zeroizing<Vec<u8>>, Zeroizing<[u8; NONCE_LEN]>) {
     let mut key = Zeroizing::new(vec![0u8; suite.key_len()]);
     let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
-    expand_key_and_salt(suite, base_key, kid, &mut key, &mut salt[..]);
+    SframeSecret::extract(suite, base_key).expand_key_and_salt(kid, &mut key, &mut salt[..]);
     (key, salt)
 }
 
@@ -286,6 +273,12 @@ impl FrameKey {
         frame: &mut FrameInput<'_>,
     ) -> Result<usize, SframeError> {
         let tag_len = self.tag_len;
+        let body_len = |frame: &[u8]| {
+            frame
+                .len()
+                .checked_sub(header_len + tag_len)
+                .ok_or(MalformedReason::TruncatedTag)
+        };
         let (head, metadata, mut body, tag) = match frame {
             FrameInput::Detached { aad, body, tag } => {
                 if tag.len() != tag_len {
@@ -294,10 +287,7 @@ impl FrameKey {
                 (&**aad, &[][..], Body::InPlace(body), &**tag)
             }
             FrameInput::Separate { frame, out } => {
-                let body_len = frame
-                    .len()
-                    .checked_sub(header_len + tag_len)
-                    .ok_or(MalformedReason::TruncatedTag)?;
+                let body_len = body_len(frame)?;
                 let available = out.len();
                 let out = out.get_mut(..body_len).ok_or(SframeError::BufferTooSmall {
                     needed: body_len,
@@ -308,10 +298,7 @@ impl FrameKey {
                 (head, metadata, Body::Separate { input, out }, tag)
             }
             FrameInput::InPlace(frame) => {
-                let body_len = frame
-                    .len()
-                    .checked_sub(header_len + tag_len)
-                    .ok_or(MalformedReason::TruncatedTag)?;
+                let body_len = body_len(frame)?;
                 let (head, rest) = frame.split_at_mut(header_len);
                 let (body, tag) = rest.split_at_mut(body_len);
                 (&*head, metadata, Body::InPlace(body), &*tag)
