@@ -9,7 +9,9 @@ root="$(cd "${here}/../.." && pwd)"
 cd "${root}"
 
 want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
-have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+# `|| true`: with pipefail a missing wasm-bindgen (exit 127) would end the script here,
+# silently, before the message below.
+have="$( (wasm-bindgen --version 2>/dev/null || true) | awk '{print $2}')"
 if [ "${have}" != "${want}" ]; then
     echo "wasm-bindgen ${want} is needed (found: ${have:-none}):" >&2
     echo "  cargo install wasm-bindgen-cli --version ${want}" >&2

@@ -125,14 +125,14 @@ async function screenshot(page, name) {
   return file;
 }
 
-function livePicture(a, b, key, sender) {
+function livePicture(a, b, key, sender, fidelity = FIDELITY) {
   const p0 = pic(a, key);
   const p1 = pic(b, key);
   const d = delta(a, b, key);
   check(`${key}: framesDecoded rises`, d >= 10, `+${d} in ${b.at - a.at} ms`);
   check(
-    `${key}: shows ${sender}'s pattern, colours within ${FIDELITY}`,
-    p0.ok && p1.ok && p0.sender === sender && p1.sender === sender && p0.maxError <= FIDELITY && p1.maxError <= FIDELITY,
+    `${key}: shows ${sender}'s pattern, colours within ${fidelity}`,
+    p0.ok && p1.ok && p0.sender === sender && p1.sender === sender && p0.maxError <= fidelity && p1.maxError <= fidelity,
     `${p0.detail} then ${p1.detail}; samples ${JSON.stringify(b.views[key]?.pixels)}`,
   );
   // Live: each snapshot shows the sender's current second or the one before (a frame
@@ -335,19 +335,44 @@ async function wholeFrameScenario(browser, base, mode) {
   return observed;
 }
 
-async function h264Scenario(browser, base) {
-  log("codec-aware H.264 (codec 4): alice <-> bob");
-  const page = await openPage(browser, base, "mode=script&framing=auto&video=h264");
+/** Two snapshots, 2.5 s apart, of an alice <-> bob call on a page opened with `query`. */
+async function twoSnapshots(browser, base, query, shot) {
+  const page = await openPage(browser, base, query);
   await page.evaluate((arg) => window.harness.setup(arg), { members: ["alice", "bob"], links: [["alice", "bob"]] });
-  const keys = ["alice<-bob", "bob<-alice"];
-  await waitDecoding(page, keys, 15000);
+  await waitDecoding(page, ["alice<-bob", "bob<-alice"], 15000);
   await sleep(1500);
   const a = await page.evaluate(() => window.harness.snapshot());
   await sleep(2500);
   const b = await page.evaluate(() => window.harness.snapshot());
-  await screenshot(page, "script-4-h264");
-  livePicture(a, b, "alice<-bob", "bob");
-  livePicture(a, b, "bob<-alice", "alice");
+  await screenshot(page, shot);
+  return { page, a, b };
+}
+
+// H.264's colours depend on the browser's encoder and decoder, not on mlsframe: Debian's
+// Chromium 148 decodes these flat blocks up to 32 off the drawn colours with no transform
+// attached at all (VP8 stays within 2-4). So the encrypted call must come as close as the
+// same call without encryption (page option `plain=1`), within FIDELITY at least.
+const H264_MARGIN = 3;
+
+async function h264Scenario(browser, base) {
+  log("H.264 without any transform (the browser's own colour error, for reference)");
+  const plain = await twoSnapshots(browser, base, "mode=script&framing=auto&video=h264&plain=1", "script-4-h264-plain");
+  await plain.page.close();
+  const refs = ["alice<-bob", "bob<-alice"].flatMap((k) => [pic(plain.a, k), pic(plain.b, k)]);
+  const recognised = refs.every((p) => p.ok);
+  check(
+    "H.264 without encryption: both pictures recognised (the reference for the colour check)",
+    recognised,
+    refs.map((p) => p.detail).join("; "),
+  );
+  const browserError = recognised ? Math.max(...refs.map((p) => p.maxError)) : 0;
+  const fidelity = Math.max(FIDELITY, browserError + H264_MARGIN);
+  note(`H.264 colour error without encryption: ${browserError}; the encrypted call is held to ${fidelity}`);
+
+  log("codec-aware H.264 (codec 4): alice <-> bob");
+  const { page, a, b } = await twoSnapshots(browser, base, "mode=script&framing=auto&video=h264", "script-4-h264");
+  livePicture(a, b, "alice<-bob", "bob", fidelity);
+  livePicture(a, b, "bob<-alice", "alice", fidelity);
   const ts = ["alice", "bob"].flatMap((n) => b.workers[n].transforms.filter(isVideo));
   check(
     "H.264: every frame sealed and opened with codec 4 (drops only of repeats of frames already opened)",

@@ -10,6 +10,8 @@ const params = new URLSearchParams(location.search);
 const MODE = params.get("mode") ?? "script"; // "script" | "streams"
 const FRAMING = params.get("framing") ?? "auto"; // "auto" (codec-aware from MIME type) | "whole"
 const VIDEO = params.get("video") ?? "vp8"; // "vp8" | "h264"
+// plain=1: no transform at all (the browser's own picture, a reference for the runner).
+const PLAIN = params.get("plain") === "1";
 const PACKAGE_URL =
   params.get("pkg") === "selftest-stub" ? "/test/selftest-stub/mlsframe_web.js" : "/pkg/mlsframe_web.js";
 
@@ -141,6 +143,7 @@ async function connect(a, b) {
   const attachReceiver = (me, from, receiver, kind) => {
     if (attached.has(receiver)) return;
     attached.add(receiver);
+    if (PLAIN) return;
     me.client.attachReceiver(receiver, { kind, ...transformOptions(trackLabel(`${me.name}<-${from.name}`, kind)) });
   };
   const onTrack = (me, from) => (e) => {
@@ -162,7 +165,7 @@ async function connect(a, b) {
     for (const track of me.tracks) {
       const s = pc.addTrack(track);
       const kind = track.kind;
-      await me.client.attachSender(s, {
+      if (!PLAIN) await me.client.attachSender(s, {
         context: kind === "audio" ? 0 : 1,
         kind,
         ...transformOptions(trackLabel(`${me.name}->${to.name}`, kind)),
