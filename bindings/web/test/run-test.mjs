@@ -296,17 +296,26 @@ async function mainScenario(browser, base, mode) {
   await page.close();
 }
 
-async function wholeFrameScenario(browser, base, mode) {
-  log(`comparison: whole-frame SFrame (codec 0) over VP8, alice <-> bob, mode "${mode}"`);
-  const page = await openPage(browser, base, `mode=${mode}&framing=whole`);
+/**
+ * Two snapshots, 2.5 s apart, of an alice <-> bob call on a page opened with `query`, once
+ * both pictures decode; then a screenshot named `shot` if given. The caller closes `page`.
+ */
+async function twoSnapshots(browser, base, query, shot) {
+  const page = await openPage(browser, base, query);
   await page.evaluate((arg) => window.harness.setup(arg), { members: ["alice", "bob"], links: [["alice", "bob"]] });
-  const keys = ["alice<-bob", "bob<-alice"];
-  await waitDecoding(page, keys, 15000);
+  await waitDecoding(page, ["alice<-bob", "bob<-alice"], 15000);
   await sleep(1500);
   const a = await page.evaluate(() => window.harness.snapshot());
   await sleep(2500);
   const b = await page.evaluate(() => window.harness.snapshot());
-  const shot = await screenshot(page, `${mode}-3-whole-frame-vp8`);
+  const file = shot ? await screenshot(page, shot) : undefined;
+  return { page, a, b, file };
+}
+
+async function wholeFrameScenario(browser, base, mode) {
+  log(`comparison: whole-frame SFrame (codec 0) over VP8, alice <-> bob, mode "${mode}"`);
+  const { page, a, b, file: shot } = await twoSnapshots(browser, base, `mode=${mode}&framing=whole`, `${mode}-3-whole-frame-vp8`);
+  const keys = ["alice<-bob", "bob<-alice"];
   const ts = ["alice", "bob"].flatMap((n) => b.workers[n].transforms.filter(isVideo));
   check(
     "whole-frame: every frame sealed and opened by the transforms (the comparison is about framing only)",
@@ -335,18 +344,6 @@ async function wholeFrameScenario(browser, base, mode) {
   return observed;
 }
 
-/** Two snapshots, 2.5 s apart, of an alice <-> bob call on a page opened with `query`. */
-async function twoSnapshots(browser, base, query, shot) {
-  const page = await openPage(browser, base, query);
-  await page.evaluate((arg) => window.harness.setup(arg), { members: ["alice", "bob"], links: [["alice", "bob"]] });
-  await waitDecoding(page, ["alice<-bob", "bob<-alice"], 15000);
-  await sleep(1500);
-  const a = await page.evaluate(() => window.harness.snapshot());
-  await sleep(2500);
-  const b = await page.evaluate(() => window.harness.snapshot());
-  await screenshot(page, shot);
-  return { page, a, b };
-}
 
 // H.264's colours depend on the browser's encoder and decoder, not on mlsframe: Debian's
 // Chromium 148 decodes these flat blocks up to 32 off the drawn colours with no transform
@@ -388,14 +385,7 @@ async function fallbackScenario(browser, base, available) {
     check("createEncodedStreams exists in this Chromium (fallback path)", false, "RTCRtpSender.prototype.createEncodedStreams is missing");
     return;
   }
-  const page = await openPage(browser, base, "mode=streams&framing=auto");
-  await page.evaluate((arg) => window.harness.setup(arg), { members: ["alice", "bob"], links: [["alice", "bob"]] });
-  const keys = ["alice<-bob", "bob<-alice"];
-  await waitDecoding(page, keys, 15000);
-  await sleep(1500);
-  const a = await page.evaluate(() => window.harness.snapshot());
-  await sleep(2500);
-  const b = await page.evaluate(() => window.harness.snapshot());
+  const { page, a, b } = await twoSnapshots(browser, base, "mode=streams&framing=auto");
   livePicture(a, b, "alice<-bob", "bob");
   livePicture(a, b, "bob<-alice", "alice");
   audioLive(a, b, "alice<-bob");
