@@ -186,8 +186,8 @@ impl FirstFrames {
         FirstFrames { pace: None, source }
     }
 
-    fn decryptor(&self) -> &Decryptor {
-        match &self.source {
+    fn decryptor(&mut self) -> &mut Decryptor {
+        match &mut self.source {
             Epochs::OneThread(_, d) | Epochs::Signalling { decryptor: d, .. } => d,
         }
     }
@@ -293,7 +293,7 @@ fn measured(f: &mut dyn FnMut()) {
 }
 
 /// Frames sealed in order by one encryptor: each is new to the receiving side.
-fn sealed_frames(encryptor: &Encryptor, count: usize) -> Vec<Vec<u8>> {
+fn sealed_frames(encryptor: &mut Encryptor, count: usize) -> Vec<Vec<u8>> {
     let mut out = vec![0u8; LEN + 64];
     (0..count)
         .map(|_| {
@@ -307,15 +307,16 @@ fn sealed_frames(encryptor: &Encryptor, count: usize) -> Vec<Vec<u8>> {
 
 /// Opens `frames[..]` in order with `open`; new frames are sealed (outside the timing)
 /// whenever they run out, and a fresh `open` starts each pass.
-fn time_opens<O: FnMut(&[u8], &mut [u8])>(
+fn time_opens(
     iters: u64,
-    mut refill: impl FnMut() -> (Vec<Vec<u8>>, O),
+    mut refill: impl FnMut() -> Vec<Vec<u8>>,
+    mut open: impl FnMut(&[u8], &mut [u8]),
 ) -> Duration {
     let mut total = Duration::ZERO;
     let mut done = 0u64;
     let mut out = vec![0u8; LEN + 64];
     while done < iters {
-        let (frames, mut open) = refill();
+        let frames = refill();
         let n = (iters - done).min(frames.len() as u64) as usize;
         let start = Instant::now();
         for frame in &frames[..n] {
@@ -386,9 +387,9 @@ fn short(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallT
 }
 
 fn steady_state_at(c: &mut Criterion, members: u32) {
-    let s = setup(members);
+    let mut s = setup(members);
     // The decryptor's first frame caches its stream; from then on every frame is a hit.
-    let warm = sealed_frames(&s.encryptor, 1);
+    let warm = sealed_frames(&mut s.encryptor, 1);
     s.decryptor
         .decrypt(b"", &warm[0], &mut [0u8; LEN + 64])
         .expect("opens");
@@ -397,24 +398,24 @@ fn steady_state_at(c: &mut Criterion, members: u32) {
     short(&mut group);
     group.bench_function(BenchmarkId::new("decryptor", members), |b| {
         b.iter_custom(|iters| {
-            time_opens(iters, || {
-                let frames = sealed_frames(&s.encryptor, 4096);
-                let open = |f: &[u8], out: &mut [u8]| {
+            time_opens(
+                iters,
+                || sealed_frames(&mut s.encryptor, 4096),
+                |f: &[u8], out: &mut [u8]| {
                     black_box(s.decryptor.decrypt(b"", f, out).expect("opens").len);
-                };
-                (frames, open)
-            })
+                },
+            )
         })
     });
     group.bench_function(BenchmarkId::new("receiver", members), |b| {
         b.iter_custom(|iters| {
-            time_opens(iters, || {
-                let frames = sealed_frames(&s.encryptor, 4096);
-                let open = |f: &[u8], out: &mut [u8]| {
+            time_opens(
+                iters,
+                || sealed_frames(&mut s.encryptor, 4096),
+                |f: &[u8], out: &mut [u8]| {
                     black_box(s.receiver.decrypt(b"", f, out).expect("opens").len);
-                };
-                (frames, open)
-            })
+                },
+            )
         })
     });
     group.finish();
@@ -518,11 +519,11 @@ fn count(case: &str) {
     };
     match kind {
         "decrypt_100B/decryptor" | "decrypt_100B/receiver" => {
-            let s = setup(members_of(case));
-            let frames = sealed_frames(&s.encryptor, 1001);
+            let mut s = setup(members_of(case));
+            let frames = sealed_frames(&mut s.encryptor, 1001);
             let mut out = [0u8; LEN + 64];
             let by_decryptor = kind.ends_with("decryptor");
-            let open = |f: &[u8], out: &mut [u8]| {
+            let mut open = |f: &[u8], out: &mut [u8]| {
                 if by_decryptor {
                     black_box(s.decryptor.decrypt(b"", f, out).expect("opens").len);
                 } else {
@@ -537,10 +538,10 @@ fn count(case: &str) {
             }
         }
         "encrypt_100B/encryptor" | "encrypt_100B/send_key" => {
-            let s = setup(members_of(case));
+            let mut s = setup(members_of(case));
             let mut out = [0u8; LEN + 64];
             let by_encryptor = kind.ends_with("encryptor");
-            let seal = |out: &mut [u8]| {
+            let mut seal = |out: &mut [u8]| {
                 if by_encryptor {
                     black_box(s.encryptor.encrypt(b"", &[0x11; LEN], out).expect("seals"));
                 } else {
@@ -588,7 +589,7 @@ fn thread_cpu_ns() -> u64 {
 fn cpu_times() -> Vec<(String, f64, f64)> {
     const ROUNDS: usize = 15;
     const BATCH: usize = 20_000;
-    let s = setup(2);
+    let mut s = setup(2);
     let mut out = [0u8; LEN + 64];
     let mut samples: Vec<(String, Vec<f64>)> = [
         "decrypt_100B/decryptor",
@@ -605,11 +606,11 @@ fn cpu_times() -> Vec<(String, f64, f64)> {
     for g in &mut groups {
         g.fill_ring();
     }
-    let warm = sealed_frames(&s.encryptor, 1);
+    let warm = sealed_frames(&mut s.encryptor, 1);
     s.decryptor.decrypt(b"", &warm[0], &mut out).expect("opens");
     for _ in 0..ROUNDS {
         for (by_decryptor, i) in [(true, 0), (false, 1)] {
-            let frames = sealed_frames(&s.encryptor, BATCH);
+            let frames = sealed_frames(&mut s.encryptor, BATCH);
             let start = thread_cpu_ns();
             for f in &frames {
                 if by_decryptor {

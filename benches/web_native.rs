@@ -35,8 +35,8 @@ fn web_native(c: &mut Criterion) {
     alice.confirm_own_commit().expect("confirm");
     bob.join(add.welcome.as_deref().expect("welcome"))
         .expect("join");
-    let enc = alice.media().encryptor(1).expect("encryptor");
-    let dec = bob.media().decryptor();
+    let mut enc = alice.media().encryptor(1).expect("encryptor");
+    let mut dec = bob.media().decryptor();
     let backend = mlsframe::sframe::AEAD_BACKEND;
 
     let mut group = c.benchmark_group(format!("web_native_{backend}"));

@@ -38,7 +38,9 @@
  *
  * Thread rules
  *  - mlsframe_session: one thread at a time (calls are serialized internally).
- *  - mlsframe_encryptor, mlsframe_decryptor: any thread, concurrently. They never block
+ *  - mlsframe_encryptor, mlsframe_decryptor: any thread. Calls on one handle are
+ *    serialized by its own lock (WebRTC calls a stream's transform one frame at a time;
+ *    open on several threads at once with one decryptor per thread). They never block
  *    on MLS work and stay valid after their session is freed (then encrypt returns
  *    MLSFRAME_NOT_MEMBER; decrypt opens retained epochs, then MLSFRAME_NO_KEY).
  *  - mlsframe_sframe_context: frame calls from any thread; key changes take a short lock.

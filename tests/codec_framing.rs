@@ -141,10 +141,10 @@ fn pair() -> (Session, Session) {
 fn mls_sessions_carry_codec_frames_and_held_frames_keep_their_codec() {
     let frames = ivf_frames(&std::fs::read(VIDEO).unwrap());
     let (mut alice, mut bob) = pair();
-    let enc = alice.media().encryptor_with_codec(1, Codec::Vp8).unwrap();
+    let mut enc = alice.media().encryptor_with_codec(1, Codec::Vp8).unwrap();
     assert_eq!(enc.codec(), Codec::Vp8);
-    let dec = bob.media().decryptor();
-    let seal = |frame: &[u8]| {
+    let mut dec = bob.media().decryptor();
+    let mut seal = |frame: &[u8]| {
         let mut out = vec![0u8; enc.max_ciphertext_len(frame.len()).unwrap()];
         let n = enc.encrypt(b"", frame, &mut out).unwrap();
         out.truncate(n);

@@ -253,7 +253,7 @@ fn peer(case: &Case) -> Peer {
     peer
 }
 
-fn seal(enc: &Encryptor, payload: &[u8]) -> Vec<u8> {
+fn seal(enc: &mut Encryptor, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; enc.max_ciphertext_len(payload.len()).unwrap()];
     let n = enc.encrypt(METADATA, payload, &mut out).unwrap();
     out.truncate(n);
@@ -261,7 +261,7 @@ fn seal(enc: &Encryptor, payload: &[u8]) -> Vec<u8> {
 }
 
 fn open(
-    dec: &Decryptor,
+    dec: &mut Decryptor,
     frame: &[u8],
 ) -> Result<(Vec<u8>, mlsframe::mls::media::DecryptedFrame), MediaError> {
     let mut out = vec![0u8; frame.len()];
@@ -327,10 +327,13 @@ impl Call {
         self.check_agreement();
         let case = self.case;
         let (suite, e) = (case.sframe_suite, EPOCH_BITS);
-        for d in &self.devices {
+        for i in 0..self.devices.len() {
             for context in [0u64, 1] {
+                let d = &mut self.devices[i];
                 let payload = format!("{round}: {} on stream {context}", d.name).into_bytes();
-                let frame = seal(&d.streams[context as usize], &payload);
+                let frame = seal(&mut d.streams[context as usize], &payload);
+                let d = &self.devices[i];
+                let (name, leaf) = (d.name, d.leaf());
                 // Both stacks lay out the same KID (sframe crate: MlsKeyId, S from mls-rs's
                 // roster) ...
                 let kid: u64 = self.peer.kid_of(e, d.leaf(), context).into();
@@ -341,10 +344,10 @@ impl Call {
                     .open(suite, e, d.leaf(), context, METADATA, &frame)
                     .unwrap_or_else(|err| panic!("{round}: mls-rs opens {}: {err}", d.name));
                 assert_eq!(plain, payload);
-                for other in self.devices.iter().filter(|o| o.name != d.name) {
-                    let (plain, opened) = open(&other.decryptor, &frame).unwrap();
+                for other in self.devices.iter_mut().filter(|o| o.name != name) {
+                    let (plain, opened) = open(&mut other.decryptor, &frame).unwrap();
                     assert_eq!(plain, payload);
-                    assert_eq!(opened.sender.leaf, d.leaf());
+                    assert_eq!(opened.sender.leaf, leaf);
                 }
                 self.frames += 1;
             }
@@ -353,8 +356,8 @@ impl Call {
         for context in [0u64, 1] {
             let payload = format!("{round}: mls-rs on stream {context}").into_bytes();
             let frame = self.peer.seal(suite, e, context, METADATA, &payload);
-            for d in &self.devices {
-                let (plain, opened) = open(&d.decryptor, &frame)
+            for d in &mut self.devices {
+                let (plain, opened) = open(&mut d.decryptor, &frame)
                     .unwrap_or_else(|err| panic!("{round}: {} opens mls-rs: {err}", d.name));
                 assert_eq!(plain, payload, "{round}: {}", d.name);
                 assert_eq!(opened.sender.leaf, self.peer.leaf());
@@ -452,7 +455,7 @@ impl Call {
             let removed = matches!(outcome, Outcome::Removed);
             assert_eq!(removed, names.contains(name), "{name}: {outcome:?}");
         }
-        let (removed, staying): (Vec<Device>, Vec<Device>) = std::mem::take(&mut self.devices)
+        let (mut removed, staying): (Vec<Device>, Vec<Device>) = std::mem::take(&mut self.devices)
             .into_iter()
             .partition(|d| names.contains(&d.name));
         self.devices = staying;
@@ -460,10 +463,10 @@ impl Call {
         let frame = self
             .peer
             .seal(suite, EPOCH_BITS, 0, METADATA, b"after the removal");
-        for d in &removed {
+        for d in &mut removed {
             assert!(!d.session.is_active());
             assert_eq!(
-                open(&d.decryptor, &frame),
+                open(&mut d.decryptor, &frame),
                 Err(MediaError::NoKey),
                 "{}",
                 d.name
@@ -609,13 +612,13 @@ fn call(case: Case) {
     call.peer_removes(&["carol"]);
     assert_eq!(call.peer.occupied_leaves(), [0, 1, 3, 4]);
     call.exchange("the peer removed carol");
-    gap_checks(&call, &[2]);
+    gap_checks(&mut call, &[2]);
 
     // mlsframe removes another middle leaf: {0,1,4}.
     call.device_removes("alice", &["dave"]);
     assert_eq!(call.peer.occupied_leaves(), [0, 1, 4]);
     call.exchange("alice removed dave");
-    gap_checks(&call, &[2, 3]);
+    gap_checks(&mut call, &[2, 3]);
 
     // An add fills the leftmost gap (RFC 9420 §12.1.1) on both stacks.
     let frank = device("frank", &case);
@@ -650,7 +653,7 @@ fn wrong_key_checks(call: &mut Call, old_base_key: &[u8]) {
     let epoch = call.peer.epoch();
     let s = mls_rs_peer::leaf_bits(&call.peer.occupied_leaves());
     let alice = call.device("alice");
-    let (alice_leaf, frame) = (alice.leaf(), seal(&alice.streams[1], b"current epoch"));
+    let (alice_leaf, frame) = (alice.leaf(), seal(&mut alice.streams[1], b"current epoch"));
     let kid = mls_rs_peer::kid(1, epoch, alice_leaf, EPOCH_BITS, s);
     assert_eq!(mls_rs_peer::wire_kid(&frame), kid);
     assert!(matches!(
@@ -665,9 +668,9 @@ fn wrong_key_checks(call: &mut Call, old_base_key: &[u8]) {
         METADATA,
         b"old key",
     );
-    for d in &call.devices {
+    for d in &mut call.devices {
         assert_eq!(
-            open(&d.decryptor, &forged),
+            open(&mut d.decryptor, &forged),
             Err(MediaError::Sframe(SframeError::AuthenticationFailed))
         );
     }
@@ -683,7 +686,7 @@ fn wrong_key_checks(call: &mut Call, old_base_key: &[u8]) {
 /// refused by mlsframe even under the right base key. S sized by the member count instead
 /// of the highest leaf is too small: the `sframe` crate cannot even name the highest leaf
 /// with it, and the peer's own KID on a non-zero context then names another leaf.
-fn gap_checks(call: &Call, gaps: &[u32]) {
+fn gap_checks(call: &mut Call, gaps: &[u32]) {
     let case = call.case;
     let base_key = call
         .peer
@@ -716,9 +719,12 @@ fn gap_checks(call: &Call, gaps: &[u32]) {
             )
         })
         .collect();
-    for d in &call.devices {
+    for d in &mut call.devices {
         for frame in &frames {
-            assert_eq!(open(&d.decryptor, frame), Err(MediaError::UnknownSender));
+            assert_eq!(
+                open(&mut d.decryptor, frame),
+                Err(MediaError::UnknownSender)
+            );
         }
     }
 
@@ -737,8 +743,8 @@ fn gap_checks(call: &Call, gaps: &[u32]) {
         METADATA,
         b"S by member count",
     );
-    for d in &call.devices {
-        let opened = open(&d.decryptor, &miskeyed);
+    for d in &mut call.devices {
+        let opened = open(&mut d.decryptor, &miskeyed);
         if occupied.contains(&read_leaf) && d.leaf() != read_leaf {
             let (plain, frame) = opened.expect("credited to another member");
             assert_eq!(plain, b"S by member count");

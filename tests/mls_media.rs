@@ -64,14 +64,14 @@ fn deliver(members: &mut [Session], by: usize, commit: &[u8], to: &[usize]) {
     }
 }
 
-fn seal(enc: &Encryptor, payload: &[u8]) -> Vec<u8> {
+fn seal(enc: &mut Encryptor, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; enc.max_ciphertext_len(payload.len()).unwrap()];
     let n = enc.encrypt(b"", payload, &mut out).unwrap();
     out.truncate(n);
     out
 }
 
-fn open(dec: &Decryptor, frame: &[u8]) -> Result<Vec<u8>, MediaError> {
+fn open(dec: &mut Decryptor, frame: &[u8]) -> Result<Vec<u8>, MediaError> {
     let mut out = vec![0u8; frame.len()];
     let opened = dec.decrypt(b"", frame, &mut out)?;
     out.truncate(opened.len);
@@ -87,15 +87,15 @@ fn every_member_opens_every_other_members_streams() {
     let mut kids = HashSet::new();
     for (i, sender) in members.iter().enumerate() {
         for context in [0u64, 1, 2] {
-            let enc = sender.media().encryptor(context).unwrap();
+            let mut enc = sender.media().encryptor(context).unwrap();
             let payload = format!("member {i} stream {context}");
-            let frame = seal(&enc, payload.as_bytes());
+            let frame = seal(&mut enc, payload.as_bytes());
             assert!(
                 kids.insert(Header::decode(&frame).unwrap().0.kid),
                 "KIDs are distinct"
             );
             for (j, receiver) in members.iter().enumerate() {
-                let result = open(&receiver.media().decryptor(), &frame);
+                let result = open(&mut receiver.media().decryptor(), &frame);
                 if i == j {
                     assert_eq!(
                         result,
@@ -121,82 +121,82 @@ fn removed_member_opens_nothing_sealed_after_the_removal() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob", "carol"], &clock);
     let carol_leaf = m[2].own_leaf().unwrap();
-    let carol_dec = m[2].media().decryptor();
-    let carol_enc = m[2].media().encryptor(0).unwrap();
-    let alice_enc = m[0].media().encryptor(0).unwrap();
-    let before = seal(&alice_enc, b"before removal");
+    let mut carol_dec = m[2].media().decryptor();
+    let mut carol_enc = m[2].media().encryptor(0).unwrap();
+    let mut alice_enc = m[0].media().encryptor(0).unwrap();
+    let before = seal(&mut alice_enc, b"before removal");
 
     let out = m[0].remove_members(&[carol_leaf]).unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
-    let after = seal(&alice_enc, b"after removal");
+    let after = seal(&mut alice_enc, b"after removal");
     assert!(
         alice_enc.take_key_frame_request(),
         "epoch change asks for a key frame"
     );
 
     // Carol has not even seen the commit: she holds no key for the new epoch.
-    assert_eq!(open(&carol_dec, &after), Err(MediaError::NoKey));
+    assert_eq!(open(&mut carol_dec, &after), Err(MediaError::NoKey));
     // Once she processes it she is out, and still cannot open it.
     assert_eq!(m[2].process(&out.commit).unwrap(), Outcome::Removed);
-    assert_eq!(open(&carol_dec, &after), Err(MediaError::NoKey));
+    assert_eq!(open(&mut carol_dec, &after), Err(MediaError::NoKey));
     assert!(carol_dec.release_held().is_empty());
     assert_eq!(
         carol_enc.encrypt(b"", b"x", &mut [0u8; 64]),
         Err(MediaError::NotMember)
     );
     // Frames sealed before the removal stay readable for her retention window only.
-    assert_eq!(open(&carol_dec, &before).unwrap(), b"before removal");
+    assert_eq!(open(&mut carol_dec, &before).unwrap(), b"before removal");
 
-    let bob = m[1].media().decryptor();
-    assert_eq!(open(&bob, &after).unwrap(), b"after removal");
+    let mut bob = m[1].media().decryptor();
+    assert_eq!(open(&mut bob, &after).unwrap(), b"after removal");
 }
 
 #[test]
 fn joiner_cannot_open_frames_of_earlier_epochs() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let bob_enc = m[1].media().encryptor(0).unwrap();
-    let old = seal(&bob_enc, b"before erin joined");
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let old = seal(&mut bob_enc, b"before erin joined");
     m.push(member("erin", &clock));
     let kp = m[2].key_package().unwrap();
     let out = m[0].add_members(&[&kp]).unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
     m[2].join(&out.welcome.unwrap()).unwrap();
-    let erin = m[2].media().decryptor();
-    assert_eq!(open(&erin, &old), Err(MediaError::NoKey));
-    let new = seal(&bob_enc, b"welcome erin");
-    assert_eq!(open(&erin, &new).unwrap(), b"welcome erin");
+    let mut erin = m[2].media().decryptor();
+    assert_eq!(open(&mut erin, &old), Err(MediaError::NoKey));
+    let new = seal(&mut bob_enc, b"welcome erin");
+    assert_eq!(open(&mut erin, &new).unwrap(), b"welcome erin");
 }
 
 #[test]
 fn in_flight_frames_open_within_retention_and_not_after() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let bob_enc = m[1].media().encryptor(0).unwrap();
-    let alice_dec = m[0].media().decryptor();
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let mut alice_dec = m[0].media().decryptor();
     let late = [
-        seal(&bob_enc, b"in flight 1"),
-        seal(&bob_enc, b"in flight 2"),
+        seal(&mut bob_enc, b"in flight 1"),
+        seal(&mut bob_enc, b"in flight 2"),
     ];
     let out = m[0].self_update().unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
-    assert_eq!(open(&alice_dec, &late[0]).unwrap(), b"in flight 1");
+    assert_eq!(open(&mut alice_dec, &late[0]).unwrap(), b"in flight 1");
     clock.advance(Duration::from_secs(11));
     m[0].media().purge_expired();
-    assert_eq!(open(&alice_dec, &late[1]), Err(MediaError::NoKey));
+    assert_eq!(open(&mut alice_dec, &late[1]), Err(MediaError::NoKey));
 }
 
 #[test]
 fn next_epoch_frames_wait_for_their_commit() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let alice_enc = m[0].media().encryptor(1).unwrap();
-    let bob_dec = m[1].media().decryptor();
-    let old = seal(&alice_enc, b"sealed in the old epoch");
+    let mut alice_enc = m[0].media().encryptor(1).unwrap();
+    let mut bob_dec = m[1].media().decryptor();
+    let old = seal(&mut alice_enc, b"sealed in the old epoch");
     let out = m[0].self_update().unwrap();
     m[0].confirm_own_commit().unwrap();
-    let early = seal(&alice_enc, b"from the next epoch");
-    assert_eq!(open(&bob_dec, &early), Err(MediaError::NoKey));
+    let early = seal(&mut alice_enc, b"from the next epoch");
+    assert_eq!(open(&mut bob_dec, &early), Err(MediaError::NoKey));
     assert_eq!(bob_dec.held_frames(), 1);
     m[1].process(&out.commit).unwrap();
     let released = bob_dec.release_held();
@@ -204,11 +204,11 @@ fn next_epoch_frames_wait_for_their_commit() {
     assert_eq!(released[0].plaintext, b"from the next epoch");
     assert_eq!(bob_dec.held_frames(), 0);
     assert_eq!(
-        open(&bob_dec, &early),
+        open(&mut bob_dec, &early),
         Err(MediaError::Sframe(SframeError::Replay))
     );
     // Alice's newer-epoch frame authenticated, so her older-epoch frames are refused.
-    assert_eq!(open(&bob_dec, &old), Err(MediaError::Superseded));
+    assert_eq!(open(&mut bob_dec, &old), Err(MediaError::Superseded));
 }
 
 #[test]
@@ -235,10 +235,10 @@ fn a_removal_switches_senders_at_once_whatever_the_delay() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call_with(&["alice", "bob", "carol"], &clock, Duration::from_secs(2));
     let carol_leaf = m[2].own_leaf().unwrap();
-    let carol_dec = m[2].media().decryptor();
+    let mut carol_dec = m[2].media().decryptor();
     // Alice and bob self-update first so both encryptors have a switch behind them.
-    let alice_enc = m[0].media().encryptor(0).unwrap();
-    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let mut alice_enc = m[0].media().encryptor(0).unwrap();
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
     let e1 = alice_enc.epoch().unwrap();
 
     // A plain self-update still waits out the delay...
@@ -250,13 +250,13 @@ fn a_removal_switches_senders_at_once_whatever_the_delay() {
     deliver(&mut m, 0, &out.commit, &[1]);
     assert_eq!(alice_enc.epoch(), Some(e1 + 2));
     assert_eq!(bob_enc.epoch(), Some(e1 + 2));
-    let after = [seal(&alice_enc, b"after"), seal(&bob_enc, b"after")];
+    let after = [seal(&mut alice_enc, b"after"), seal(&mut bob_enc, b"after")];
     assert_eq!(m[2].process(&out.commit).unwrap(), Outcome::Removed);
     for frame in &after {
-        assert_eq!(open(&carol_dec, frame), Err(MediaError::NoKey));
+        assert_eq!(open(&mut carol_dec, frame), Err(MediaError::NoKey));
     }
-    let bob_dec = m[1].media().decryptor();
-    assert_eq!(open(&bob_dec, &after[0]).unwrap(), b"after");
+    let mut bob_dec = m[1].media().decryptor();
+    assert_eq!(open(&mut bob_dec, &after[0]).unwrap(), b"after");
 }
 
 #[test]
@@ -287,10 +287,13 @@ fn a_policy_violation_stops_media_like_a_removal() {
     m.push(strict);
     m[3].join(&out.welcome.unwrap()).unwrap();
 
-    let victim_enc = m[3].media().encryptor(0).unwrap();
-    let victim_dec = m[3].media().decryptor();
-    let alice_enc = m[0].media().encryptor(0).unwrap();
-    let before = [seal(&alice_enc, b"before 1"), seal(&alice_enc, b"before 2")];
+    let mut victim_enc = m[3].media().encryptor(0).unwrap();
+    let mut victim_dec = m[3].media().decryptor();
+    let mut alice_enc = m[0].media().encryptor(0).unwrap();
+    let before = [
+        seal(&mut alice_enc, b"before 1"),
+        seal(&mut alice_enc, b"before 2"),
+    ];
     assert!(victim_enc.epoch().is_some());
 
     // alice commits mallory's add, which bob/dev2's policy refuses: terminal for him.
@@ -310,13 +313,13 @@ fn a_policy_violation_stops_media_like_a_removal() {
     );
     assert_eq!(victim_enc.epoch(), None);
     // Retained epochs open in-flight frames for the post-removal retention only.
-    assert_eq!(open(&victim_dec, &before[0]).unwrap(), b"before 1");
-    let late = seal(&alice_enc, b"late");
-    assert_eq!(open(&victim_dec, &late), Err(MediaError::NoKey));
+    assert_eq!(open(&mut victim_dec, &before[0]).unwrap(), b"before 1");
+    let late = seal(&mut alice_enc, b"late");
+    assert_eq!(open(&mut victim_dec, &late), Err(MediaError::NoKey));
     clock.advance(Duration::from_millis(1001));
     m[3].media().purge_expired();
     assert_eq!(m[3].media().installed_epochs(), Vec::<u64>::new());
-    assert_eq!(open(&victim_dec, &before[1]), Err(MediaError::NoKey));
+    assert_eq!(open(&mut victim_dec, &before[1]), Err(MediaError::NoKey));
 }
 
 #[test]
@@ -347,12 +350,12 @@ fn no_two_senders_share_a_kid_after_removals_leave_gaps() {
     let mut kids = HashSet::new();
     for i in [0usize, 3, 5] {
         for context in 0..4u64 {
-            let enc = m[i].media().encryptor(context).unwrap();
-            let frame = seal(&enc, b"x");
+            let mut enc = m[i].media().encryptor(context).unwrap();
+            let frame = seal(&mut enc, b"x");
             assert!(kids.insert(Header::decode(&frame).unwrap().0.kid));
             for j in [0usize, 3, 5] {
                 if j != i {
-                    assert_eq!(open(&m[j].media().decryptor(), &frame).unwrap(), b"x");
+                    assert_eq!(open(&mut m[j].media().decryptor(), &frame).unwrap(), b"x");
                 }
             }
         }
@@ -368,7 +371,8 @@ fn media_threads_run_while_commits_land() {
     // Members wait for "receivers ready" before sealing in a new epoch, as a real app
     // would once its delivery service confirms the commit reached everyone.
     let mut m = call_with(&["alice", "bob"], &clock, Duration::from_secs(5));
-    let enc = Arc::new(m[0].media().encryptor(0).unwrap());
+    // Sealing takes `&mut`: threads that share one encryptor share it behind a lock.
+    let enc = Arc::new(std::sync::Mutex::new(m[0].media().encryptor(0).unwrap()));
     let dec = m[1].media().decryptor();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let rx = Arc::new(std::sync::Mutex::new(rx));
@@ -379,7 +383,7 @@ fn media_threads_run_while_commits_land() {
             std::thread::spawn(move || {
                 let mut sent = 0;
                 while !done.load(Ordering::Relaxed) && sent < MAX_FRAMES {
-                    let frame = seal(&enc, format!("{t}:{sent}").as_bytes());
+                    let frame = seal(&mut enc.lock().unwrap(), format!("{t}:{sent}").as_bytes());
                     tx.send(frame.clone()).unwrap();
                     tx.send(frame).unwrap(); // the network duplicates everything
                     sent += 1;
@@ -392,7 +396,7 @@ fn media_threads_run_while_commits_land() {
     drop(tx);
     let receivers: Vec<_> = (0..RECEIVERS)
         .map(|_| {
-            let (dec, rx) = (dec.clone(), Arc::clone(&rx));
+            let (mut dec, rx) = (dec.clone(), Arc::clone(&rx));
             std::thread::spawn(move || {
                 let mut results = Vec::new();
                 loop {
@@ -401,7 +405,7 @@ fn media_threads_run_while_commits_land() {
                         Err(_) => break,
                     };
                     let header = Header::decode(&frame).unwrap().0;
-                    results.push((header, open(&dec, &frame)));
+                    results.push((header, open(&mut dec, &frame)));
                 }
                 results
             })
@@ -465,11 +469,11 @@ fn media_threads_run_while_commits_land() {
 fn a_new_encryptor_for_a_context_continues_its_counter() {
     let clock = Arc::new(ManualClock::default());
     let m = call(&["alice", "bob"], &clock);
-    let first = m[0].media().encryptor(0).unwrap();
-    let a = Header::decode(&seal(&first, b"1")).unwrap().0;
+    let mut first = m[0].media().encryptor(0).unwrap();
+    let a = Header::decode(&seal(&mut first, b"1")).unwrap().0;
     drop(first);
-    let second = m[0].media().encryptor(0).unwrap();
-    let b = Header::decode(&seal(&second, b"2")).unwrap().0;
+    let mut second = m[0].media().encryptor(0).unwrap();
+    let b = Header::decode(&seal(&mut second, b"2")).unwrap().0;
     assert_eq!(
         (a.kid, a.ctr + 1),
         (b.kid, b.ctr),
@@ -489,9 +493,9 @@ fn twenty_members_agree_and_media_handles_are_send_and_sync() {
     let m = call(&refs, &clock);
     let code = m[0].security_code().unwrap();
     assert!(m.iter().all(|s| s.security_code().unwrap() == code));
-    let enc = m[19].media().encryptor(3).unwrap();
-    let frame = seal(&enc, b"from the last leaf");
-    let opened = m[0].media().decryptor();
+    let mut enc = m[19].media().encryptor(3).unwrap();
+    let frame = seal(&mut enc, b"from the last leaf");
+    let mut opened = m[0].media().decryptor();
     let mut out = vec![0u8; frame.len()];
     let d = opened.decrypt(b"", &frame, &mut out).unwrap();
     assert_eq!(
@@ -500,7 +504,7 @@ fn twenty_members_agree_and_media_handles_are_send_and_sync() {
     );
     for s in &m[1..19] {
         assert_eq!(
-            open(&s.media().decryptor(), &frame).unwrap(),
+            open(&mut s.media().decryptor(), &frame).unwrap(),
             b"from the last leaf"
         );
     }
@@ -510,8 +514,8 @@ fn twenty_members_agree_and_media_handles_are_send_and_sync() {
 fn retained_epochs_stay_below_two_to_the_e() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let bob_enc = m[1].media().encryptor(0).unwrap();
-    let first = seal(&bob_enc, b"epoch one");
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let first = seal(&mut bob_enc, b"epoch one");
     for _ in 0..20 {
         let out = m[0].self_update().unwrap();
         deliver(&mut m, 0, &out.commit, &[1]);
@@ -524,11 +528,14 @@ fn retained_epochs_stay_below_two_to_the_e() {
     // Epoch 1 was evicted long ago although its retention time has not passed; its low
     // E bits now name epoch 17, whose key does not verify the frame.
     assert_eq!(
-        open(&m[0].media().decryptor(), &first),
+        open(&mut m[0].media().decryptor(), &first),
         Err(MediaError::Sframe(SframeError::AuthenticationFailed))
     );
-    let last = seal(&bob_enc, b"latest");
-    assert_eq!(open(&m[0].media().decryptor(), &last).unwrap(), b"latest");
+    let last = seal(&mut bob_enc, b"latest");
+    assert_eq!(
+        open(&mut m[0].media().decryptor(), &last).unwrap(),
+        b"latest"
+    );
 }
 
 #[test]
@@ -550,18 +557,22 @@ fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
     );
 
     // He still follows the group and opens its media...
-    let alice_enc = m[0].media().encryptor(0).unwrap();
+    let mut alice_enc = m[0].media().encryptor(0).unwrap();
     let out = m[0].self_update().unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
     let redelivered = out.commit.clone();
     assert_eq!(
-        open(&m[1].media().decryptor(), &seal(&alice_enc, b"hi bob")).unwrap(),
+        open(
+            &mut m[1].media().decryptor(),
+            &seal(&mut alice_enc, b"hi bob")
+        )
+        .unwrap(),
         b"hi bob"
     );
     // ...but the restored epoch's counters are unknown: no sealing until he rekeys.
-    let bob_enc = m[1].media().encryptor(0).unwrap();
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
     let restored_again = Session::restore(&snapshot, Arc::new(AdmitAll), config()).unwrap();
-    let stale = restored_again.media().encryptor(0).unwrap();
+    let mut stale = restored_again.media().encryptor(0).unwrap();
     assert_eq!(
         stale.encrypt(b"", b"x", &mut [0u8; 64]),
         Err(MediaError::RekeyRequired)
@@ -569,14 +580,14 @@ fn a_restored_member_follows_the_group_but_self_updates_before_sending() {
     let out = m[1].self_update().unwrap();
     deliver(&mut m, 1, &out.commit, &[0]);
     assert_eq!(
-        open(&m[0].media().decryptor(), &seal(&bob_enc, b"back")).unwrap(),
+        open(&mut m[0].media().decryptor(), &seal(&mut bob_enc, b"back")).unwrap(),
         b"back"
     );
 
     // A redelivered commit recreates an epoch the crashed instance may already have sealed
     // in: a restored session seals nothing until its own self-update is merged.
     let mut again = Session::restore(&snapshot, Arc::new(AdmitAll), config()).unwrap();
-    let again_enc = again.media().encryptor(5).unwrap();
+    let mut again_enc = again.media().encryptor(5).unwrap();
     again.process(&redelivered).unwrap();
     assert_eq!(
         again_enc.encrypt(b"", b"x", &mut [0u8; 64]),
@@ -607,8 +618,8 @@ fn a_member_removed_and_rejoining_seals_only_under_the_new_group() {
         let out = m[0].self_update().unwrap();
         deliver(&mut m, 0, &out.commit, &[1]);
     }
-    let bob_enc = m[1].media().encryptor(0).unwrap();
-    let old_frame = seal(&bob_enc, b"old group");
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let old_frame = seal(&mut bob_enc, b"old group");
     let bob_leaf = m[1].own_leaf().unwrap();
     let out = m[0].remove_members(&[bob_leaf]).unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
@@ -620,20 +631,20 @@ fn a_member_removed_and_rejoining_seals_only_under_the_new_group() {
     let out = dave.add_members(&[&kp]).unwrap();
     dave.confirm_own_commit().unwrap();
     m[1].join(&out.welcome.unwrap()).unwrap();
-    let frame = seal(&bob_enc, b"new group only");
+    let frame = seal(&mut bob_enc, b"new group only");
     assert_eq!(
-        open(&dave.media().decryptor(), &frame).unwrap(),
+        open(&mut dave.media().decryptor(), &frame).unwrap(),
         b"new group only"
     );
     assert!(
-        open(&m[0].media().decryptor(), &frame).is_err(),
+        open(&mut m[0].media().decryptor(), &frame).is_err(),
         "old group cannot read it"
     );
-    assert!(open(&dave.media().decryptor(), &old_frame).is_err());
+    assert!(open(&mut dave.media().decryptor(), &old_frame).is_err());
     // Dave's frames are not refused by stale state from the old group.
-    let dave_enc = dave.media().encryptor(0).unwrap();
+    let mut dave_enc = dave.media().encryptor(0).unwrap();
     assert_eq!(
-        open(&m[1].media().decryptor(), &seal(&dave_enc, b"hi")).unwrap(),
+        open(&mut m[1].media().decryptor(), &seal(&mut dave_enc, b"hi")).unwrap(),
         b"hi"
     );
 }
@@ -653,10 +664,10 @@ fn a_frame_refused_after_authentication_leaves_no_plaintext() {
     let out = m[0].add_members(&[&kp]).unwrap();
     deliver(&mut m, 0, &out.commit, &[1, 2]);
     m[3].join(&out.welcome.unwrap()).unwrap();
-    let erin = m[3].media().decryptor();
-    let first = seal(&m[0].media().encryptor(0).unwrap(), b"first stream");
-    assert_eq!(open(&erin, &first).unwrap(), b"first stream");
-    let second = seal(&m[1].media().encryptor(0).unwrap(), b"TOP SECRET");
+    let mut erin = m[3].media().decryptor();
+    let first = seal(&mut m[0].media().encryptor(0).unwrap(), b"first stream");
+    assert_eq!(open(&mut erin, &first).unwrap(), b"first stream");
+    let second = seal(&mut m[1].media().encryptor(0).unwrap(), b"TOP SECRET");
     let mut out = vec![0u8; second.len()];
     assert_eq!(
         erin.decrypt(b"", &second, &mut out),
@@ -705,12 +716,15 @@ fn every_sframe_suite_keys_from_mls_with_its_own_nk() {
             Some(params),
             "joiner learns the suite from the welcome"
         );
-        let frame = seal(&a.media().encryptor(0).unwrap(), b"any suite");
+        let frame = seal(&mut a.media().encryptor(0).unwrap(), b"any suite");
         let tag = mlsframe::sframe::CipherSuite::try_from(suite)
             .unwrap()
             .tag_len();
         assert_eq!(frame.len(), Header::decode(&frame).unwrap().1 + 9 + tag);
-        assert_eq!(open(&b.media().decryptor(), &frame).unwrap(), b"any suite");
+        assert_eq!(
+            open(&mut b.media().decryptor(), &frame).unwrap(),
+            b"any suite"
+        );
     }
 }
 
@@ -718,10 +732,10 @@ fn every_sframe_suite_keys_from_mls_with_its_own_nk() {
 fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob", "carol"], &clock);
-    let carol_dec = m[2].media().decryptor();
+    let mut carol_dec = m[2].media().decryptor();
     let bob_leaf = m[1].own_leaf().unwrap();
-    let bob_enc = m[1].media().encryptor(0).unwrap();
-    let in_flight = seal(&bob_enc, b"from bob");
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let in_flight = seal(&mut bob_enc, b"from bob");
     let old_epoch = m[0].epoch().unwrap();
 
     // Bob leaves; dave joins and takes bob's leaf.
@@ -756,8 +770,8 @@ fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
         current.iter().any(|mi| mi.leaf == bob_leaf
             && mi.identity.as_ref().is_some_and(|id| id.user_id == b"dave"))
     );
-    let dave_enc = m[3].media().encryptor(0).unwrap();
-    let from_dave = seal(&dave_enc, b"from dave");
+    let mut dave_enc = m[3].media().encryptor(0).unwrap();
+    let from_dave = seal(&mut dave_enc, b"from dave");
     let mut buf = vec![0u8; from_dave.len()];
     let opened = carol_dec.decrypt(b"", &from_dave, &mut buf).unwrap();
     let who = carol_dec.identity_at(opened.sender.epoch, opened.sender.leaf);
@@ -768,12 +782,12 @@ fn a_frame_of_a_retained_epoch_is_credited_to_who_held_the_leaf_then() {
 fn held_frames_belong_to_the_decryptor_that_held_them() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let alice_enc = m[0].media().encryptor(1).unwrap();
-    let (first, second) = (m[1].media().decryptor(), m[1].media().decryptor());
+    let mut alice_enc = m[0].media().encryptor(1).unwrap();
+    let (mut first, mut second) = (m[1].media().decryptor(), m[1].media().decryptor());
     let out = m[0].self_update().unwrap();
     m[0].confirm_own_commit().unwrap();
-    let early = seal(&alice_enc, b"early");
-    assert_eq!(open(&first, &early), Err(MediaError::NoKey));
+    let early = seal(&mut alice_enc, b"early");
+    assert_eq!(open(&mut first, &early), Err(MediaError::NoKey));
     assert_eq!((first.held_frames(), second.held_frames()), (1, 0));
     m[1].process(&out.commit).unwrap();
     assert!(second.release_held().is_empty());
@@ -787,11 +801,11 @@ fn held_frames_belong_to_the_decryptor_that_held_them() {
 fn a_restored_member_refuses_frames_it_accepted_before_the_snapshot() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob"], &clock);
-    let alice_enc = m[0].media().encryptor(0).unwrap();
-    let frames: Vec<Vec<u8>> = (0..5).map(|i| seal(&alice_enc, &[i])).collect();
-    let bob_dec = m[1].media().decryptor();
+    let mut alice_enc = m[0].media().encryptor(0).unwrap();
+    let frames: Vec<Vec<u8>> = (0..5).map(|i| seal(&mut alice_enc, &[i])).collect();
+    let mut bob_dec = m[1].media().decryptor();
     for f in &frames[..4] {
-        open(&bob_dec, f).unwrap();
+        open(&mut bob_dec, f).unwrap();
     }
     let snapshot = m[1].snapshot().unwrap();
     let config = MediaConfig {
@@ -799,16 +813,19 @@ fn a_restored_member_refuses_frames_it_accepted_before_the_snapshot() {
         ..MediaConfig::default()
     };
     m[1] = Session::restore(&snapshot, Arc::new(AdmitAll), config).unwrap();
-    let restored = m[1].media().decryptor();
+    let mut restored = m[1].media().decryptor();
     for f in &frames[..4] {
         assert_eq!(
-            open(&restored, f),
+            open(&mut restored, f),
             Err(MediaError::Sframe(SframeError::Replay)),
             "accepted before the snapshot"
         );
     }
-    assert_eq!(open(&restored, &frames[4]).unwrap(), [4]);
-    assert_eq!(open(&restored, &seal(&alice_enc, b"new")).unwrap(), b"new");
+    assert_eq!(open(&mut restored, &frames[4]).unwrap(), [4]);
+    assert_eq!(
+        open(&mut restored, &seal(&mut alice_enc, b"new")).unwrap(),
+        b"new"
+    );
     // The floor survives a second snapshot taken before any frame of that stream.
     let again = m[1].snapshot().unwrap();
     let config = MediaConfig {
@@ -817,13 +834,13 @@ fn a_restored_member_refuses_frames_it_accepted_before_the_snapshot() {
     };
     let twice = Session::restore(&again, Arc::new(AdmitAll), config).unwrap();
     assert_eq!(
-        open(&twice.media().decryptor(), &frames[4]),
+        open(&mut twice.media().decryptor(), &frames[4]),
         Err(MediaError::Sframe(SframeError::Replay))
     );
 }
 
 /// Seals `n` frames on `enc`, returning them in order.
-fn seal_n(enc: &Encryptor, n: u8) -> Vec<Vec<u8>> {
+fn seal_n(enc: &mut Encryptor, n: u8) -> Vec<Vec<u8>> {
     (0..n).map(|i| seal(enc, &[i])).collect()
 }
 
@@ -831,52 +848,58 @@ fn seal_n(enc: &Encryptor, n: u8) -> Vec<Vec<u8>> {
 fn late_frames_at_an_epoch_switch_open_only_when_provably_old() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob", "carol"], &clock);
-    let bob_dec = m[1].media().decryptor();
-    let audio = m[0].media().encryptor(0).unwrap();
-    let video = m[0].media().encryptor(1).unwrap();
-    let old_video = seal_n(&video, 5);
-    open(&bob_dec, &old_video[0]).unwrap();
-    open(&bob_dec, &old_video[3]).unwrap();
+    let mut bob_dec = m[1].media().decryptor();
+    let mut audio = m[0].media().encryptor(0).unwrap();
+    let mut video = m[0].media().encryptor(1).unwrap();
+    let old_video = seal_n(&mut video, 5);
+    open(&mut bob_dec, &old_video[0]).unwrap();
+    open(&mut bob_dec, &old_video[3]).unwrap();
 
     let out = m[0].self_update().unwrap();
     deliver(&mut m, 0, &out.commit, &[1, 2]);
     // A new-epoch audio frame does not cut off the old epoch's video.
-    open(&bob_dec, &seal(&audio, b"new audio")).unwrap();
-    open(&bob_dec, &old_video[1]).unwrap();
+    open(&mut bob_dec, &seal(&mut audio, b"new audio")).unwrap();
+    open(&mut bob_dec, &old_video[1]).unwrap();
     // A new-epoch video frame does; late frames below the highest accepted counter still
     // open within the grace, anything else is refused.
-    open(&bob_dec, &seal(&video, b"new video")).unwrap();
+    open(&mut bob_dec, &seal(&mut video, b"new video")).unwrap();
     assert_eq!(
-        open(&bob_dec, &old_video[4]),
+        open(&mut bob_dec, &old_video[4]),
         Err(MediaError::Superseded),
         "counter above the highest accepted: could be sealed after the switch"
     );
     clock.advance(Duration::from_millis(100));
-    open(&bob_dec, &old_video[2]).unwrap();
+    open(&mut bob_dec, &old_video[2]).unwrap();
     // Past the grace: refused (another sender's stream, so no frame is a replay).
-    let video2 = m[2].media().encryptor(1).unwrap();
-    let carol_old = seal_n(&video2, 3);
-    open(&bob_dec, &carol_old[0]).unwrap();
-    open(&bob_dec, &carol_old[2]).unwrap();
+    let mut video2 = m[2].media().encryptor(1).unwrap();
+    let carol_old = seal_n(&mut video2, 3);
+    open(&mut bob_dec, &carol_old[0]).unwrap();
+    open(&mut bob_dec, &carol_old[2]).unwrap();
     let out = m[2].self_update().unwrap();
     deliver(&mut m, 2, &out.commit, &[0, 1]);
-    open(&bob_dec, &seal(&video2, b"carol new")).unwrap();
+    open(&mut bob_dec, &seal(&mut video2, b"carol new")).unwrap();
     clock.advance(Duration::from_millis(101));
-    assert_eq!(open(&bob_dec, &carol_old[1]), Err(MediaError::Superseded));
+    assert_eq!(
+        open(&mut bob_dec, &carol_old[1]),
+        Err(MediaError::Superseded)
+    );
 }
 
 #[test]
 fn no_late_frame_grace_across_a_removal() {
     let clock = Arc::new(ManualClock::default());
     let mut m = call(&["alice", "bob", "carol"], &clock);
-    let bob_dec = m[1].media().decryptor();
-    let video = m[0].media().encryptor(1).unwrap();
-    let old_video = seal_n(&video, 4);
-    open(&bob_dec, &old_video[0]).unwrap();
-    open(&bob_dec, &old_video[3]).unwrap();
+    let mut bob_dec = m[1].media().decryptor();
+    let mut video = m[0].media().encryptor(1).unwrap();
+    let old_video = seal_n(&mut video, 4);
+    open(&mut bob_dec, &old_video[0]).unwrap();
+    open(&mut bob_dec, &old_video[3]).unwrap();
     let carol_leaf = m[2].own_leaf().unwrap();
     let out = m[0].remove_members(&[carol_leaf]).unwrap();
     deliver(&mut m, 0, &out.commit, &[1]);
-    open(&bob_dec, &seal(&video, b"after removal")).unwrap();
-    assert_eq!(open(&bob_dec, &old_video[1]), Err(MediaError::Superseded));
+    open(&mut bob_dec, &seal(&mut video, b"after removal")).unwrap();
+    assert_eq!(
+        open(&mut bob_dec, &old_video[1]),
+        Err(MediaError::Superseded)
+    );
 }

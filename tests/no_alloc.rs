@@ -129,8 +129,8 @@ fn call() -> (Session, Session) {
 #[test]
 fn media_handles_allocate_nothing_per_frame() {
     let (alice, bob) = call();
-    let encryptor = alice.media().encryptor(0).unwrap();
-    let decryptor = bob.media().decryptor();
+    let mut encryptor = alice.media().encryptor(0).unwrap();
+    let mut decryptor = bob.media().decryptor();
 
     let plaintext = vec![0x5au8; 1200];
     let mut frame = vec![0u8; 1300];
@@ -195,7 +195,7 @@ fn samples() -> Vec<(Codec, Vec<Vec<u8>>)> {
 fn codec_aware_framing_allocates_nothing_per_frame() {
     let suite = CipherSuite::Aes128GcmSha256_128;
     let (alice, bob) = call();
-    let decryptor = bob.media().decryptor();
+    let mut decryptor = bob.media().decryptor();
     for (i, (codec, frames)) in samples().into_iter().enumerate() {
         assert!(!frames.is_empty(), "{codec:?}: no frames");
         let largest = frames.iter().map(Vec::len).max().unwrap();
@@ -205,7 +205,7 @@ fn codec_aware_framing_allocates_nothing_per_frame() {
         let key = SendKey::new(suite, 40 + i as u64, b"base");
         let mut receiver = Receiver::new();
         receiver.add_key(suite, 40 + i as u64, b"base").unwrap();
-        let encryptor = alice.media().encryptor_with_codec(i as u64, codec).unwrap();
+        let mut encryptor = alice.media().encryptor_with_codec(i as u64, codec).unwrap();
         // The first frame derives the send key and caches the receiving stream.
         let n = encryptor.encrypt(b"", &frames[0], &mut sealed).unwrap();
         decryptor

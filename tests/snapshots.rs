@@ -76,7 +76,7 @@ fn restores_bob(snapshot: &[u8]) -> Session {
         .filter_map(|m| m.identity.map(|id| id.user_id))
         .collect();
     assert_eq!(users, [b"alice".to_vec(), b"bob".to_vec()]);
-    let encryptor = bob.media().encryptor(0).expect("encryptor");
+    let mut encryptor = bob.media().encryptor(0).expect("encryptor");
     assert_eq!(
         encryptor.encrypt(b"", b"x", &mut [0u8; 64]),
         Err(MediaError::RekeyRequired)

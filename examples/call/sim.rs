@@ -1124,8 +1124,8 @@ impl World<'_> {
             index,
         };
         let plaintext = self.plaintext(id).to_vec();
-        let person = &self.people[p];
-        let enc = &person.encryptors[track.index()];
+        let person = &mut self.people[p];
+        let enc = &mut person.encryptors[track.index()];
         let cap = enc
             .max_ciphertext_len(plaintext.len())
             .ok_or("frame too large")?;
@@ -1276,7 +1276,7 @@ impl World<'_> {
     fn deliver(&mut self, to: usize, packet: &Packet) {
         let mut out = vec![0u8; packet.payload.len()];
         let started = Instant::now();
-        let decryptor = &self.people[to].decryptor;
+        let decryptor = &mut self.people[to].decryptor;
         let result = if self.config.codec_aware {
             let codec = packet.id.track.codec(true);
             decryptor.decrypt_codec(codec, b"", &packet.payload, &mut out)

@@ -1,6 +1,8 @@
 //! `mlsframe_decryptor`: opens other members' frames, shaped for WebRTC's
 //! `FrameDecryptorInterface` (including in-place decryption, `out == in`). Callable from
-//! any thread, concurrently; never blocks on MLS work.
+//! any thread; never blocks on MLS work. Calls on one decryptor are
+//! serialized by its own lock (the Rust [`Decryptor`] opens through `&mut`); a receiver
+//! that opens on several threads at once gives each its own decryptor.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -75,7 +77,8 @@ struct Stats {
 
 /// Opens other members' frames (opaque).
 pub struct mlsframe_decryptor {
-    inner: Decryptor,
+    /// Taken once per frame; MLS work never takes it.
+    inner: Mutex<Decryptor>,
     stats: Stats,
     released: Mutex<VecDeque<ReleasedFrame>>,
 }
@@ -83,10 +86,16 @@ pub struct mlsframe_decryptor {
 impl mlsframe_decryptor {
     pub(crate) fn into_raw(inner: Decryptor) -> *mut mlsframe_decryptor {
         Box::into_raw(Box::new(mlsframe_decryptor {
-            inner,
+            inner: Mutex::new(inner),
             stats: Stats::default(),
             released: Mutex::new(VecDeque::new()),
         }))
+    }
+
+    /// The decryptor; a panic elsewhere cannot leave it half-updated (its state changes in
+    /// single assignments), so a poisoned lock is still safe to use.
+    fn opener(&self) -> std::sync::MutexGuard<'_, Decryptor> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -287,16 +296,17 @@ unsafe fn decrypt(
         };
         let result = match (io, codec) {
             (FrameIo::InPlace { buf, len }, Codec::Whole) => {
-                dec.inner.decrypt_in_place(ad, &mut buf[..len])
+                dec.opener().decrypt_in_place(ad, &mut buf[..len])
             }
             (FrameIo::Separate { input, output }, Codec::Whole) => {
-                dec.inner.decrypt(ad, input, output)
+                dec.opener().decrypt(ad, input, output)
             }
             (FrameIo::InPlace { buf, len }, codec) => {
-                dec.inner.decrypt_codec_in_place(codec, ad, &mut buf[..len])
+                dec.opener()
+                    .decrypt_codec_in_place(codec, ad, &mut buf[..len])
             }
             (FrameIo::Separate { input, output }, codec) => {
-                dec.inner.decrypt_codec(codec, ad, input, output)
+                dec.opener().decrypt_codec(codec, ad, input, output)
             }
         };
         let s = &dec.stats;
@@ -425,7 +435,7 @@ pub unsafe extern "C" fn mlsframe_decryptor_take_released(
         );
         let mut queue = dec.released.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
-            queue.extend(dec.inner.release_held());
+            queue.extend(dec.opener().release_held());
         }
         let Some(frame) = queue.front() else {
             return MLSFRAME_OK;
@@ -501,7 +511,8 @@ pub unsafe extern "C" fn mlsframe_decryptor_sender_identity(
             inputs: [Span::of(sender_ptr)],
             outputs: [Span::of(user_id_out.cast_const()), Span::of(device_id_out.cast_const())],
         );
-        let identity = match dec.inner.holder_at(sender.epoch, sender.leaf) {
+        let holder = dec.opener().holder_at(sender.epoch, sender.leaf);
+        let identity = match holder {
             Some(LeafHolder::Identity(identity)) => identity,
             Some(LeafHolder::Foreign) => return MLSFRAME_MLS_FOREIGN_CREDENTIAL,
             None => return MLSFRAME_MLS_UNKNOWN_MEMBER,

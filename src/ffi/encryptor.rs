@@ -1,5 +1,7 @@
 //! `mlsframe_encryptor`: seals our own frames for one stream context, shaped for WebRTC's
-//! `FrameEncryptorInterface`. Callable from any thread, concurrently; never blocks on MLS.
+//! `FrameEncryptorInterface`. Callable from any thread; never blocks on MLS work. Calls on
+//! one encryptor are serialized by its own lock (the Rust [`Encryptor`] seals
+//! through `&mut`): WebRTC seals a stream's frames one at a time anyway.
 
 use std::ffi::c_void;
 use std::sync::Mutex;
@@ -54,7 +56,10 @@ struct Stats {
 
 /// Seals frames of one of our streams (opaque).
 pub struct mlsframe_encryptor {
-    inner: Encryptor,
+    /// Taken once per frame; MLS work never takes it.
+    inner: Mutex<Encryptor>,
+    /// The encryptor's framing mode, fixed at creation (read without the lock).
+    codec: Codec,
     stats: Stats,
     key_frame: Mutex<Option<(unsafe extern "C" fn(*mut c_void, u64, u64), usize)>>,
 }
@@ -62,10 +67,17 @@ pub struct mlsframe_encryptor {
 impl mlsframe_encryptor {
     pub(crate) fn into_raw(inner: Encryptor) -> *mut mlsframe_encryptor {
         Box::into_raw(Box::new(mlsframe_encryptor {
-            inner,
+            codec: inner.codec(),
+            inner: Mutex::new(inner),
             stats: Stats::default(),
             key_frame: Mutex::new(None),
         }))
+    }
+
+    /// The encryptor; a panic elsewhere cannot leave it half-updated (its state changes in
+    /// single assignments), so a poisoned lock is still safe to use.
+    fn sealer(&self) -> std::sync::MutexGuard<'_, Encryptor> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -117,7 +129,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_max_ciphertext_size(
     frame_len: usize,
 ) -> usize {
     // SAFETY: the caller passes NULL or a live encryptor (this export's contract).
-    let codec = unsafe { enc.as_ref() }.map_or(Codec::Whole, |e| e.inner.codec());
+    let codec = unsafe { enc.as_ref() }.map_or(Codec::Whole, |e| e.codec);
     max_sealed_len(codec, CipherSuite::Aes128GcmSha256_128, frame_len).unwrap_or(usize::MAX)
 }
 
@@ -181,9 +193,17 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
             Ok((enc, call)) => (enc, call.io, call.metadata),
             Err(code) => return code,
         };
-        let result = match io {
-            FrameIo::InPlace { buf, len } => enc.inner.encrypt_in_place(ad, buf, len),
-            FrameIo::Separate { input, output } => enc.inner.encrypt(ad, input, output),
+        // The key-frame request is read under the same lock, and the callback runs after
+        // it is released (so that it may seal on this encryptor itself).
+        let (result, key_frame) = {
+            let mut sealer = enc.sealer();
+            let result = match io {
+                FrameIo::InPlace { buf, len } => sealer.encrypt_in_place(ad, buf, len),
+                FrameIo::Separate { input, output } => sealer.encrypt(ad, input, output),
+            };
+            let key_frame = (result.is_ok() && sealer.take_key_frame_request())
+                .then(|| (sealer.context(), sealer.epoch().unwrap_or(0)));
+            (result, key_frame)
         };
         let s = &enc.stats;
         match result {
@@ -192,12 +212,11 @@ pub unsafe extern "C" fn mlsframe_encryptor_encrypt(
                 s.bytes_in.fetch_add(frame_len as u64, Ordering::Relaxed);
                 s.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
                 try_write!(written, n);
-                if enc.inner.take_key_frame_request() {
+                if let Some((context, epoch)) = key_frame {
                     let cb = *enc.key_frame.lock().unwrap_or_else(|p| p.into_inner());
                     if let Some((cb, user_data)) = cb {
-                        let epoch = enc.inner.epoch().unwrap_or(0);
                         // SAFETY: the app registered this thread-safe callback.
-                        unsafe { cb(user_data as *mut c_void, enc.inner.context(), epoch) };
+                        unsafe { cb(user_data as *mut c_void, context, epoch) };
                     }
                 }
                 MLSFRAME_OK
@@ -242,7 +261,7 @@ pub unsafe extern "C" fn mlsframe_encryptor_get_stats(
                 failed_not_member: get(&s.failed_not_member),
                 failed_buffer: get(&s.failed_buffer),
                 failed_other: get(&s.failed_other),
-                epoch: enc.inner.epoch().unwrap_or(0),
+                epoch: enc.sealer().epoch().unwrap_or(0),
             }
         );
         MLSFRAME_OK

@@ -26,6 +26,7 @@
 //! Checks that today's code fails, for bugs found by this test, sit behind the `CHECK_*`
 //! flags below; [`Stats::gated`] counts how often each gated check would have failed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -390,8 +391,10 @@ struct Saved {
 
 struct Handles {
     media: MediaKeys,
-    encs: Vec<Encryptor>,
-    decs: Vec<Decryptor>,
+    // Sealing and opening take `&mut self`; the checks read the model while a handle is
+    // in use, so each handle is borrowed on its own.
+    encs: Vec<RefCell<Encryptor>>,
+    decs: Vec<RefCell<Decryptor>>,
 }
 
 /// One `Session` object and its media handles, with the model's view of it.
@@ -825,9 +828,11 @@ impl World {
     fn add_inst(&mut self, slot: usize, device: usize, strict: bool, session: Session) -> InstId {
         let media = session.media();
         let encs = (0..CONTEXTS as u64)
-            .map(|c| media.encryptor(c).expect("one encryptor per context"))
+            .map(|c| RefCell::new(media.encryptor(c).expect("one encryptor per context")))
             .collect();
-        let decs = (0..CONTEXTS).map(|_| media.decryptor()).collect();
+        let decs = (0..CONTEXTS)
+            .map(|_| RefCell::new(media.decryptor()))
+            .collect();
         self.insts.push(Inst {
             slot,
             device,
@@ -1449,9 +1454,9 @@ impl World {
         };
         // Dropping the session stops its encryptors at once.
         self.insts[id].session = None;
-        let handles = self.insts[id].handles.take().expect("live");
-        for enc in &handles.encs {
-            let r = enc.encrypt(b"", b"after drop", &mut [0u8; 128]);
+        let mut handles = self.insts[id].handles.take().expect("live");
+        for enc in &mut handles.encs {
+            let r = enc.get_mut().encrypt(b"", b"after drop", &mut [0u8; 128]);
             if r != Err(MediaError::NotMember) {
                 self.fail(format!(
                     "a dropped session's encryptor must refuse, got {r:?}"
@@ -1538,10 +1543,13 @@ impl World {
         let mut plaintext = format!("frame {fid}|slot {} ctx {context}|", i.slot).into_bytes();
         plaintext.resize(plaintext.len() + fid % 13, b'.');
         let metadata = vec![context as u8, (fid % 251) as u8];
-        let enc = &self.handles(id).encs[context];
-        let send_epoch = enc.epoch();
-        let mut out = vec![0u8; enc.max_ciphertext_len(plaintext.len()).expect("size")];
-        let result = enc.encrypt(&metadata, &plaintext, &mut out);
+        let (send_epoch, mut out, result) = {
+            let mut enc = self.handles(id).encs[context].borrow_mut();
+            let send_epoch = enc.epoch();
+            let mut out = vec![0u8; enc.max_ciphertext_len(plaintext.len()).expect("size")];
+            let result = enc.encrypt(&metadata, &plaintext, &mut out);
+            (send_epoch, out, result)
+        };
         let n = match (expected, result) {
             (Ok(()), Ok(n)) => n,
             (Err(x), Err(y)) if x == y => {
@@ -1635,13 +1643,15 @@ impl World {
         let frame = &self.frames[f];
         let context = frame.context as usize;
         let mut out = vec![0u8; frame.bytes.len()];
-        let dec = &self.handles(id).decs[context];
-        let result = dec.decrypt(&frame.metadata, &frame.bytes, &mut out);
-        match result {
-            Ok(d) => {
-                out.truncate(d.len);
+        let result = {
+            let mut dec = self.handles(id).decs[context].borrow_mut();
+            dec.decrypt(&frame.metadata, &frame.bytes, &mut out)
                 // Who sealed it, resolved in the frame's epoch (still installed now).
-                let identity = dec.identity_at(d.sender.epoch, d.sender.leaf);
+                .map(|d| (d.clone(), dec.identity_at(d.sender.epoch, d.sender.leaf)))
+        };
+        match result {
+            Ok((d, identity)) => {
+                out.truncate(d.len);
                 let opened = Opened {
                     sender: d.sender,
                     ctr: d.ctr,
@@ -1675,7 +1685,7 @@ impl World {
     /// Opens held frames whose epoch arrived, on each decryptor of `id`.
     fn release(&mut self, id: InstId) {
         for context in 0..CONTEXTS {
-            let released = self.handles(id).decs[context].release_held();
+            let released = self.handles(id).decs[context].borrow_mut().release_held();
             for r in released {
                 let Some(f) = frame_id_of(&r.plaintext).filter(|&f| f < self.frames.len()) else {
                     self.fail("released a plaintext nobody sealed");
@@ -1801,7 +1811,7 @@ impl World {
             self.release(id);
             let h = self.handles(id);
             let installed = h.media.installed_epochs();
-            let held: Vec<usize> = h.decs.iter().map(Decryptor::held_frames).collect();
+            let held: Vec<usize> = h.decs.iter().map(|d| d.borrow().held_frames()).collect();
             // (4) Bounded memory.
             if installed.len() >= limit {
                 self.fail(format!(

@@ -10,7 +10,11 @@ use crate::sframe::ReplayWindow;
 /// How the media key ring retains and switches epochs.
 #[derive(Clone)]
 pub struct MediaConfig {
-    /// How long a superseded epoch still opens in-flight frames (default 10 s).
+    /// How long a superseded epoch still opens in-flight frames (default 10 s). After it,
+    /// the ring drops the epoch at the next MLS update or
+    /// [`MediaKeys::purge_expired`](super::MediaKeys::purge_expired); its keys are wiped
+    /// once no handle holds them (a handle lets go at its next frame or when dropped, so
+    /// drop the handles of a stream that has ended).
     pub retention: Duration,
     /// Retention after a commit that removed someone (default 1 s).
     pub retention_after_removal: Duration,

@@ -4,6 +4,7 @@
 //! and holds frames whose epoch has not arrived yet.
 
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::held::{HeldFrame, HeldFrames};
@@ -13,7 +14,14 @@ use crate::media::{self, Codec, Source};
 use crate::mls::identity::MemberIdentity;
 use crate::sframe::{FrameInput, FrameKey, Header};
 
-/// Opens other members' frames. `Send + Sync`; never blocks on MLS work.
+/// Opens other members' frames. Never blocks on MLS work.
+///
+/// Opening takes `&mut self`: the decryptor keeps the key ring it last used and checks,
+/// with one atomic load per frame, that the ring has not changed since; a frame of a
+/// known stream then takes no lock but that stream's own. It is `Send`; to open on
+/// several threads at once, give each its own decryptor (or a clone). All decryptors of a
+/// session share its keys and replay windows, so a frame replayed to another decryptor is
+/// still refused.
 ///
 /// Clones share one queue of held frames; decryptors made separately by
 /// [`MediaKeys::decryptor`](super::MediaKeys::decryptor) each hold their own.
@@ -21,6 +29,10 @@ use crate::sframe::{FrameInput, FrameKey, Header};
 pub struct Decryptor {
     shared: Arc<MediaShared>,
     held: Arc<Mutex<HeldFrames>>,
+    /// The key ring as of a ring generation ([`MediaShared::generation`]): frames use it
+    /// while the generation is unchanged, so a frame loads no ring. Only this handle
+    /// reads or replaces it (opening takes `&mut self`).
+    ring: Option<(u64, Arc<KeyRing>)>,
 }
 
 impl std::fmt::Debug for Decryptor {
@@ -43,6 +55,7 @@ impl Decryptor {
         Decryptor {
             shared: Arc::clone(shared),
             held: Arc::new(Mutex::new(HeldFrames::default())),
+            ring: None,
         }
     }
 
@@ -54,7 +67,7 @@ impl Decryptor {
     /// [`MediaError::Superseded`], and SFrame errors: authentication failed, replay,
     /// malformed, buffer too small.
     pub fn decrypt(
-        &self,
+        &mut self,
         metadata: &[u8],
         frame: &[u8],
         out: &mut [u8],
@@ -78,7 +91,7 @@ impl Decryptor {
     /// [`FramingError::MalformedLayout`](crate::media::FramingError::MalformedLayout)
     /// when the trailer or layout does not parse or does not fit the frame.
     pub fn decrypt_codec(
-        &self,
+        &mut self,
         codec: Codec,
         metadata: &[u8],
         frame: &[u8],
@@ -95,7 +108,7 @@ impl Decryptor {
     }
 
     fn open_codec(
-        &self,
+        &mut self,
         codec: Codec,
         metadata: &[u8],
         src: Source<'_>,
@@ -116,7 +129,7 @@ impl Decryptor {
     /// # Errors
     /// As [`decrypt_codec`](Self::decrypt_codec).
     pub fn decrypt_codec_in_place(
-        &self,
+        &mut self,
         codec: Codec,
         metadata: &[u8],
         buf: &mut [u8],
@@ -138,7 +151,7 @@ impl Decryptor {
     /// # Errors
     /// As [`decrypt`](Self::decrypt).
     pub fn decrypt_in_place(
-        &self,
+        &mut self,
         metadata: &[u8],
         buf: &mut [u8],
     ) -> Result<DecryptedFrame, MediaError> {
@@ -150,7 +163,8 @@ impl Decryptor {
         result
     }
 
-    /// Opens a frame. A frame of a stream already verified in its epoch takes no lock but
+    /// Opens a frame. While the ring's generation is unchanged the cached ring is used (one
+    /// atomic load); a frame of a stream already verified in its epoch takes no lock but
     /// that stream's lock, once (replay check, authentication, record); the
     /// first frame of a stream in an epoch, and frames of a sender that already moved to
     /// a newer epoch, also take the group's sender map lock ([`open_other`](Self::open_other)).
@@ -158,14 +172,21 @@ impl Decryptor {
     /// Inlined into each caller, so [`decrypt`](Self::decrypt) carries no in-place branch.
     /// A frame of a verified stream borrows the stream from its leaf (no reference count).
     #[inline(always)]
-    fn open(&self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
+    fn open(&mut self, metadata: &[u8], target: Target<'_>) -> Result<DecryptedFrame, MediaError> {
         let frame: &[u8] = match &target {
             Target::Separate(f, _) => f,
             Target::InPlace(b) => b,
             Target::Detached(aad, _, _) => aad,
         };
         let (header, header_len) = Header::decode(frame)?;
-        let ring = self.shared.ring.load();
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        if !matches!(&self.ring, Some((g, _)) if *g == generation) {
+            self.move_to(generation);
+        }
+        // Set just above; a handle without a ring has no key for anything.
+        let Some((_, ring)) = &self.ring else {
+            return Err(MediaError::NoKey);
+        };
         let epoch = ring.find_kid(header.kid).ok_or(MediaError::NoKey)?;
         if epoch.expired_by(|| self.shared.now()) {
             return Err(MediaError::NoKey);
@@ -178,7 +199,7 @@ impl Decryptor {
             .filter(|s| !s.moved_past(epoch.epoch))
         else {
             return self.open_other(
-                &ring, epoch, sender, leaf, header, header_len, metadata, target,
+                ring, epoch, sender, leaf, header, header_len, metadata, target,
             );
         };
         // One lock across check, AEAD and record: a replay is refused before the AEAD, a
@@ -194,6 +215,17 @@ impl Decryptor {
             sender,
             ctr: header.ctr,
         })
+    }
+
+    /// Moves to the current ring (`generation` was read before it), leaving the one it
+    /// used to MLS work to free.
+    #[cold]
+    #[inline(never)]
+    fn move_to(&mut self, generation: u64) {
+        let ring = self.shared.ring.load_full();
+        if let Some((_, old)) = self.ring.replace((generation, ring)) {
+            self.shared.retire(old);
+        }
     }
 
     /// [`open`](Self::open) for the other frames: a stream's first frame in an epoch
@@ -346,7 +378,7 @@ impl Decryptor {
     /// Opens this decryptor's held frames whose epoch is now installed; frames still
     /// without a key stay held (bounded), frames that fail otherwise, or belong to an
     /// earlier group, are dropped. Call after processing MLS messages.
-    pub fn release_held(&self) -> Vec<ReleasedFrame> {
+    pub fn release_held(&mut self) -> Vec<ReleasedFrame> {
         let pending = lock(&self.held).take_all();
         let incarnation = {
             let ring = self.shared.ring.load();

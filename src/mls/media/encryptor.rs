@@ -1,8 +1,8 @@
 //! [`Encryptor`]: seals our own frames for one stream context in the epoch the ring says
 //! we send in, switching (and asking for a key frame) when that epoch changes.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::ring::{EpochKeys, KeyRing, MediaShared};
 use super::{MediaError, lock};
@@ -28,7 +28,12 @@ impl Sealing {
     }
 }
 
-/// Seals our own frames for one stream context. `Send + Sync`; never blocks on MLS work.
+/// Seals our own frames for one stream context. Never blocks on MLS work.
+///
+/// Sealing takes `&mut self`: the encryptor keeps its current send key and checks, with one
+/// atomic load per frame, that the key ring has not changed since; no lock, no reference
+/// count. It is `Send` (move it to the encoder's thread); threads that must seal on one
+/// stream together share it behind a lock, as the C ABI does.
 ///
 /// Frames are sealed under the current epoch's key for KID
 /// `(context << (S+E)) + (own_leaf << E) + (epoch mod 2^E)`; when the epoch changes the
@@ -37,10 +42,9 @@ impl Sealing {
 pub struct Encryptor {
     shared: Arc<MediaShared>,
     context: u64,
-    /// Where the encryptor last moved. A frame takes the read lock (shared with other
-    /// threads sealing with this encryptor); only a frame that finds the ring changed
-    /// takes the write lock. MLS work never takes it.
-    sealing: RwLock<Option<Sealing>>,
+    /// Where the encryptor last moved. Only this handle reads or writes it (sealing takes
+    /// `&mut self`), so a frame needs no lock to reach its key.
+    sealing: Option<Sealing>,
     key_frame_needed: AtomicBool,
     /// How frames are framed (`docs/FRAMING.md`); [`Codec::Whole`] is plain RFC 9605.
     codec: Codec,
@@ -73,7 +77,7 @@ impl Encryptor {
         Ok(Encryptor {
             shared: Arc::clone(shared),
             context,
-            sealing: RwLock::new(None),
+            sealing: None,
             key_frame_needed: AtomicBool::new(false),
             codec,
         })
@@ -109,28 +113,26 @@ impl Encryptor {
     }
 
     /// Seals with the send key of the current epoch. Keys live in the epoch (one per
-    /// context), so racing threads and successive encryptors share one counter. While the
-    /// ring is unchanged since this encryptor last looked, a frame costs one atomic load
-    /// and this encryptor's read lock on top of the [`SendKey`]: no ring load, no `Arc`
-    /// clone.
-    fn seal<R>(&self, seal: impl FnOnce(&SendKey) -> R) -> Result<R, MediaError> {
+    /// context), so successive encryptors of a context share one counter. While the ring
+    /// is unchanged since this encryptor last looked, a frame costs one atomic load on top
+    /// of the [`SendKey`]: no lock, no ring load, no `Arc` clone.
+    #[inline(always)]
+    fn seal<R>(&mut self, seal: impl FnOnce(&SendKey) -> R) -> Result<R, MediaError> {
         let generation = self.shared.generation.load(Ordering::Acquire);
+        if let Some(s) = &self.sealing
+            && s.valid_for == Some(generation)
         {
-            let sealing = read(&self.sealing);
-            if let Some(s) = &*sealing
-                && s.valid_for == Some(generation)
-            {
-                return Ok(seal(&s.key));
-            }
+            return Ok(seal(&s.key));
         }
         let key = self.look_again(generation)?;
         Ok(seal(&key))
     }
 
     /// Reads the ring: moves to the epoch it names (raising the key-frame request) unless
-    /// this encryptor already reached that epoch or a newer one (a thread holding an older
-    /// ring): it never moves back. `generation` was read before the ring.
-    fn look_again(&self, generation: u64) -> Result<Arc<SendKey>, MediaError> {
+    /// this encryptor already reached that epoch or a newer one: it never moves back.
+    /// `generation` was read before the ring.
+    #[cold]
+    fn look_again(&mut self, generation: u64) -> Result<Arc<SendKey>, MediaError> {
         let ring = self.shared.ring.load();
         let epoch = self.send_epoch(&ring).ok_or(MediaError::NotMember)?;
         // A switch still waiting for its delay or for receivers: look at the ring again
@@ -139,17 +141,8 @@ impl Encryptor {
             .send_next
             .as_ref()
             .is_some_and(|(next, _)| !Arc::ptr_eq(next, epoch));
-        {
-            let sealing = read(&self.sealing);
-            if let Some(s) = &*sealing
-                && s.covers(epoch)
-                && (waiting || s.epoch > epoch.epoch || s.valid_for == Some(generation))
-            {
-                return Ok(Arc::clone(&s.key));
-            }
-        }
-        let mut sealing = write(&self.sealing);
-        if let Some(s) = &mut *sealing
+        let sealing = &mut self.sealing;
+        if let Some(s) = sealing
             && s.covers(epoch)
         {
             if s.epoch == epoch.epoch && !waiting {
@@ -161,7 +154,7 @@ impl Encryptor {
         if sealing.is_some() {
             self.key_frame_needed.store(true, Ordering::Release);
         }
-        *sealing = Some(Sealing {
+        self.sealing = Some(Sealing {
             incarnation: epoch.incarnation,
             epoch: epoch.epoch,
             key: Arc::clone(&key),
@@ -188,7 +181,7 @@ impl Encryptor {
     /// exhausted), and for codec-aware framing [`MediaError::Framing`] (layout too large,
     /// start-code emulation after every retry).
     pub fn encrypt(
-        &self,
+        &mut self,
         metadata: &[u8],
         frame: &[u8],
         out: &mut [u8],
@@ -209,7 +202,7 @@ impl Encryptor {
     /// As [`encrypt`](Self::encrypt). In codec-aware framing, on error `buf[..len]` still
     /// holds the frame.
     pub fn encrypt_in_place(
-        &self,
+        &mut self,
         metadata: &[u8],
         buf: &mut [u8],
         len: usize,
@@ -225,14 +218,4 @@ impl Encryptor {
     pub fn take_key_frame_request(&self) -> bool {
         self.key_frame_needed.swap(false, Ordering::AcqRel)
     }
-}
-
-// The state behind the lock is replaced in single assignments; a panic elsewhere cannot
-// leave it half-written, so a poisoned lock is still safe to use.
-fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|p| p.into_inner())
 }

@@ -3,8 +3,9 @@
 //! (everyone else), which never wait on MLS work.
 //!
 //! It learns of epochs only through `EpochEvent`s
-//! (`ring`); `encryptor` and `decryptor` read the ring without taking any lock that MLS
-//! work holds, and a frame takes one short lock of its own key's (see `ring` for which);
+//! (`ring`); `encryptor` and `decryptor` keep the ring they last used and check its
+//! generation per frame (one atomic load, no lock that MLS work holds), and a decrypted
+//! frame takes one short lock of its own key's (see `ring` for which);
 //! `held` keeps frames whose epoch has not arrived yet; `config` and `clock` say how long
 //! keys are retained. Per-sender keys are derived lazily, so installing an epoch derives
 //! no key; it builds the epoch's leaf table, one small entry per leaf.
@@ -201,7 +202,8 @@ impl MediaKeys {
     }
 
     /// A decryptor for every other member's frames. Each decryptor holds its own
-    /// not-yet-openable frames (its clones share them).
+    /// not-yet-openable frames (its clones share them); all of them share the session's
+    /// keys and replay windows. Make one per thread that opens frames.
     pub fn decryptor(&self) -> Decryptor {
         Decryptor::new(&self.shared)
     }

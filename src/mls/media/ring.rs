@@ -2,7 +2,14 @@
 //! and how each [`EpochEvent`] changes them.
 //!
 //! MLS work (on the signalling thread) only ever builds a new [`KeyRing`] and swaps it in
-//! with one atomic store. Media threads load the ring without locking. An epoch indexes
+//! with one atomic store, then bumps the ring's generation. A media handle keeps the ring
+//! (or, for an encryptor, the send key) it last used and, per frame, compares the
+//! generation with one atomic load: no lock and no reference count until the ring
+//! changes. So a handle that has sealed or opened nothing since holds the ring it last
+//! used, epochs the session has since dropped included, until its next frame or until it
+//! is dropped; the keys are wiped when the last holder lets go. A decryptor that moves on
+//! leaves its old ring to MLS work to free (`retire`), so a media thread never pays for
+//! freeing a large group's epoch. An epoch indexes
 //! its leaves directly ([`Leaf`]: who held it, its verified streams), so finding a frame's
 //! sender and stream touches the same few cache lines whatever the group size, and takes
 //! no lock: a frame that opens takes only its stream's lock ([`StreamKeys`]: its key and
@@ -463,6 +470,13 @@ pub(crate) struct MediaShared {
     pub(super) generation: AtomicU64,
     /// Serializes MLS-side ring updates (the media path never takes it).
     update: Mutex<()>,
+    /// Rings a decryptor let go of when it moved to a newer one. A decryptor keeps the
+    /// ring it last used (see `Decryptor`), so it is often the last holder of an epoch
+    /// that left the ring; freeing that epoch (its leaf table, one entry per member, and
+    /// its streams' keys) on the media thread would charge a frame for it. The decryptor
+    /// leaves the ring here instead, and MLS work frees those no handle holds any more
+    /// ([`release_retired`](Self::release_retired)).
+    retired: Mutex<Vec<Arc<KeyRing>>>,
     /// Stream contexts owned by live encryptors.
     pub(super) contexts: Mutex<HashSet<u64>>,
     /// Set by the app when receivers have the new epoch.
@@ -478,6 +492,7 @@ impl MediaShared {
             ring: ArcSwap::from_pointee(KeyRing::default()),
             generation: AtomicU64::new(0),
             update: Mutex::new(()),
+            retired: Mutex::new(Vec::new()),
             contexts: Mutex::new(HashSet::new()),
             receivers_ready: AtomicBool::new(false),
             incarnation: AtomicU64::new(0),
@@ -505,6 +520,35 @@ impl MediaShared {
         next.epochs.retain(|e| !e.expired(now));
         self.ring.store(Arc::new(next));
         self.generation.fetch_add(1, Ordering::Release);
+        drop(old);
+        self.release_retired();
+    }
+
+    /// Takes a ring a decryptor no longer uses, to be freed by MLS work. Never waits: if
+    /// MLS work is releasing rings right now, the ring is dropped here instead.
+    pub(super) fn retire(&self, ring: Arc<KeyRing>) {
+        if let Ok(mut retired) = self.retired.try_lock() {
+            retired.push(ring);
+        }
+    }
+
+    /// Frees the retired rings that nothing else holds (on every ring update, so on the
+    /// signalling thread); a ring a decryptor still uses stays until a later update.
+    pub(super) fn release_retired(&self) {
+        let released: Vec<Arc<KeyRing>> = {
+            let mut retired = lock(&self.retired);
+            // Decryptors that shared a ring each leave a reference: keep one, so that the
+            // count below says whether anything outside this list still holds it.
+            retired.sort_unstable_by_key(Arc::as_ptr);
+            retired.dedup_by(|a, b| Arc::ptr_eq(a, b));
+            let (free, kept) = std::mem::take(&mut *retired)
+                .into_iter()
+                .partition(|r| Arc::strong_count(r) == 1);
+            *retired = kept;
+            free
+        };
+        // Freed outside the lock, so a decryptor retiring a ring meanwhile is not refused.
+        drop(released);
     }
 
     /// Highest accepted counter per KID of the current epoch (for a snapshot).
@@ -672,5 +716,80 @@ impl EpochSink for MediaShared {
             EpochEvent::Merged(s) => self.activate(s, HashMap::new()),
             EpochEvent::Removed | EpochEvent::Terminated | EpochEvent::Dropped => self.stop(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Weak;
+
+    use super::*;
+    use crate::mls::media::decryptor::Decryptor;
+
+    fn shared() -> Arc<MediaShared> {
+        Arc::new(MediaShared::new(MediaConfig::default()))
+    }
+
+    #[test]
+    fn retired_rings_are_freed_by_mls_work_once_nothing_else_holds_them() {
+        let shared = shared();
+        let (only_here, still_used) = (Arc::new(KeyRing::default()), Arc::new(KeyRing::default()));
+        let (gone, kept) = (Arc::downgrade(&only_here), Arc::downgrade(&still_used));
+        let user = Arc::clone(&still_used);
+        // Three decryptors that shared `only_here` each retire their reference.
+        shared.retire(Arc::clone(&only_here));
+        shared.retire(Arc::clone(&only_here));
+        shared.retire(only_here);
+        shared.retire(still_used);
+        assert!(gone.upgrade().is_some(), "retiring frees nothing by itself");
+        shared.release_retired();
+        assert!(gone.upgrade().is_none(), "held by the list alone: freed");
+        assert!(kept.upgrade().is_some(), "a handle still uses it");
+        assert_eq!(lock(&shared.retired).len(), 1);
+        drop(user);
+        // Every ring update releases what its handles let go of.
+        shared.update_ring(|_| {});
+        assert!(kept.upgrade().is_none());
+        assert!(lock(&shared.retired).is_empty());
+    }
+
+    #[test]
+    fn a_decryptor_keeps_its_ring_until_the_generation_changes_then_retires_it() {
+        let shared = shared();
+        let mut decryptor = Decryptor::new(&shared);
+        // A well-formed header (KID 0, CTR 0) that no installed epoch names.
+        let frame = [0u8; 40];
+        let mut out = [0u8; 40];
+        let first: Weak<KeyRing> = Arc::downgrade(&shared.ring.load_full());
+        assert_eq!(
+            decryptor.decrypt(b"", &frame, &mut out),
+            Err(MediaError::NoKey)
+        );
+        // The ring changes: the handle's next frame moves to the new one and leaves the
+        // old one to MLS work, so the media thread frees nothing.
+        shared.update_ring(|_| {});
+        assert!(
+            first.upgrade().is_some(),
+            "the decryptor still holds its ring"
+        );
+        let second = Arc::downgrade(&shared.ring.load_full());
+        assert_eq!(
+            decryptor.decrypt(b"", &frame, &mut out),
+            Err(MediaError::NoKey)
+        );
+        assert!(
+            first.upgrade().is_some(),
+            "retired, not freed, on the media thread"
+        );
+        assert_eq!(lock(&shared.retired).len(), 1);
+        shared.update_ring(|_| {});
+        assert!(first.upgrade().is_none(), "freed by the next ring update");
+        // A dropped decryptor lets go of its ring at once.
+        assert!(
+            second.upgrade().is_some(),
+            "the ring the decryptor moved to"
+        );
+        drop(decryptor);
+        assert!(second.upgrade().is_none());
     }
 }

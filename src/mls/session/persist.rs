@@ -461,7 +461,7 @@ mod tests {
             Outcome::EpochChanged { epoch: 2, .. }
         ));
         restored.confirm_own_commit().expect("confirm");
-        let encryptor = restored.media().encryptor(0).expect("encryptor");
+        let mut encryptor = restored.media().encryptor(0).expect("encryptor");
         let mut sealed = [0u8; 64];
         let n = encryptor.encrypt(b"", b"hi", &mut sealed).expect("seal");
         let mut plain = [0u8; 64];

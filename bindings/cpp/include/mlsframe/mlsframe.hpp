@@ -10,8 +10,8 @@
 // compares both lists with include/mlsframe.h and fails on anything unmapped.
 //
 // Rules of the C ABI carry over (README, "Integrating from C"): a Session is driven from
-// one thread at a time; Encryptor and Decryptor from any thread, concurrently; each
-// outlives the Session that made it. Buffer wipes its bytes when it is destroyed.
+// one thread at a time; Encryptor and Decryptor from any thread (calls on one handle are
+// serialized by its own lock); each outlives the Session that made it. Buffer wipes its bytes when it is destroyed.
 #ifndef MLSFRAME_HPP
 #define MLSFRAME_HPP
 
@@ -347,7 +347,8 @@ inline void set_log_callback(mlsframe_log_callback callback, void *user_data,
     ::mlsframe_set_log_callback(callback, user_data, max_level);
 }
 
-/// Seals frames of one of our streams. Any thread, concurrently; outlives its Session.
+/// Seals frames of one of our streams. Any thread (calls serialized per handle); outlives
+/// its Session.
 class Encryptor {
   public:
     Encryptor() noexcept = default;
@@ -394,7 +395,8 @@ class Encryptor {
     std::unique_ptr<mlsframe_encryptor, detail::FreeEncryptor> h_;
 };
 
-/// Opens other members' frames. Any thread, concurrently; outlives its Session.
+/// Opens other members' frames. Any thread (calls serialized per handle; one decryptor per
+/// thread to open in parallel); outlives its Session.
 class Decryptor {
   public:
     Decryptor() noexcept = default;

@@ -70,7 +70,7 @@ fn alice_bob_carol() -> Vec<Session> {
 }
 
 fn seal(s: &Session, context: u64, payload: &[u8]) -> core::result::Result<Vec<u8>, MediaError> {
-    let enc = s.media().encryptor(context)?;
+    let mut enc = s.media().encryptor(context)?;
     let mut out = vec![0u8; enc.max_ciphertext_len(payload.len()).expect("small")];
     let n = enc.encrypt(b"", payload, &mut out)?;
     out.truncate(n);
@@ -80,7 +80,7 @@ fn seal(s: &Session, context: u64, payload: &[u8]) -> core::result::Result<Vec<u
 /// Opens `frame` at `s`: the plaintext and the sender's leaf and user id.
 fn open(s: &Session, frame: &[u8]) -> (Vec<u8>, u32, Vec<u8>) {
     let mut out = vec![0u8; frame.len()];
-    let decryptor = s.media().decryptor();
+    let mut decryptor = s.media().decryptor();
     let opened = decryptor.decrypt(b"", frame, &mut out).expect("opens");
     out.truncate(opened.len);
     let user = decryptor
