@@ -100,6 +100,32 @@ impl SendKey {
             .map_err(|_| SframeError::CounterExhausted)
     }
 
+    /// Takes up to `n` consecutive counters at once (fewer only when the counter space
+    /// runs out), for a sealer that owns them alone: none is handed out again, by this
+    /// call or by [`take_counter`](Self::take_counter).
+    pub(crate) fn take_counters(&self, n: u64) -> Result<Range<u64>, SframeError> {
+        let first = self
+            .next_ctr
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                (c != u64::MAX).then(|| c.saturating_add(n))
+            })
+            .map_err(|_| SframeError::CounterExhausted)?;
+        Ok(first..first.saturating_add(n))
+    }
+
+    /// [`encrypt`](Self::encrypt) with a counter the caller took from this key.
+    #[inline(always)]
+    pub(crate) fn encrypt_at(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        self.key
+            .seal(ctr, metadata, Some(plaintext), plaintext.len(), out)
+    }
+
     /// Seals `plaintext` into `out` (`header || ciphertext || tag`) and returns the bytes
     /// written. Allocates nothing (unless `metadata` exceeds 1 KiB).
     ///
@@ -113,8 +139,7 @@ impl SendKey {
         out: &mut [u8],
     ) -> Result<usize, SframeError> {
         let ctr = self.take_counter()?;
-        self.key
-            .seal(ctr, metadata, Some(plaintext), plaintext.len(), out)
+        self.encrypt_at(ctr, metadata, plaintext, out)
     }
 
     /// Seals in place: `buf[..plaintext_len]` holds the plaintext and `buf` has room for
@@ -135,6 +160,19 @@ impl SendKey {
             ));
         }
         let ctr = self.take_counter()?;
+        self.encrypt_in_place_at(ctr, metadata, buf, plaintext_len)
+    }
+
+    /// [`encrypt_in_place`](Self::encrypt_in_place) with a counter the caller took from
+    /// this key; `plaintext_len <= buf.len()` was checked.
+    #[inline(always)]
+    pub(crate) fn encrypt_in_place_at(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        buf: &mut [u8],
+        plaintext_len: usize,
+    ) -> Result<usize, SframeError> {
         let header_len = Header::new(self.kid(), ctr).encoded_len();
         let needed = header_len + plaintext_len + self.suite().tag_len();
         if buf.len() < needed {
@@ -225,6 +263,20 @@ impl SendKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_counters_are_never_handed_out_again() {
+        let key = SendKey::new(CipherSuite::Aes128GcmSha256_128, 1, &[1u8; 16]);
+        assert_eq!(key.take_counter(), Ok(0));
+        assert_eq!(key.take_counters(4), Ok(1..5));
+        assert_eq!(key.take_counter(), Ok(5));
+        // Near the end a block is cut short; then the space is spent.
+        let key =
+            SendKey::new(CipherSuite::Aes128GcmSha256_128, 1, &[1u8; 16]).starting_at(u64::MAX - 3);
+        assert_eq!(key.take_counters(64), Ok(u64::MAX - 3..u64::MAX));
+        assert_eq!(key.take_counters(64), Err(SframeError::CounterExhausted));
+        assert_eq!(key.take_counter(), Err(SframeError::CounterExhausted));
+    }
 
     #[test]
     fn counter_exhaustion_is_an_error_not_a_wrap() {

@@ -1,19 +1,28 @@
 //! [`Encryptor`]: seals our own frames for one stream context in the epoch the ring says
 //! we send in, switching (and asking for a key frame) when that epoch changes.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::ring::{EpochKeys, KeyRing, MediaShared};
 use super::{MediaError, lock};
 use crate::media::{self, Codec, Source};
-use crate::sframe::{CipherSuite, SendKey};
+use crate::sframe::{CipherSuite, SendKey, SframeError};
+
+/// How many counters an encryptor reserves from its send key at once.
+const COUNTER_BLOCK: u64 = 64;
 
 /// The epoch an encryptor last moved to, and its send key there.
 struct Sealing {
     incarnation: u64,
     epoch: u64,
     key: Arc<SendKey>,
+    /// Counters of `key` reserved for this encryptor alone, taken from the key's shared
+    /// counter [`COUNTER_BLOCK`] at a time: a frame then takes its counter without an
+    /// atomic operation. Those left when the encryptor moves on or is dropped are never
+    /// used (a gap in the stream's counters, which receivers accept).
+    ctrs: Range<u64>,
     /// The ring generation ([`MediaShared::generation`]) at which the ring last named this
     /// epoch as the one to send in, with no switch to a later one waiting on the clock
     /// or on receivers. While the generation is unchanged, frames use `key` at once.
@@ -158,6 +167,7 @@ impl Encryptor {
             incarnation: epoch.incarnation,
             epoch: epoch.epoch,
             key: Arc::clone(&key),
+            ctrs: 0..0,
             valid_for: (!waiting).then_some(generation),
         });
         Ok(key)
@@ -180,6 +190,7 @@ impl Encryptor {
     /// [`MediaError::ContextTooLarge`], SFrame errors (buffer too small, counter
     /// exhausted), and for codec-aware framing [`MediaError::Framing`] (layout too large,
     /// start-code emulation after every retry).
+    #[inline]
     pub fn encrypt(
         &mut self,
         metadata: &[u8],
@@ -187,7 +198,11 @@ impl Encryptor {
         out: &mut [u8],
     ) -> Result<usize, MediaError> {
         if self.codec == Codec::Whole {
-            return Ok(self.seal(|key| key.encrypt(metadata, frame, out))??);
+            if let Some((key, ctr)) = self.reserved_counter() {
+                return Ok(key.encrypt_at(ctr, metadata, frame, out)?);
+            }
+            let (key, ctr) = self.take_counter()?;
+            return Ok(key.encrypt_at(ctr, metadata, frame, out)?);
         }
         let codec = self.codec;
         Ok(self
@@ -201,6 +216,7 @@ impl Encryptor {
     /// # Errors
     /// As [`encrypt`](Self::encrypt). In codec-aware framing, on error `buf[..len]` still
     /// holds the frame.
+    #[inline]
     pub fn encrypt_in_place(
         &mut self,
         metadata: &[u8],
@@ -208,10 +224,47 @@ impl Encryptor {
         len: usize,
     ) -> Result<usize, MediaError> {
         if self.codec == Codec::Whole {
-            return Ok(self.seal(|key| key.encrypt_in_place(metadata, buf, len))??);
+            if len > buf.len() {
+                return Err(
+                    SframeError::InvalidArgument("plaintext length exceeds the buffer").into(),
+                );
+            }
+            if let Some((key, ctr)) = self.reserved_counter() {
+                return Ok(key.encrypt_in_place_at(ctr, metadata, buf, len)?);
+            }
+            let (key, ctr) = self.take_counter()?;
+            return Ok(key.encrypt_in_place_at(ctr, metadata, buf, len)?);
         }
         let codec = self.codec;
         Ok(self.seal(|key| media::seal_frame(codec, key, metadata, Source::InPlace(len), buf))??)
+    }
+
+    /// Most frames: the ring is unchanged since this encryptor last looked and a reserved
+    /// counter is left. One atomic load; no lock, no atomic read-modify-write.
+    #[inline(always)]
+    fn reserved_counter(&mut self) -> Option<(&SendKey, u64)> {
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        let s = self.sealing.as_mut()?;
+        if s.valid_for != Some(generation) {
+            return None;
+        }
+        let ctr = s.ctrs.next()?;
+        Some((&s.key, ctr))
+    }
+
+    /// The other frames: looks at the ring again (moving to a new epoch if it says so) and
+    /// reserves more counters when none is left.
+    #[cold]
+    #[inline(never)]
+    fn take_counter(&mut self) -> Result<(&SendKey, u64), MediaError> {
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        self.look_again(generation)?;
+        let s = self.sealing.as_mut().ok_or(MediaError::NotMember)?;
+        if s.ctrs.is_empty() {
+            s.ctrs = s.key.take_counters(COUNTER_BLOCK)?;
+        }
+        let ctr = s.ctrs.next().ok_or(SframeError::CounterExhausted)?;
+        Ok((&s.key, ctr))
     }
 
     /// Whether the sender's epoch changed since the last call (send a key frame).
