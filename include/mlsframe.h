@@ -43,7 +43,10 @@
  *    open on several threads at once with one decryptor per thread). They never block
  *    on MLS work and stay valid after their session is freed (then encrypt returns
  *    MLSFRAME_NOT_MEMBER; decrypt opens retained epochs, then MLSFRAME_NO_KEY).
- *  - mlsframe_sframe_context: frame calls from any thread; key changes take a short lock.
+ *  - mlsframe_sframe_context: any thread. One short lock per direction, taken once per
+ *    call: encrypts (and send-key changes) are serialized, decrypts (and receive-key
+ *    changes) are serialized, and an encrypt never waits for a decrypt. A waiter sleeps
+ *    (10 us at a time) rather than spinning.
  *
  * WebRTC mapping (FrameEncryptorInterface / FrameDecryptorInterface)
  *  - GetMaxCiphertextByteSize -> mlsframe_encryptor_max_ciphertext_size

@@ -1,8 +1,11 @@
 //! `mlsframe_sframe_context`: SFrame with keys the app manages itself (RFC 9605 §5), no
-//! MLS. One context holds at most one send key and any number of receive keys by KID. Frame
-//! calls may run on several threads; key changes take a short lock that frame calls share.
-
-use std::sync::RwLock;
+//! MLS. One context holds at most one send key and any number of receive keys by KID.
+//!
+//! Calls may come from any thread. Each direction has one lock, taken once per call: seals
+//! (and send-key changes) wait for each other, opens (and receive-key changes) for each
+//! other, and a seal never waits for an open. Holding its direction alone, a frame call
+//! reaches the key's counter or replay window without the atomics a shared [`SendKey`] or
+//! [`Receiver`] pays for (`docs/bench/notes.md` has the measurement).
 
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -13,7 +16,7 @@ use super::{
     FrameArgs, FrameIo, ffi_guard, frame_call, mlsframe_result, reset_outputs, try_ref, try_slice,
     try_write,
 };
-use crate::sframe::{CipherSuite, Receiver, ReceiverConfig, SendKey, max_frame_len};
+use crate::sframe::{CipherSuite, FrameLock, Receiver, ReceiverConfig, SendKey, max_frame_len};
 use mlsframe_result::*;
 
 /// The shortest base key a context accepts, in bytes. RFC 9605's test vectors use 16-byte
@@ -22,8 +25,8 @@ pub(crate) const MIN_BASE_KEY_LEN: usize = 16;
 
 /// SFrame state for app-managed keys (opaque).
 pub struct mlsframe_sframe_context {
-    send: RwLock<Option<Sender>>,
-    receive: RwLock<Receiver>,
+    send: FrameLock<Option<Sender>>,
+    receive: FrameLock<Receiver>,
 }
 
 /// The send key, and what tells a later `set_send_key` with the same (suite, KID, base key)
@@ -60,12 +63,10 @@ impl KeyFingerprint {
     }
 }
 
-fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|p| p.into_inner())
+/// Takes one direction's lock (see [`FrameLock`]).
+#[inline]
+fn lock<T>(l: &FrameLock<T>) -> spin::mutex::SpinMutexGuard<'_, T> {
+    l.lock()
 }
 
 /// A frame call's error code, out of the frame path's way.
@@ -112,8 +113,8 @@ pub unsafe extern "C" fn mlsframe_sframe_context_new(
             return MLSFRAME_INVALID_ARGUMENT;
         }
         let ctx = Box::new(mlsframe_sframe_context {
-            send: RwLock::new(None),
-            receive: RwLock::new(Receiver::with_config(config)),
+            send: FrameLock::new(None),
+            receive: FrameLock::new(Receiver::with_config(config)),
         });
         try_write!(out, Box::into_raw(ctx));
         MLSFRAME_OK
@@ -178,7 +179,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_set_send_key(
             Err(code) => return code,
         };
         let fingerprint = KeyFingerprint::of(suite, kid, key);
-        let mut send = write(&ctx.send);
+        let mut send = lock(&ctx.send);
         let same = send.as_ref().is_some_and(|current| {
             current.key.suite() == suite
                 && current.key.kid() == kid
@@ -222,7 +223,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_send_counter(
         if next_counter_out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        let send = read(&ctx.send);
+        let send = lock(&ctx.send);
         let Some(sender) = send.as_ref() else {
             return MLSFRAME_NO_SEND_KEY;
         };
@@ -257,7 +258,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_add_receive_key(
             Ok(suite) => suite,
             Err(code) => return code,
         };
-        write(&ctx.receive).add_key(suite, kid, key).into()
+        lock(&ctx.receive).add_key(suite, kid, key).into()
     })
 }
 
@@ -275,7 +276,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_remove_receive_key(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
-        if write(&ctx.receive).remove_key(kid) {
+        if lock(&ctx.receive).remove_key(kid) {
             MLSFRAME_OK
         } else {
             MLSFRAME_NO_KEY
@@ -341,14 +342,20 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
-        let send = read(&ctx.send);
-        let Some(sender) = send.as_ref() else {
+        let mut send = lock(&ctx.send);
+        let Some(sender) = send.as_mut() else {
             return MLSFRAME_NO_SEND_KEY;
         };
-        let result = match io {
-            FrameIo::InPlace { buf, len } => sender.key.encrypt_in_place(ad, buf, len),
-            FrameIo::Separate { input, output } => sender.key.encrypt(ad, input, output),
-        };
+        let result = sender
+            .key
+            .take_counter_exclusive()
+            .and_then(|ctr| match io {
+                FrameIo::InPlace { buf, len } => sender.key.encrypt_in_place_at(ctr, ad, buf, len),
+                FrameIo::Separate { input, output } => {
+                    sender.key.encrypt_at(ctr, ad, input, output)
+                }
+            });
+        drop(send);
         match result {
             Ok(n) => {
                 try_write!(written, n);
@@ -423,11 +430,14 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
-        let receiver = read(&ctx.receive);
+        let mut receiver = lock(&ctx.receive);
         let result = match io {
-            FrameIo::InPlace { buf, len } => receiver.decrypt_in_place(ad, &mut buf[..len]),
-            FrameIo::Separate { input, output } => receiver.decrypt(ad, input, output),
+            FrameIo::InPlace { buf, len } => {
+                receiver.decrypt_in_place_exclusive(ad, &mut buf[..len])
+            }
+            FrameIo::Separate { input, output } => receiver.decrypt_exclusive(ad, input, output),
         };
+        drop(receiver);
         match result {
             Ok(opened) => {
                 try_write!(written, opened.len);
@@ -662,5 +672,117 @@ mod tests {
         assert_ne!(&f.0[..16], &[5u8; 16]);
         assert_ne!(&f.0[..16], &key[..]);
         assert_ne!(&f.0[..12], &salt[..]);
+    }
+
+    /// Opens `frame` through the context; the code and the plaintext.
+    fn open(ctx: *const mlsframe_sframe_context, frame: &[u8]) -> (mlsframe_result, Vec<u8>) {
+        let mut out = [0u8; 64];
+        let mut n = 0;
+        // SAFETY: live context; `frame` readable, `out` and `n` writable locals.
+        let code = unsafe {
+            mlsframe_sframe_context_decrypt(
+                ctx,
+                frame.as_ptr(),
+                frame.len(),
+                std::ptr::null(),
+                0,
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
+                std::ptr::null_mut(),
+            )
+        };
+        (code, out[..n].to_vec())
+    }
+
+    /// Four threads seal on one context while a fifth reads its counter, then four open
+    /// on one context: every counter is used once, the counter read never goes back, every
+    /// frame opens once with its own plaintext, and a frame opened already is a replay.
+    #[test]
+    fn threads_sharing_a_context_use_each_counter_once_and_open_each_frame_once() {
+        const THREADS: usize = 4;
+        const FRAMES: usize = 300;
+        // Contexts are Send + Sync objects to C; threads get them as addresses.
+        let ctx = context() as usize;
+        set(ctx as *const _, 4, 9, &[3u8; 16], 0);
+        let mut rx = std::ptr::null_mut();
+        // SAFETY: `rx` writable; then a live context and a key valid for its length.
+        unsafe {
+            assert_eq!(mlsframe_sframe_context_new(4096, &mut rx), MLSFRAME_OK);
+            let key = [3u8; 16];
+            let code = mlsframe_sframe_context_add_receive_key(rx, 4, 9, key.as_ptr(), 16);
+            assert_eq!(code, MLSFRAME_OK);
+        }
+        let rx = rx as usize;
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let frames: Vec<(u8, u16, Vec<u8>)> = std::thread::scope(|scope| {
+            let watcher = scope.spawn(|| {
+                let mut last = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = counter(ctx as *const _).expect("a send key is set");
+                    assert!(now >= last, "the counter went back from {last} to {now}");
+                    last = now;
+                }
+            });
+            let sealers: Vec<_> = (0..THREADS as u8)
+                .map(|t| {
+                    scope.spawn(move || {
+                        (0..FRAMES as u16)
+                            .map(|i| {
+                                let plain = [t, (i >> 8) as u8, i as u8];
+                                let mut out = [0u8; 64];
+                                let mut n = 0;
+                                // SAFETY: live context; locals readable and writable.
+                                let code = unsafe {
+                                    mlsframe_sframe_context_encrypt(
+                                        ctx as *const _,
+                                        plain.as_ptr(),
+                                        plain.len(),
+                                        std::ptr::null(),
+                                        0,
+                                        out.as_mut_ptr(),
+                                        out.len(),
+                                        &mut n,
+                                    )
+                                };
+                                assert_eq!(code, MLSFRAME_OK);
+                                (t, i, out[..n].to_vec())
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let frames = sealers
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            watcher.join().unwrap();
+            frames
+        });
+        let ctrs: std::collections::HashSet<u64> = frames
+            .iter()
+            .map(|(_, _, f)| crate::sframe::Header::decode(f).unwrap().0.ctr)
+            .collect();
+        assert_eq!(ctrs.len(), THREADS * FRAMES);
+        assert_eq!(counter(ctx as *const _), Ok((THREADS * FRAMES) as u64));
+
+        std::thread::scope(|scope| {
+            for part in frames.chunks(FRAMES / 2) {
+                scope.spawn(move || {
+                    for (t, i, frame) in part {
+                        let (code, plain) = open(rx as *const _, frame);
+                        assert_eq!(code, MLSFRAME_OK);
+                        assert_eq!(plain, [*t, (*i >> 8) as u8, *i as u8]);
+                    }
+                });
+            }
+        });
+        assert_eq!(open(rx as *const _, &frames[7].2).0, MLSFRAME_REPLAY);
+        // SAFETY: both from `_new`, freed once, no call in flight.
+        unsafe {
+            mlsframe_sframe_context_free(ctx as *mut _);
+            mlsframe_sframe_context_free(rx as *mut _);
+        }
     }
 }

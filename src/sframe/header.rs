@@ -60,19 +60,42 @@ impl Header {
     /// ```
     #[inline]
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, SframeError> {
-        let kid_len = field_len(self.kid);
-        let ctr_len = field_len(self.ctr);
-        let len = 1 + kid_len + ctr_len;
+        let fields = self.fields();
+        let len = fields.len;
         let available = out.len();
         let out = out.get_mut(..len).ok_or(SframeError::BufferTooSmall {
             needed: len,
             available,
         })?;
-        // Assembled in a fixed-size buffer with fixed-size stores, then copied once: each
-        // field is written as 8 bytes, its value shifted to the front (the bytes after
-        // it are overwritten by what follows or not copied). The casts take at most 3
-        // bits of a value already known to fit.
+        // Assembled in a fixed-size buffer with fixed-size stores, then copied once.
         let mut buf = [0u8; MAX_HEADER_LEN + 8];
+        fields.store(&mut buf);
+        out.copy_from_slice(&buf[..len]);
+        Ok(len)
+    }
+
+    /// [`encode`](Self::encode) for a buffer whose 8 bytes after the header are the
+    /// caller's to overwrite (a sealed frame's ciphertext, not yet written): the fields
+    /// are stored straight into `out` as fixed 8-byte words, without an assembly buffer
+    /// and a copy of variable length.
+    #[inline]
+    pub(crate) fn encode_with_slack(&self, out: &mut [u8]) -> Result<usize, SframeError> {
+        let fields = self.fields();
+        match out.get_mut(..fields.len + 8) {
+            Some(window) => {
+                fields.store(window);
+                Ok(fields.len)
+            }
+            None => self.encode(out),
+        }
+    }
+
+    /// The config byte and the two fields, each front-aligned in a word.
+    #[inline]
+    fn fields(&self) -> Fields {
+        let kid_len = field_len(self.kid);
+        let ctr_len = field_len(self.ctr);
+        // The casts take at most 3 bits of a value already known to fit.
         let kid_bits = if kid_len == 0 {
             (self.kid as u8) << 4
         } else {
@@ -83,12 +106,13 @@ impl Header {
         } else {
             0x08 | (ctr_len - 1) as u8
         };
-        buf[0] = kid_bits | ctr_bits;
-        buf[1..9].copy_from_slice(&front_aligned(self.kid, kid_len).to_be_bytes());
-        buf[1 + kid_len..9 + kid_len]
-            .copy_from_slice(&front_aligned(self.ctr, ctr_len).to_be_bytes());
-        out.copy_from_slice(&buf[..len]);
-        Ok(len)
+        Fields {
+            len: 1 + kid_len + ctr_len,
+            kid_len,
+            config: kid_bits | ctr_bits,
+            kid: front_aligned(self.kid, kid_len),
+            ctr: front_aligned(self.ctr, ctr_len),
+        }
     }
 
     /// Parses the header at the start of `frame` and returns it with its length in bytes.
@@ -118,6 +142,27 @@ impl Header {
         let kid = field_value(window, 1, kid_len, config >> 4)?;
         let ctr = field_value(window, 1 + kid_len, ctr_len, config & 0x0f)?;
         Ok((Header { kid, ctr }, len))
+    }
+}
+
+/// A header ready to store: its length, the config byte and each field's minimal bytes at
+/// the front of a word (the bytes after them are zero).
+struct Fields {
+    len: usize,
+    kid_len: usize,
+    config: u8,
+    kid: u64,
+    ctr: u64,
+}
+
+impl Fields {
+    /// Writes the header to the start of `out`, which holds at least `len + 8` bytes; up to
+    /// 8 bytes after the header are overwritten (with zeros).
+    #[inline]
+    fn store(&self, out: &mut [u8]) {
+        out[0] = self.config;
+        out[1..9].copy_from_slice(&self.kid.to_be_bytes());
+        out[1 + self.kid_len..9 + self.kid_len].copy_from_slice(&self.ctr.to_be_bytes());
     }
 }
 
@@ -193,6 +238,33 @@ fn read_field(frame: &[u8], pos: &mut usize, nibble: u8) -> Result<u64, SframeEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_with_slack_writes_the_same_header_and_nothing_past_its_window() {
+        let values = [0u64, 7, 8, 0xff, 0x100, 0x1234_5678, u64::MAX];
+        for kid in values {
+            for ctr in values {
+                let header = Header::new(kid, ctr);
+                let len = header.encoded_len();
+                let mut plain = [0xaau8; MAX_HEADER_LEN];
+                assert_eq!(header.encode(&mut plain), Ok(len));
+                // Room for the slack: the same header, nothing written past len + 8.
+                let mut roomy = [0xaau8; MAX_HEADER_LEN + 16];
+                assert_eq!(header.encode_with_slack(&mut roomy), Ok(len));
+                assert_eq!(roomy[..len], plain[..len]);
+                assert!(roomy[len + 8..].iter().all(|b| *b == 0xaa));
+                // Without it: the plain encoding, nothing past the header touched.
+                for size in len..len + 8 {
+                    let mut tight = vec![0xaau8; size];
+                    assert_eq!(header.encode_with_slack(&mut tight), Ok(len));
+                    assert_eq!(tight[..len], plain[..len]);
+                    assert!(tight[len..].iter().all(|b| *b == 0xaa));
+                }
+                let mut short = vec![0u8; len - 1];
+                assert!(header.encode_with_slack(&mut short).is_err());
+            }
+        }
+    }
 
     #[test]
     fn every_length_round_trips() {

@@ -239,7 +239,12 @@ impl FrameKey {
                 available: out.len(),
             });
         }
-        header.encode(out)?;
+        if input.is_some() {
+            // Out of place: what follows the header is ciphertext still to be written.
+            header.encode_with_slack(out)?;
+        } else {
+            header.encode(out)?;
+        }
         let (head, rest) = out.split_at_mut(header_len);
         let (body, rest) = rest.split_at_mut(plaintext_len);
         let tag = &mut rest[..tag_len];

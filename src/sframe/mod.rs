@@ -10,6 +10,7 @@
 
 mod backend;
 mod error;
+mod frame_lock;
 mod header;
 mod key;
 mod ratchet;
@@ -20,6 +21,7 @@ mod suite;
 
 pub use backend::AEAD_BACKEND;
 pub use error::{MalformedReason, SframeError};
+pub(crate) use frame_lock::FrameLock;
 pub use header::{Header, MAX_HEADER_LEN};
 pub use key::{AeadKey, FrameKey, derive_key_and_salt, max_frame_len};
 pub(crate) use key::{FrameInput, SframeSecret};

@@ -56,6 +56,7 @@ use std::sync::{Mutex, MutexGuard};
 use zeroize::Zeroize;
 
 use super::error::SframeError;
+use super::frame_lock::FrameLock;
 use super::header::Header;
 use super::key::{FrameInput, FrameKey};
 use super::ratchet::{LookAhead, RatchetBits};
@@ -108,13 +109,14 @@ impl KeyState {
         metadata: &[u8],
         input: &mut FrameInput<'_>,
     ) -> Result<usize, SframeError> {
-        self.replay.check(header.ctr)?;
-        let len = self.key.open(header, header_len, metadata, input)?;
-        if let Err(e) = self.replay.accept(header.ctr) {
-            wipe_plaintext(input, header_len, len);
-            return Err(e);
-        }
-        Ok(len)
+        open_fixed(
+            &self.key,
+            &mut self.replay,
+            header,
+            header_len,
+            metadata,
+            input,
+        )
     }
 }
 
@@ -138,7 +140,7 @@ enum Slot {
     /// A fixed key: only the replay window needs a lock (held from check to record).
     Fixed {
         key: FrameKey,
-        replay: Mutex<ReplayWindow>,
+        replay: FrameLock<ReplayWindow>,
     },
     /// A ratcheting key: verified frames can move it forward.
     Ratcheting(RatchetState),
@@ -197,6 +199,15 @@ impl SlotMap {
             Some((first, slot)) if first == id => Some(slot),
             _ if self.rest.is_empty() => None,
             _ => self.rest.get(id),
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, id: &u64) -> Option<&mut Slot> {
+        match &mut self.first {
+            Some((first, slot)) if *first == *id => Some(slot),
+            _ if self.rest.is_empty() => None,
+            _ => self.rest.get_mut(id),
         }
     }
 
@@ -285,7 +296,7 @@ impl Receiver {
         let slot = match self.config.ratchet {
             None => Slot::Fixed {
                 key: FrameKey::derive(suite, base_key, id),
-                replay: Mutex::new(replay),
+                replay: FrameLock::new(replay),
             },
             Some(bits) => {
                 let kid = bits.kid(id, 0)?;
@@ -310,6 +321,31 @@ impl Receiver {
     /// Returns whether it was installed.
     pub fn remove_key(&mut self, id: u64) -> bool {
         self.slots.remove(&id).is_some()
+    }
+
+    /// [`decrypt`](Self::decrypt) with the receiver to itself: no frame of another thread
+    /// can come between, so a fixed key's replay window is used without its lock. For a
+    /// caller that serializes its frames anyway (the C ABI's context).
+    pub(crate) fn decrypt_exclusive(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<Opened, SframeError> {
+        self.open_exclusive(metadata, FrameInput::Separate { frame, out })
+            .map(|(opened, _)| opened)
+    }
+
+    /// [`decrypt_in_place`](Self::decrypt_in_place) with the receiver to itself, as
+    /// [`decrypt_exclusive`](Self::decrypt_exclusive).
+    pub(crate) fn decrypt_in_place_exclusive(
+        &mut self,
+        metadata: &[u8],
+        buf: &mut [u8],
+    ) -> Result<Opened, SframeError> {
+        let (opened, header_len) = self.open_exclusive(metadata, FrameInput::InPlace(buf))?;
+        buf.copy_within(header_len..header_len + opened.len, 0);
+        Ok(opened)
     }
 
     /// Opens `frame` into `out` (which needs at least the ciphertext's length; see
@@ -390,52 +426,128 @@ impl Receiver {
         metadata: &[u8],
         mut input: FrameInput<'_>,
     ) -> Result<(Opened, usize), SframeError> {
-        let (header, header_len) = Header::decode(input.frame())?;
-        let id = self
-            .config
-            .ratchet
-            .map_or(header.kid, |b| b.generation(header.kid));
+        let (header, header_len, id) = self.locate(input.frame())?;
         let slot = self
             .slots
             .get(&id)
             .ok_or(SframeError::UnknownKeyId(header.kid))?;
         let len = match slot {
-            Slot::Fixed { key, replay } => {
-                // One lock from the check across the AEAD to the record: a replay is
-                // refused before the AEAD, a forged frame records nothing, and no other
-                // frame of this key comes between check and record.
-                let mut window = lock(replay);
-                window.check(header.ctr)?;
-                let len = key.open(header, header_len, metadata, &mut input)?;
-                if let Err(e) = window.accept(header.ctr) {
-                    drop(window);
-                    wipe_plaintext(&mut input, header_len, len);
-                    return Err(e);
-                }
-                len
-            }
-            Slot::Ratcheting(state) => {
-                let bits = self.config.ratchet.ok_or(SframeError::InvalidArgument(
-                    "ratcheting key without ratchet bits",
-                ))?;
-                open_ratcheting(
-                    state,
-                    bits,
-                    self.config.replay_window,
-                    header,
-                    header_len,
-                    metadata,
-                    &mut input,
-                )?
-            }
+            // One lock from the check across the AEAD to the record: a replay is refused
+            // before the AEAD, a forged frame records nothing, and no other frame of this
+            // key comes between check and record.
+            Slot::Fixed { key, replay } => open_fixed(
+                key,
+                &mut replay.lock(),
+                header,
+                header_len,
+                metadata,
+                &mut input,
+            )?,
+            Slot::Ratcheting(state) => open_generation(
+                &self.config,
+                state,
+                header,
+                header_len,
+                metadata,
+                &mut input,
+            )?,
         };
-        let opened = Opened {
-            kid: header.kid,
-            ctr: header.ctr,
-            len,
-        };
-        Ok((opened, header_len))
+        Ok((opened(header, len), header_len))
     }
+
+    /// [`open`](Self::open) with the receiver to itself: a fixed key's replay window is
+    /// reached without its lock (the `&mut` borrow already excludes every other frame).
+    /// What a caller that serializes its frames anyway saves: the lock's two atomic
+    /// read-modify-writes per frame.
+    #[inline(always)]
+    fn open_exclusive(
+        &mut self,
+        metadata: &[u8],
+        mut input: FrameInput<'_>,
+    ) -> Result<(Opened, usize), SframeError> {
+        let (header, header_len, id) = self.locate(input.frame())?;
+        let config = &self.config;
+        let len = match self.slots.get_mut(&id) {
+            None => return Err(SframeError::UnknownKeyId(header.kid)),
+            Some(Slot::Fixed { key, replay }) => open_fixed(
+                key,
+                replay.get_mut(),
+                header,
+                header_len,
+                metadata,
+                &mut input,
+            )?,
+            Some(Slot::Ratcheting(state)) => {
+                open_generation(config, state, header, header_len, metadata, &mut input)?
+            }
+        };
+        Ok((opened(header, len), header_len))
+    }
+
+    /// A frame's header, its length and the id its key is installed under (the KID, or its
+    /// generation with a ratchet).
+    #[inline(always)]
+    fn locate(&self, frame: &[u8]) -> Result<(Header, usize, u64), SframeError> {
+        let (header, header_len) = Header::decode(frame)?;
+        let id = self
+            .config
+            .ratchet
+            .map_or(header.kid, |b| b.generation(header.kid));
+        Ok((header, header_len, id))
+    }
+}
+
+/// Opens a frame of the ratcheting generation `state` under the receiver's `config`.
+fn open_generation(
+    config: &ReceiverConfig,
+    state: &RatchetState,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    input: &mut FrameInput<'_>,
+) -> Result<usize, SframeError> {
+    let bits = config.ratchet.ok_or(SframeError::InvalidArgument(
+        "ratcheting key without ratchet bits",
+    ))?;
+    open_ratcheting(
+        state,
+        bits,
+        config.replay_window,
+        header,
+        header_len,
+        metadata,
+        input,
+    )
+}
+
+/// What a frame opened under `header` reports.
+#[inline(always)]
+fn opened(header: Header, len: usize) -> Opened {
+    Opened {
+        kid: header.kid,
+        ctr: header.ctr,
+        len,
+    }
+}
+
+/// Opens a frame of a fixed key whose replay window the caller holds: a counter already
+/// accepted is refused before the AEAD, and one is recorded only once its tag verified.
+#[inline(always)]
+fn open_fixed(
+    key: &FrameKey,
+    window: &mut ReplayWindow,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    input: &mut FrameInput<'_>,
+) -> Result<usize, SframeError> {
+    window.check(header.ctr)?;
+    let len = key.open(header, header_len, metadata, input)?;
+    if let Err(e) = window.accept(header.ctr) {
+        wipe_plaintext(input, header_len, len);
+        return Err(e);
+    }
+    Ok(len)
 }
 
 /// What the `steps` lock alone settles for a ratcheting frame.
@@ -1076,6 +1188,87 @@ mod tests {
                     crate::sframe::MalformedReason::TruncatedHeader
                 ))
             );
+        }
+    }
+
+    /// Every frame of a script, opened by two identical receivers, one through `&self`
+    /// and one through `&mut self`: the same answers, the same plaintext, in place and
+    /// out of place, for fixed and ratcheting keys.
+    #[test]
+    fn exclusive_opens_answer_as_shared_ones_do() {
+        use crate::sframe::SendKey;
+        let plain: Vec<u8> = (0..50u8).collect();
+        for ratchet in [None, Some(RatchetBits::new(2).unwrap())] {
+            let config = ReceiverConfig {
+                ratchet,
+                ..Default::default()
+            };
+            let (mut shared, mut exclusive) =
+                (Receiver::with_config(config), Receiver::with_config(config));
+            for r in [&mut shared, &mut exclusive] {
+                r.add_key(SUITE, 1, BASE_KEY).unwrap();
+                r.add_key(SUITE, 2, BASE_KEY).unwrap();
+            }
+            let mut frames = Vec::new();
+            match ratchet {
+                None => {
+                    let sender = SendKey::new(SUITE, 2, BASE_KEY);
+                    for _ in 0..3 {
+                        frames.push(sender.encrypt_to_vec(b"m", &plain).unwrap());
+                    }
+                }
+                Some(bits) => {
+                    let mut sender = RatchetingSender::new(SUITE, 2, BASE_KEY, bits).unwrap();
+                    frames.push(seal(&sender));
+                    sender.ratchet().unwrap();
+                    frames.push(seal(&sender));
+                    frames.push(seal(&sender));
+                }
+            }
+            let mut forged = frames[2].clone();
+            *forged.last_mut().unwrap() ^= 1;
+            let unknown = SendKey::new(SUITE, 1000, BASE_KEY)
+                .encrypt_to_vec(b"m", &plain)
+                .unwrap();
+            // Genuine, a replay, forged, genuine after the forgery, unknown KID, garbage.
+            let script = [
+                &frames[0],
+                &frames[1],
+                &frames[0],
+                &forged,
+                &frames[2],
+                &unknown,
+                &vec![0xff],
+            ];
+            let mut answers = Vec::new();
+            for (i, frame) in script.iter().enumerate() {
+                let md: &[u8] = if ratchet.is_none() { b"m" } else { b"" };
+                let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+                let (ra, rb) = if i % 2 == 0 {
+                    (
+                        shared.decrypt(md, frame, &mut a),
+                        exclusive.decrypt_exclusive(md, frame, &mut b),
+                    )
+                } else {
+                    a[..frame.len()].copy_from_slice(frame);
+                    b[..frame.len()].copy_from_slice(frame);
+                    (
+                        shared.decrypt_in_place(md, &mut a[..frame.len()]),
+                        exclusive.decrypt_in_place_exclusive(md, &mut b[..frame.len()]),
+                    )
+                };
+                assert_eq!(ra, rb, "frame {i}");
+                if let Ok(opened) = ra {
+                    assert_eq!(&a[..opened.len], &b[..opened.len], "frame {i}");
+                }
+                answers.push(ra.map(|o| o.ctr));
+            }
+            // The script itself exercises what it should: opens, then every refusal.
+            assert!(answers[0].is_ok() && answers[1].is_ok() && answers[4].is_ok());
+            assert_eq!(answers[2], Err(SframeError::Replay));
+            assert_eq!(answers[3], Err(SframeError::AuthenticationFailed));
+            assert!(matches!(answers[5], Err(SframeError::UnknownKeyId(_))));
+            assert!(matches!(answers[6], Err(SframeError::MalformedFrame(_))));
         }
     }
 }

@@ -100,6 +100,16 @@ impl SendKey {
             .map_err(|_| SframeError::CounterExhausted)
     }
 
+    /// [`take_counter`](Self::take_counter) with the key to itself: no atomic
+    /// read-modify-write.
+    #[inline]
+    pub(crate) fn take_counter_exclusive(&mut self) -> Result<u64, SframeError> {
+        let next = self.next_ctr.get_mut();
+        let ctr = *next;
+        *next = ctr.checked_add(1).ok_or(SframeError::CounterExhausted)?;
+        Ok(ctr)
+    }
+
     /// Takes up to `n` consecutive counters at once (fewer only when the counter space
     /// runs out), for a sealer that owns them alone: none is handed out again, by this
     /// call or by [`take_counter`](Self::take_counter).
@@ -276,6 +286,24 @@ mod tests {
         assert_eq!(key.take_counters(64), Ok(u64::MAX - 3..u64::MAX));
         assert_eq!(key.take_counters(64), Err(SframeError::CounterExhausted));
         assert_eq!(key.take_counter(), Err(SframeError::CounterExhausted));
+    }
+
+    #[test]
+    fn an_exclusive_counter_counts_as_the_shared_one_and_ends_alike() {
+        let mut key = SendKey::new(CipherSuite::Aes128GcmSha256_128, 1, b"k").starting_at(5);
+        assert_eq!(key.take_counter_exclusive(), Ok(5));
+        assert_eq!(key.take_counter(), Ok(6));
+        assert_eq!(key.take_counter_exclusive(), Ok(7));
+        assert_eq!(key.next_counter(), 8);
+        let mut spent = key.starting_at(u64::MAX - 1);
+        assert_eq!(spent.take_counter_exclusive(), Ok(u64::MAX - 1));
+        for _ in 0..2 {
+            assert_eq!(
+                spent.take_counter_exclusive(),
+                Err(SframeError::CounterExhausted)
+            );
+            assert_eq!(spent.take_counter(), Err(SframeError::CounterExhausted));
+        }
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! Every case holds a pre-expanded key (built once, outside the measured work), as
 //! mlsframe's `FrameKey` does; only the per-frame work is measured. Seal and open both
 //! take a fresh nonce-sized value each call, like a frame counter would.
+//!
+//! Beside them, `lock/*`: what a frame pays to take and release the lock around a key's
+//! counter or replay window, uncontended (`std_mutex`, `spin_mutex` as mlsframe's
+//! `FrameLock`, an `atomic_fetch_add` as a shared `SendKey` takes its counter, and `none`:
+//! the same increment without synchronisation).
 
 use std::hint::black_box;
 
@@ -346,8 +351,30 @@ fn ctr_hmac_cases(out: &mut Vec<Case>, len: usize) {
 }
 
 /// Every case, in a fixed order.
+/// The `lock/*` cases: one increment of a counter behind each kind of synchronisation.
+fn lock_cases(out: &mut Vec<Case>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let std_mutex = std::sync::Mutex::new(0u64);
+    out.push(case("lock/std_mutex".into(), move || {
+        *black_box(&std_mutex).lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }));
+    let spin_mutex = spin::mutex::SpinMutex::<u64>::new(0);
+    out.push(case("lock/spin_mutex".into(), move || {
+        *black_box(&spin_mutex).lock() += 1;
+    }));
+    let atomic = AtomicU64::new(0);
+    out.push(case("lock/atomic_fetch_add".into(), move || {
+        black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+    }));
+    let mut plain = 0u64;
+    out.push(case("lock/none".into(), move || {
+        *black_box(&mut plain) += 1;
+    }));
+}
+
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
+    lock_cases(&mut out);
     for len in SIZES {
         gcm_cases(&mut out, 128, len);
         gcm_cases(&mut out, 256, len);

@@ -204,7 +204,7 @@ impl Decryptor {
         };
         // One lock across check, AEAD and record: a replay is refused before the AEAD, a
         // forged frame records nothing, and no other frame of the stream comes between.
-        let mut keys = lock(&stream.keys);
+        let mut keys = stream.keys.lock();
         keys.replay.check(header.ctr)?;
         let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
         let recorded = keys.replay.accept(header.ctr);
@@ -260,7 +260,7 @@ impl Decryptor {
                 true,
             ),
         };
-        let mut keys = lock(&stream.keys);
+        let mut keys = stream.keys.lock();
         keys.replay.check(header.ctr)?;
         let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
         // Authenticated: keep a new stream (bounded) and record the counter once. A cached
@@ -270,7 +270,7 @@ impl Decryptor {
         let recorded = if fresh {
             drop(keys);
             self.add_stream(ring, epoch, leaf, sender, stream.into_owned())
-                .and_then(|s| Ok(lock(&s.keys).replay.accept(header.ctr)?))
+                .and_then(|s| Ok(s.keys.lock().replay.accept(header.ctr)?))
         } else {
             let recorded = keys.replay.accept(header.ctr).map_err(MediaError::from);
             drop(keys);
@@ -309,7 +309,7 @@ impl Decryptor {
         let late = !ring.late_frames_barred(epoch.epoch, newer)
             && self.shared.now().saturating_sub(since) <= self.shared.config.late_frame_grace
             && stream
-                .and_then(|s| lock(&s.keys).replay.highest())
+                .and_then(|s| s.keys.lock().replay.highest())
                 .is_some_and(|highest| header.ctr < highest);
         if late {
             Ok(())

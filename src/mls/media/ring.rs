@@ -30,7 +30,7 @@ use super::config::{MAX_SEND_SWITCH_DELAY, MediaConfig};
 use super::{FrameSender, LeafHolder, MediaError, lock, nanos};
 use crate::mls::epoch_event::{EpochEvent, EpochSecrets, EpochSink};
 use crate::mls::identity::MemberIdentity;
-use crate::sframe::{CipherSuite, FrameKey, ReplayWindow, SendKey, SframeSecret};
+use crate::sframe::{CipherSuite, FrameKey, FrameLock, ReplayWindow, SendKey, SframeSecret};
 
 /// The smallest S with `highest_leaf + 1 <= 2^S`.
 fn leaf_bits(occupied: &[u32]) -> u32 {
@@ -47,7 +47,7 @@ pub(super) struct StreamKeys {
 
 /// One decrypt stream: a KID's key and replay window.
 pub(super) struct Stream {
-    pub(super) keys: Mutex<StreamKeys>,
+    pub(super) keys: FrameLock<StreamKeys>,
     /// Where this stream's sender (leaf, context) is, shared with its streams of other
     /// epochs; set before the stream is cached.
     sender: OnceLock<Arc<SenderEpoch>>,
@@ -258,7 +258,7 @@ impl EpochKeys {
             None => ReplayWindow::new(window)?,
         };
         Ok(Stream {
-            keys: Mutex::new(StreamKeys {
+            keys: FrameLock::new(StreamKeys {
                 key: FrameKey::from_secret(&self.secret, kid),
                 replay,
             }),
@@ -354,7 +354,7 @@ impl EpochKeys {
         let mut verified = HashSet::new();
         let mut highs: Vec<(u64, u64)> = Vec::new();
         for s in &streams {
-            let keys = lock(&s.keys);
+            let keys = s.keys.lock();
             verified.insert(keys.key.kid());
             highs.extend(keys.replay.highest().map(|h| (keys.key.kid(), h)));
         }
