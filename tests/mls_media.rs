@@ -931,3 +931,60 @@ fn no_late_frame_grace_across_a_removal() {
         Err(MediaError::Superseded)
     );
 }
+
+/// Bob's frames of epoch N, sealed before his self-update, which alice has processed.
+fn frames_before_bobs_update(
+    clock: &Arc<ManualClock>,
+    n: usize,
+) -> (Vec<Session>, Encryptor, Decryptor, Vec<Vec<u8>>) {
+    let mut m = call(&["alice", "bob"], clock);
+    let mut bob_enc = m[1].media().encryptor(0).unwrap();
+    let alice_dec = m[0].media().decryptor();
+    let old = (0..n)
+        .map(|i| seal(&mut bob_enc, format!("old {i}").as_bytes()))
+        .collect();
+    let out = m[1].self_update().unwrap();
+    m[1].confirm_own_commit().unwrap();
+    m[0].process(&out.commit).unwrap();
+    (m, bob_enc, alice_dec, old)
+}
+
+/// A decryptor remembers the stream of a KID that comes twice in a row; frames that find
+/// it there still meet the sender's cut-off.
+#[test]
+fn a_remembered_stream_still_meets_the_cut_off() {
+    let clock = Arc::new(ManualClock::default());
+    let (_m, mut bob_enc, mut alice_dec, old) = frames_before_bobs_update(&clock, 4);
+    // Retained: the old epoch's frames open, from the third one on through the stream
+    // the decryptor remembers.
+    for (i, frame) in old[..3].iter().enumerate() {
+        assert_eq!(
+            open(&mut alice_dec, frame).unwrap(),
+            format!("old {i}").as_bytes()
+        );
+    }
+    assert_eq!(
+        open(&mut alice_dec, &old[1]),
+        Err(MediaError::Sframe(SframeError::Replay))
+    );
+    // Bob's first frame in the new epoch: his later old-epoch frame is refused now.
+    let new = seal(&mut bob_enc, b"new");
+    assert_eq!(open(&mut alice_dec, &new).unwrap(), b"new");
+    assert_eq!(open(&mut alice_dec, &old[3]), Err(MediaError::Superseded));
+}
+
+/// The same for retention: the old epoch expires while no ring changes (nothing is
+/// purged), and the remembered stream opens nothing more.
+#[test]
+fn a_remembered_stream_still_meets_retention() {
+    let clock = Arc::new(ManualClock::default());
+    let (_m, _bob_enc, mut alice_dec, old) = frames_before_bobs_update(&clock, 4);
+    for (i, frame) in old[..3].iter().enumerate() {
+        assert_eq!(
+            open(&mut alice_dec, frame).unwrap(),
+            format!("old {i}").as_bytes()
+        );
+    }
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(open(&mut alice_dec, &old[3]), Err(MediaError::NoKey));
+}

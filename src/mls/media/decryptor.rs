@@ -33,12 +33,53 @@ pub struct Decryptor {
     /// while the generation is unchanged, so a frame loads no ring. Only this handle
     /// reads or replaces it (opening takes `&mut self`).
     ring: Option<(u64, Arc<KeyRing>)>,
+    /// The KID of the frame opened last, whatever became of it.
+    last_kid: u64,
+    /// The stream of a KID that came twice in a row, in `ring`: its next frames find it
+    /// here, without the walk from the ring through epoch, leaf and stream (dependent
+    /// loads the `Receiver` does not make). Cleared with the ring; filled only on a second
+    /// frame in a row, so frames of senders taking turns clone nothing.
+    last: Option<LastStream>,
+}
+
+/// A verified stream of the current ring, found by its KID (see [`Decryptor::last`]).
+#[derive(Clone)]
+struct LastStream {
+    kid: u64,
+    sender: FrameSender,
+    epoch: Arc<EpochKeys>,
+    stream: Arc<Stream>,
 }
 
 impl std::fmt::Debug for Decryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decryptor").finish_non_exhaustive()
     }
+}
+
+/// Opens a frame of a verified stream: one lock across check, AEAD and record, so a
+/// replay is refused before the AEAD, a forged frame records nothing, and no other frame
+/// of the stream comes between.
+#[inline(always)]
+fn open_stream(
+    stream: &Stream,
+    sender: FrameSender,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    target: Target<'_>,
+) -> Result<DecryptedFrame, MediaError> {
+    let mut keys = stream.keys.lock();
+    keys.replay.check(header.ctr)?;
+    let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
+    let recorded = keys.replay.accept(header.ctr);
+    drop(keys);
+    let len = plaintext.finish(recorded.map_err(MediaError::from))?;
+    Ok(DecryptedFrame {
+        len,
+        sender,
+        ctr: header.ctr,
+    })
 }
 
 /// Where a frame's plaintext goes.
@@ -56,6 +97,8 @@ impl Decryptor {
             shared: Arc::clone(shared),
             held: Arc::new(Mutex::new(HeldFrames::default())),
             ring: None,
+            last_kid: u64::MAX,
+            last: None,
         }
     }
 
@@ -183,7 +226,45 @@ impl Decryptor {
         if !matches!(&self.ring, Some((g, _)) if *g == generation) {
             self.move_to(generation);
         }
-        // Set just above; a handle without a ring has no key for anything.
+        // The stream of the KID opened last, in the same ring: the same checks as below
+        // on what the walk would find again (the ring is immutable while its generation
+        // holds), the epoch's retention and the sender's cut-off, both atomics.
+        if let Some(last) = self.last.as_ref().filter(|l| l.kid == header.kid) {
+            if last.epoch.expired_by(|| self.shared.now()) {
+                return Err(MediaError::NoKey);
+            }
+            if !last.stream.moved_past(last.epoch.epoch) {
+                return open_stream(
+                    &last.stream,
+                    last.sender,
+                    header,
+                    header_len,
+                    metadata,
+                    target,
+                );
+            }
+        }
+        let mut found = None;
+        let result = self.walk(header, header_len, metadata, target, &mut found);
+        self.last_kid = header.kid;
+        if found.is_some() {
+            self.last = found;
+        }
+        result
+    }
+
+    /// [`open`](Self::open) through the ring: the epoch the KID names, its sender's leaf,
+    /// the stream. A verified stream of a KID that is `last_kid` again is put in `found`.
+    #[inline(always)]
+    fn walk(
+        &self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        target: Target<'_>,
+        found: &mut Option<LastStream>,
+    ) -> Result<DecryptedFrame, MediaError> {
+        // Set by `open`; a handle without a ring has no key for anything.
         let Some((_, ring)) = &self.ring else {
             return Err(MediaError::NoKey);
         };
@@ -202,19 +283,15 @@ impl Decryptor {
                 ring, epoch, sender, leaf, header, header_len, metadata, target,
             );
         };
-        // One lock across check, AEAD and record: a replay is refused before the AEAD, a
-        // forged frame records nothing, and no other frame of the stream comes between.
-        let mut keys = stream.keys.lock();
-        keys.replay.check(header.ctr)?;
-        let plaintext = Plaintext::open(&keys.key, header, header_len, metadata, target)?;
-        let recorded = keys.replay.accept(header.ctr);
-        drop(keys);
-        let len = plaintext.finish(recorded.map_err(MediaError::from))?;
-        Ok(DecryptedFrame {
-            len,
-            sender,
-            ctr: header.ctr,
-        })
+        if self.last_kid == header.kid {
+            *found = Some(LastStream {
+                kid: header.kid,
+                sender,
+                epoch: Arc::clone(epoch),
+                stream: Arc::clone(stream),
+            });
+        }
+        open_stream(stream, sender, header, header_len, metadata, target)
     }
 
     /// Moves to the current ring (`generation` was read before it), leaving the one it
@@ -223,6 +300,7 @@ impl Decryptor {
     #[inline(never)]
     fn move_to(&mut self, generation: u64) {
         let ring = self.shared.ring.load_full();
+        self.last = None;
         if let Some((_, old)) = self.ring.replace((generation, ring)) {
             self.shared.retire(old);
         }
