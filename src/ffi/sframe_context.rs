@@ -63,12 +63,6 @@ impl KeyFingerprint {
     }
 }
 
-/// Takes one direction's lock (see [`FrameLock`]).
-#[inline]
-fn lock<T>(l: &FrameLock<T>) -> spin::mutex::SpinMutexGuard<'_, T> {
-    l.lock()
-}
-
 /// A frame call's error code, out of the frame path's way.
 #[cold]
 fn code_of(e: crate::sframe::SframeError) -> mlsframe_result {
@@ -179,7 +173,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_set_send_key(
             Err(code) => return code,
         };
         let fingerprint = KeyFingerprint::of(suite, kid, key);
-        let mut send = lock(&ctx.send);
+        let mut send = ctx.send.lock();
         let same = send.as_ref().is_some_and(|current| {
             current.key.suite() == suite
                 && current.key.kid() == kid
@@ -223,7 +217,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_send_counter(
         if next_counter_out.is_null() {
             return MLSFRAME_NULL_ARGUMENT;
         }
-        let send = lock(&ctx.send);
+        let send = ctx.send.lock();
         let Some(sender) = send.as_ref() else {
             return MLSFRAME_NO_SEND_KEY;
         };
@@ -258,7 +252,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_add_receive_key(
             Ok(suite) => suite,
             Err(code) => return code,
         };
-        lock(&ctx.receive).add_key(suite, kid, key).into()
+        ctx.receive.lock().add_key(suite, kid, key).into()
     })
 }
 
@@ -276,7 +270,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_remove_receive_key(
 ) -> mlsframe_result {
     ffi_guard!({
         let ctx = try_ref!(ctx);
-        if lock(&ctx.receive).remove_key(kid) {
+        if ctx.receive.lock().remove_key(kid) {
             MLSFRAME_OK
         } else {
             MLSFRAME_NO_KEY
@@ -342,7 +336,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_encrypt(
             Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
-        let mut send = lock(&ctx.send);
+        let mut send = ctx.send.lock();
         let Some(sender) = send.as_mut() else {
             return MLSFRAME_NO_SEND_KEY;
         };
@@ -430,7 +424,7 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             Ok((ctx, call)) => (ctx, call.io, call.metadata),
             Err(code) => return code,
         };
-        let mut receiver = lock(&ctx.receive);
+        let mut receiver = ctx.receive.lock();
         let result = match io {
             FrameIo::InPlace { buf, len } => {
                 receiver.decrypt_in_place_exclusive(ad, &mut buf[..len])
@@ -695,7 +689,7 @@ mod tests {
         (code, out[..n].to_vec())
     }
 
-    /// Four threads seal on one context while a fifth reads its counter, then four open
+    /// Four threads seal on one context while a fifth reads its counter, then eight open
     /// on one context: every counter is used once, the counter read never goes back, every
     /// frame opens once with its own plaintext, and a frame opened already is a replay.
     #[test]

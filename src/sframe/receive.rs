@@ -457,8 +457,8 @@ impl Receiver {
 
     /// [`open`](Self::open) with the receiver to itself: a fixed key's replay window is
     /// reached without its lock (the `&mut` borrow already excludes every other frame).
-    /// What a caller that serializes its frames anyway saves: the lock's two atomic
-    /// read-modify-writes per frame.
+    /// What a caller that serializes its frames anyway saves: the lock's atomic
+    /// read-modify-write per frame.
     #[inline(always)]
     fn open_exclusive(
         &mut self,
