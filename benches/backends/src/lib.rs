@@ -350,7 +350,6 @@ fn ctr_hmac_cases(out: &mut Vec<Case>, len: usize) {
     }
 }
 
-/// Every case, in a fixed order.
 /// The `lock/*` cases: one increment of a counter behind each kind of synchronisation.
 fn lock_cases(out: &mut Vec<Case>) {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -372,6 +371,7 @@ fn lock_cases(out: &mut Vec<Case>) {
     }));
 }
 
+/// Every case, in a fixed order.
 pub fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     lock_cases(&mut out);
