@@ -17,6 +17,9 @@
 //!   [`SendKey::encrypt_with_headroom`] (the plaintext behind 32 bytes of headroom, the
 //!   header written before it) and [`Receiver::decrypt_in_place_unmoved`] (the plaintext
 //!   left behind the header). This is what the bare `aws_lc_in` rows do.
+//! - `rust_out_excl`: `rust_out` through `&mut self` ([`SendKey::encrypt_exclusive`],
+//!   [`Receiver::decrypt_exclusive`]: no atomic counter, no lock on the replay window), as
+//!   the `sframe` crate's sender and receiver work.
 //!
 //! `_in` seals/opens in one buffer, `_out` reads one buffer and writes another (aws-lc-rs's
 //! AES-CTR works in place only: its `_out` copies first, as mlsframe does). Every in-place
@@ -100,7 +103,7 @@ impl<F: FnMut()> Op for Plain<F> {
 }
 
 /// Opens distinct frames in order; `make` builds a fresh receiving state.
-struct Frames<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> {
+struct Frames<S, M: FnMut() -> S, O: FnMut(&mut S, &[u8])> {
     frames: Rc<Vec<Vec<u8>>>,
     make: M,
     open: O,
@@ -108,7 +111,7 @@ struct Frames<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> {
     next: usize,
 }
 
-impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Frames<S, M, O> {
+impl<S, M: FnMut() -> S, O: FnMut(&mut S, &[u8])> Frames<S, M, O> {
     /// A row that opens `frames` with `open`, each pass under a fresh state from `make`.
     fn boxed(frames: &Rc<Vec<Vec<u8>>>, make: M, open: O) -> Box<Self> {
         Box::new(Frames {
@@ -121,7 +124,7 @@ impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Frames<S, M, O> {
     }
 }
 
-impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Op for Frames<S, M, O> {
+impl<S, M: FnMut() -> S, O: FnMut(&mut S, &[u8])> Op for Frames<S, M, O> {
     fn fresh(&mut self) -> usize {
         self.state = None;
         self.state = Some((self.make)());
@@ -129,7 +132,7 @@ impl<S, M: FnMut() -> S, O: FnMut(&S, &[u8])> Op for Frames<S, M, O> {
         self.frames.len()
     }
     fn run(&mut self) {
-        let state = self.state.as_ref().expect("fresh first");
+        let state = self.state.as_mut().expect("fresh first");
         (self.open)(state, &self.frames[self.next]);
         self.next += 1;
     }
@@ -550,6 +553,20 @@ fn mlsframe_cases(
                 })),
             ));
         }
+        // The same through `&mut self` (as the `sframe` crate seals): the row owns its key.
+        {
+            let (mut key, mut bufs) = (SendKey::new(suite, KID, BASE_KEY), Bufs::new(cap));
+            out.push((
+                "rust_out_excl".into(),
+                Box::new(Plain(move || {
+                    let (input, output) = bufs.split(cap);
+                    black_box(
+                        key.encrypt_exclusive(b"", &input[..len], output)
+                            .expect("seals"),
+                    );
+                })),
+            ));
+        }
         let ctx = Rc::new(Context::new(suite));
         {
             let (ctx, mut bufs) = (ctx.clone(), Bufs::new(cap));
@@ -586,14 +603,14 @@ fn mlsframe_cases(
         let mut work = vec![0u8; cap];
         out.push((
             "rust_out".into(),
-            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+            Frames::boxed(&frames, receiver, move |r: &mut Receiver, f: &[u8]| {
                 black_box(r.decrypt(b"", f, &mut work).expect("opens").len);
             }),
         ));
         let mut work = vec![0u8; cap];
         out.push((
             "rust_in".into(),
-            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+            Frames::boxed(&frames, receiver, move |r: &mut Receiver, f: &[u8]| {
                 let buf = &mut work[..f.len()];
                 buf.copy_from_slice(f);
                 black_box(r.decrypt_in_place(b"", buf).expect("opens").len);
@@ -602,10 +619,17 @@ fn mlsframe_cases(
         let mut work = vec![0u8; cap];
         out.push((
             "rust_in_unmoved".into(),
-            Frames::boxed(&frames, receiver, move |r: &Receiver, f: &[u8]| {
+            Frames::boxed(&frames, receiver, move |r: &mut Receiver, f: &[u8]| {
                 let buf = &mut work[..f.len()];
                 buf.copy_from_slice(f);
                 black_box(r.decrypt_in_place_unmoved(b"", buf).expect("opens").1);
+            }),
+        ));
+        let mut work = vec![0u8; cap];
+        out.push((
+            "rust_out_excl".into(),
+            Frames::boxed(&frames, receiver, move |r: &mut Receiver, f: &[u8]| {
+                black_box(r.decrypt_exclusive(b"", f, &mut work).expect("opens").len);
             }),
         ));
         let mut work = vec![0u8; cap];
@@ -614,7 +638,7 @@ fn mlsframe_cases(
             Frames::boxed(
                 &frames,
                 move || Context::new(suite),
-                move |c: &Context, f: &[u8]| {
+                move |c: &mut Context, f: &[u8]| {
                     black_box(c.decrypt(f.as_ptr(), f.len(), work.as_mut_ptr(), work.len()));
                 },
             ),
@@ -625,7 +649,7 @@ fn mlsframe_cases(
             Frames::boxed(
                 &frames,
                 move || Context::new(suite),
-                move |c: &Context, f: &[u8]| {
+                move |c: &mut Context, f: &[u8]| {
                     let buf = &mut work[..f.len()];
                     buf.copy_from_slice(f);
                     black_box(c.decrypt(buf.as_ptr(), buf.len(), buf.as_mut_ptr(), buf.len()));

@@ -60,59 +60,13 @@ impl Header {
     /// ```
     #[inline]
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, SframeError> {
-        let fields = self.fields();
-        let len = fields.len;
-        let available = out.len();
-        let out = out.get_mut(..len).ok_or(SframeError::BufferTooSmall {
-            needed: len,
-            available,
-        })?;
-        // Assembled in a fixed-size buffer with fixed-size stores, then copied once.
-        let mut buf = [0u8; MAX_HEADER_LEN + 8];
-        fields.store(&mut buf);
-        out.copy_from_slice(&buf[..len]);
-        Ok(len)
-    }
-
-    /// [`encode`](Self::encode) for a buffer whose 8 bytes after the header are the
-    /// caller's to overwrite (a sealed frame's ciphertext, not yet written): the fields
-    /// are stored straight into `out` as fixed 8-byte words, without an assembly buffer
-    /// and a copy of variable length.
-    #[inline]
-    pub(crate) fn encode_with_slack(&self, out: &mut [u8]) -> Result<usize, SframeError> {
-        let fields = self.fields();
-        match out.get_mut(..fields.len + 8) {
-            Some(window) => {
-                fields.store(window);
-                Ok(fields.len)
-            }
-            None => self.encode(out),
-        }
+        self.fields().encode(out)
     }
 
     /// The config byte and the two fields, each front-aligned in a word.
     #[inline]
     fn fields(&self) -> Fields {
-        let kid_len = field_len(self.kid);
-        let ctr_len = field_len(self.ctr);
-        // The casts take at most 3 bits of a value already known to fit.
-        let kid_bits = if kid_len == 0 {
-            (self.kid as u8) << 4
-        } else {
-            0x80 | (((kid_len - 1) as u8) << 4)
-        };
-        let ctr_bits = if ctr_len == 0 {
-            self.ctr as u8
-        } else {
-            0x08 | (ctr_len - 1) as u8
-        };
-        Fields {
-            len: 1 + kid_len + ctr_len,
-            kid_len,
-            config: kid_bits | ctr_bits,
-            kid: front_aligned(self.kid, kid_len),
-            ctr: front_aligned(self.ctr, ctr_len),
-        }
+        KidField::new(self.kid).with_ctr(self.ctr)
     }
 
     /// Parses the header at the start of `frame` and returns it with its length in bytes.
@@ -145,9 +99,53 @@ impl Header {
     }
 }
 
+/// A KID's part of every header it seals under, worked out once per key: the config
+/// byte's `X|K` bits, the field's length and its minimal bytes at the front of a word.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KidField {
+    bits: u8,
+    len: usize,
+    word: u64,
+}
+
+impl KidField {
+    pub(crate) fn new(kid: u64) -> KidField {
+        let len = field_len(kid);
+        // The casts take at most 3 bits of a value already known to fit.
+        let bits = if len == 0 {
+            (kid as u8) << 4
+        } else {
+            0x80 | (((len - 1) as u8) << 4)
+        };
+        KidField {
+            bits,
+            len,
+            word: front_aligned(kid, len),
+        }
+    }
+
+    /// The header of the frame with counter `ctr` under this KID.
+    #[inline]
+    pub(crate) fn with_ctr(&self, ctr: u64) -> Fields {
+        let ctr_len = field_len(ctr);
+        let ctr_bits = if ctr_len == 0 {
+            ctr as u8
+        } else {
+            0x08 | (ctr_len - 1) as u8
+        };
+        Fields {
+            len: 1 + self.len + ctr_len,
+            kid_len: self.len,
+            config: self.bits | ctr_bits,
+            kid: self.word,
+            ctr: front_aligned(ctr, ctr_len),
+        }
+    }
+}
+
 /// A header ready to store: its length, the config byte and each field's minimal bytes at
 /// the front of a word (the bytes after them are zero).
-struct Fields {
+pub(crate) struct Fields {
     len: usize,
     kid_len: usize,
     config: u8,
@@ -156,6 +154,12 @@ struct Fields {
 }
 
 impl Fields {
+    /// The header's length in bytes (1..=17).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Writes the header to the start of `out`, which holds at least `len + 8` bytes; up to
     /// 8 bytes after the header are overwritten (with zeros).
     #[inline]
@@ -163,6 +167,49 @@ impl Fields {
         out[0] = self.config;
         out[1..9].copy_from_slice(&self.kid.to_be_bytes());
         out[1 + self.kid_len..9 + self.kid_len].copy_from_slice(&self.ctr.to_be_bytes());
+    }
+
+    /// As [`Header::encode`].
+    #[inline]
+    pub(crate) fn encode(&self, out: &mut [u8]) -> Result<usize, SframeError> {
+        let len = self.len;
+        let available = out.len();
+        let out = out.get_mut(..len).ok_or(SframeError::BufferTooSmall {
+            needed: len,
+            available,
+        })?;
+        // Assembled in a fixed-size buffer with fixed-size stores, then copied once.
+        let mut buf = [0u8; MAX_HEADER_LEN + 8];
+        self.store(&mut buf);
+        out.copy_from_slice(&buf[..len]);
+        Ok(len)
+    }
+
+    /// [`encode`](Self::encode) for a buffer whose 8 bytes after the header are the
+    /// caller's to overwrite (a sealed frame's ciphertext, not yet written): the fields
+    /// are stored straight into `out` as fixed 8-byte words, without an assembly buffer
+    /// and a copy of variable length.
+    #[inline]
+    pub(crate) fn encode_with_slack(&self, out: &mut [u8]) -> Result<usize, SframeError> {
+        match out.get_mut(..self.len + 8) {
+            Some(window) => {
+                self.store(window);
+                Ok(self.len)
+            }
+            None => self.encode(out),
+        }
+    }
+
+    /// Writes the header into the end of `window` (the bytes just before a frame's
+    /// plaintext) and returns its length; the bytes before it keep their values. Every
+    /// copy and store has a fixed size, so none becomes a call.
+    #[inline]
+    pub(crate) fn encode_before(&self, window: &mut [u8; MAX_HEADER_LEN]) -> usize {
+        let mut assembly = [0u8; MAX_HEADER_LEN + 8];
+        assembly[..MAX_HEADER_LEN].copy_from_slice(window);
+        self.store(&mut assembly[MAX_HEADER_LEN - self.len..]);
+        window.copy_from_slice(&assembly[..MAX_HEADER_LEN]);
+        self.len
     }
 }
 
@@ -250,18 +297,37 @@ mod tests {
                 assert_eq!(header.encode(&mut plain), Ok(len));
                 // Room for the slack: the same header, nothing written past len + 8.
                 let mut roomy = [0xaau8; MAX_HEADER_LEN + 16];
-                assert_eq!(header.encode_with_slack(&mut roomy), Ok(len));
+                assert_eq!(header.fields().encode_with_slack(&mut roomy), Ok(len));
                 assert_eq!(roomy[..len], plain[..len]);
                 assert!(roomy[len + 8..].iter().all(|b| *b == 0xaa));
                 // Without it: the plain encoding, nothing past the header touched.
                 for size in len..len + 8 {
                     let mut tight = vec![0xaau8; size];
-                    assert_eq!(header.encode_with_slack(&mut tight), Ok(len));
+                    assert_eq!(header.fields().encode_with_slack(&mut tight), Ok(len));
                     assert_eq!(tight[..len], plain[..len]);
                     assert!(tight[len..].iter().all(|b| *b == 0xaa));
                 }
                 let mut short = vec![0u8; len - 1];
-                assert!(header.encode_with_slack(&mut short).is_err());
+                assert!(header.fields().encode_with_slack(&mut short).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn encoding_before_a_plaintext_keeps_the_bytes_in_front() {
+        let values = [0u64, 7, 8, 0xff, 0x100, 0x1234_5678, u64::MAX];
+        for kid in values {
+            for ctr in values {
+                let header = Header::new(kid, ctr);
+                let mut plain = [0u8; MAX_HEADER_LEN];
+                let len = header.encode(&mut plain).unwrap();
+                let mut window = [0xaau8; MAX_HEADER_LEN];
+                // The same fields, whether the KID's part was worked out once or now.
+                let fields = KidField::new(kid).with_ctr(ctr);
+                assert_eq!(fields.len(), len);
+                assert_eq!(fields.encode_before(&mut window), len);
+                assert_eq!(window[MAX_HEADER_LEN - len..], plain[..len]);
+                assert!(window[..MAX_HEADER_LEN - len].iter().all(|b| *b == 0xaa));
             }
         }
     }

@@ -6,6 +6,8 @@
 //! unusually long (see [`FrameKey::seal`]). Which implementation runs AES-GCM and AES-CTR
 //! is [`backend`](super::backend)'s choice; nothing here changes with it.
 
+use std::ops::Range;
+
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha512};
@@ -14,7 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::backend::{Body, CtrKey, GCM_OPEN_KEEPS_INPUT, GcmKey};
 use super::error::{MalformedReason, SframeError};
-use super::header::{Header, MAX_HEADER_LEN};
+use super::header::{Header, KidField, MAX_HEADER_LEN};
 use super::suite::{CipherSuite, NONCE_LEN};
 
 /// Label prefixes of the §4.4.2 key schedule.
@@ -69,6 +71,8 @@ pub struct FrameKey {
     /// `suite.tag_len()`, kept so that a frame reads it instead of matching the suite.
     tag_len: usize,
     kid: u64,
+    /// The KID's part of every header this key seals.
+    kid_field: KidField,
     salt: [u8; NONCE_LEN],
     aead: AeadKey,
 }
@@ -190,6 +194,7 @@ impl FrameKey {
             suite,
             tag_len: suite.tag_len(),
             kid,
+            kid_field: KidField::new(kid),
             salt,
             aead,
         }
@@ -229,8 +234,8 @@ impl FrameKey {
         plaintext_len: usize,
         out: &mut [u8],
     ) -> Result<usize, SframeError> {
-        let header = Header::new(self.kid, ctr);
-        let header_len = header.encoded_len();
+        let header = self.kid_field.with_ctr(ctr);
+        let header_len = header.len();
         let tag_len = self.tag_len;
         let needed = header_len + plaintext_len + tag_len;
         if out.len() < needed {
@@ -265,11 +270,49 @@ impl FrameKey {
         Ok(needed)
     }
 
+    /// Seals the plaintext at `buf[headroom..headroom + plaintext_len]` where it lies: the
+    /// header goes just before it, the tag just after, and the frame's range in `buf` is
+    /// returned. Nothing outside that range is changed. The caller has checked that
+    /// `headroom >= MAX_HEADER_LEN` and that the plaintext lies inside `buf`.
+    pub(crate) fn seal_behind(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        buf: &mut [u8],
+        headroom: usize,
+        plaintext_len: usize,
+    ) -> Result<Range<usize>, SframeError> {
+        const GEOMETRY: SframeError = SframeError::InvalidArgument("plaintext exceeds the buffer");
+        let available = buf.len();
+        let (front, rest) = buf.split_at_mut_checked(headroom).ok_or(GEOMETRY)?;
+        let window = front.last_chunk_mut::<MAX_HEADER_LEN>().ok_or(GEOMETRY)?;
+        let (body, rest) = rest.split_at_mut_checked(plaintext_len).ok_or(GEOMETRY)?;
+        let header = self.kid_field.with_ctr(ctr);
+        let tag_len = self.tag_len;
+        let Some(tag) = rest.get_mut(..tag_len) else {
+            let header_len = header.len();
+            return Err(SframeError::BufferTooSmall {
+                needed: header_len + plaintext_len + tag_len,
+                available: available - (headroom - header_len),
+            });
+        };
+        let header_len = header.encode_before(window);
+        let head = &window[MAX_HEADER_LEN - header_len..];
+        let mut body = Body::InPlace(body);
+        let nonce = self.nonce(ctr);
+        if metadata.is_empty() {
+            self.aead.seal_body(&nonce, head, &mut body, tag)?;
+        } else {
+            self.seal_joined(&nonce, head, metadata, &mut body, tag)?;
+        }
+        Ok(headroom - header_len..headroom + plaintext_len + tag_len)
+    }
+
     /// Opens the frame whose parsed header is `header` (`header_len` bytes of `frame`),
     /// writing the plaintext to `out`, or in place when `out` is `None` (the plaintext then
     /// stays at `frame[header_len..]`). Returns the plaintext length. A detached frame's
     /// AAD is complete already: `metadata` is not added to it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open(
         &self,
         header: Header,
