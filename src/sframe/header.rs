@@ -109,6 +109,7 @@ pub(crate) struct KidField {
 }
 
 impl KidField {
+    /// The header field of `kid`.
     pub(crate) fn new(kid: u64) -> KidField {
         let len = field_len(kid);
         // The casts take at most 3 bits of a value already known to fit.

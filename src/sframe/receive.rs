@@ -328,8 +328,9 @@ impl Receiver {
     /// [`decrypt`](Self::decrypt) through `&mut self`, for a caller that owns its receiver
     /// (one thread per incoming stream, or calls already serialized, as in the C ABI's
     /// context): no other thread can come between, so a fixed key's replay window is
-    /// checked and updated without its lock, a few nanoseconds less per frame. Answers and
-    /// errors are exactly those of `decrypt`, and both kinds of call may be mixed.
+    /// checked and updated without its lock (`BENCHMARKS.md` has what that saves).
+    /// Answers and errors are exactly those of `decrypt`, and both kinds of call may be
+    /// mixed.
     ///
     /// ```
     /// use mlsframe::sframe::{CipherSuite, Receiver, SendKey, SframeError};

@@ -237,28 +237,15 @@ impl SendKey {
     ) -> Result<Range<usize>, SframeError> {
         check_headroom(buf.len(), headroom, plaintext_len)?;
         let ctr = self.take_counter()?;
-        self.encrypt_with_headroom_at(ctr, metadata, buf, headroom, plaintext_len)
-    }
-
-    /// [`encrypt_with_headroom`](Self::encrypt_with_headroom) with a counter the caller
-    /// took from this key, after [`check_headroom`].
-    #[inline(always)]
-    fn encrypt_with_headroom_at(
-        &self,
-        ctr: u64,
-        metadata: &[u8],
-        buf: &mut [u8],
-        headroom: usize,
-        plaintext_len: usize,
-    ) -> Result<Range<usize>, SframeError> {
         self.key
             .seal_behind(ctr, metadata, buf, headroom, plaintext_len)
     }
 
     /// [`encrypt`](Self::encrypt) through `&mut self`, for a sender that owns its key
     /// (one encoder thread per track, say): the counter is taken with a plain increment
-    /// instead of an atomic one, a few nanoseconds less per frame. Frames and errors are
-    /// exactly those of `encrypt`, and both kinds of call may be mixed on one key.
+    /// instead of the atomic read-modify-write that sharing across threads needs
+    /// (`BENCHMARKS.md` has what that saves). Frames and errors are exactly those of
+    /// `encrypt`, and both kinds of call may be mixed on one key.
     ///
     /// ```
     /// use mlsframe::sframe::{CipherSuite, SendKey};
@@ -315,7 +302,8 @@ impl SendKey {
     ) -> Result<Range<usize>, SframeError> {
         check_headroom(buf.len(), headroom, plaintext_len)?;
         let ctr = self.take_counter_exclusive()?;
-        self.encrypt_with_headroom_at(ctr, metadata, buf, headroom, plaintext_len)
+        self.key
+            .seal_behind(ctr, metadata, buf, headroom, plaintext_len)
     }
 
     /// Seals `plaintext` into a new vector (convenience; allocates).
