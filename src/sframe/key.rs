@@ -261,12 +261,7 @@ impl FrameKey {
             Some(_) => return Err(SframeError::InvalidArgument("plaintext length mismatch")),
             None => Body::InPlace(body),
         };
-        let nonce = self.nonce(ctr);
-        if metadata.is_empty() {
-            self.aead.seal_body(&nonce, head, &mut body, tag)?;
-        } else {
-            self.seal_joined(&nonce, head, metadata, &mut body, tag)?;
-        }
+        self.seal_parts(ctr, head, metadata, &mut body, tag)?;
         Ok(needed)
     }
 
@@ -298,14 +293,28 @@ impl FrameKey {
         };
         let header_len = header.encode_before(window);
         let head = &window[MAX_HEADER_LEN - header_len..];
-        let mut body = Body::InPlace(body);
+        self.seal_parts(ctr, head, metadata, &mut Body::InPlace(body), tag)?;
+        Ok(headroom - header_len..headroom + plaintext_len + tag_len)
+    }
+
+    /// Seals `body` under counter `ctr` with the AAD `header || metadata`, writing the tag:
+    /// what [`seal`](Self::seal) and [`seal_behind`](Self::seal_behind) share once the
+    /// header is written. Frames without metadata pay one test.
+    #[inline(always)]
+    fn seal_parts(
+        &self,
+        ctr: u64,
+        header: &[u8],
+        metadata: &[u8],
+        body: &mut Body<'_>,
+        tag: &mut [u8],
+    ) -> Result<(), SframeError> {
         let nonce = self.nonce(ctr);
         if metadata.is_empty() {
-            self.aead.seal_body(&nonce, head, &mut body, tag)?;
+            self.aead.seal_body(&nonce, header, body, tag)
         } else {
-            self.seal_joined(&nonce, head, metadata, &mut body, tag)?;
+            self.seal_joined(&nonce, header, metadata, body, tag)
         }
-        Ok(headroom - header_len..headroom + plaintext_len + tag_len)
     }
 
     /// Opens the frame whose parsed header is `header` (`header_len` bytes of `frame`),

@@ -371,8 +371,8 @@ impl Receiver {
         metadata: &[u8],
         buf: &mut [u8],
     ) -> Result<Opened, SframeError> {
-        let (opened, header_len) = self.open_exclusive(metadata, FrameInput::InPlace(buf))?;
-        buf.copy_within(header_len..header_len + opened.len, 0);
+        let (opened, plain) = self.decrypt_in_place_unmoved_exclusive(metadata, buf)?;
+        buf.copy_within(plain, 0);
         Ok(opened)
     }
 
@@ -381,6 +381,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`decrypt`](Self::decrypt); on error `buf` holds no plaintext.
+    #[inline]
     pub fn decrypt_in_place_unmoved_exclusive(
         &mut self,
         metadata: &[u8],
@@ -413,8 +414,8 @@ impl Receiver {
     /// # Errors
     /// As [`decrypt`](Self::decrypt); on error `buf` holds no plaintext.
     pub fn decrypt_in_place(&self, metadata: &[u8], buf: &mut [u8]) -> Result<Opened, SframeError> {
-        let (opened, header_len) = self.open(metadata, FrameInput::InPlace(buf))?;
-        buf.copy_within(header_len..header_len + opened.len, 0);
+        let (opened, plain) = self.decrypt_in_place_unmoved(metadata, buf)?;
+        buf.copy_within(plain, 0);
         Ok(opened)
     }
 
@@ -438,6 +439,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`decrypt`](Self::decrypt); on error `buf` holds no plaintext.
+    #[inline]
     pub fn decrypt_in_place_unmoved(
         &self,
         metadata: &[u8],

@@ -166,11 +166,7 @@ impl SendKey {
         buf: &mut [u8],
         plaintext_len: usize,
     ) -> Result<usize, SframeError> {
-        if plaintext_len > buf.len() {
-            return Err(SframeError::InvalidArgument(
-                "plaintext length exceeds the buffer",
-            ));
-        }
+        check_in_place(buf.len(), plaintext_len)?;
         let ctr = self.take_counter()?;
         self.encrypt_in_place_at(ctr, metadata, buf, plaintext_len)
     }
@@ -279,11 +275,7 @@ impl SendKey {
         buf: &mut [u8],
         plaintext_len: usize,
     ) -> Result<usize, SframeError> {
-        if plaintext_len > buf.len() {
-            return Err(SframeError::InvalidArgument(
-                "plaintext length exceeds the buffer",
-            ));
-        }
+        check_in_place(buf.len(), plaintext_len)?;
         let ctr = self.take_counter_exclusive()?;
         self.encrypt_in_place_at(ctr, metadata, buf, plaintext_len)
     }
@@ -322,6 +314,17 @@ impl SendKey {
         out.truncate(n);
         Ok(out)
     }
+}
+
+/// Refuses an in-place seal whose plaintext does not fit in its buffer, before a counter
+/// is taken.
+fn check_in_place(buf_len: usize, plaintext_len: usize) -> Result<(), SframeError> {
+    if plaintext_len > buf_len {
+        return Err(SframeError::InvalidArgument(
+            "plaintext length exceeds the buffer",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a headroom seal's geometry before a counter is taken: the headroom must hold
