@@ -106,6 +106,8 @@ pub(crate) struct KidField {
     bits: u8,
     len: usize,
     word: u64,
+    /// The field's value (0 when the KID is in the config byte).
+    value: u64,
 }
 
 impl KidField {
@@ -122,6 +124,7 @@ impl KidField {
             bits,
             len,
             word: front_aligned(kid, len),
+            value: if len == 0 { 0 } else { kid },
         }
     }
 
@@ -134,12 +137,15 @@ impl KidField {
         } else {
             0x08 | (ctr_len - 1) as u8
         };
+        // An empty field contributes no bytes (its value, if any, is in the config byte).
+        let ctr_value = if ctr_len == 0 { 0 } else { ctr };
         Fields {
             len: 1 + self.len + ctr_len,
             kid_len: self.len,
             config: self.bits | ctr_bits,
             kid: self.word,
             ctr: front_aligned(ctr, ctr_len),
+            tail: (u128::from(self.value) << (8 * ctr_len)) | u128::from(ctr_value),
         }
     }
 }
@@ -152,6 +158,9 @@ pub(crate) struct Fields {
     config: u8,
     kid: u64,
     ctr: u64,
+    /// The bytes after the config byte as one big-endian number (`kid_len + ctr_len`
+    /// bytes, at most 16).
+    tail: u128,
 }
 
 impl Fields {
@@ -179,10 +188,32 @@ impl Fields {
             needed: len,
             available,
         })?;
-        // Assembled in a fixed-size buffer with fixed-size stores, then copied once.
-        let mut buf = [0u8; MAX_HEADER_LEN + 8];
-        self.store(&mut buf);
-        out.copy_from_slice(&buf[..len]);
+        // Assembled in registers and written with at most three fixed-size stores, two
+        // of which may overlap: no load reads back what a store just wrote (see
+        // `encode_before`).
+        let tail_len = len - 1;
+        let config = u128::from(self.config) << 120;
+        let front = if tail_len == 16 {
+            out[16] = self.tail as u8;
+            config | (self.tail >> 8)
+        } else {
+            config | (self.tail << (8 * (15 - tail_len)))
+        };
+        let n = len.min(16);
+        // The last bytes of the first `n`, right-aligned in a word.
+        let end = front >> (8 * (16 - n));
+        if n >= 8 {
+            out[..8].copy_from_slice(&((front >> 64) as u64).to_be_bytes());
+            out[n - 8..n].copy_from_slice(&(end as u64).to_be_bytes());
+        } else if n >= 4 {
+            out[..4].copy_from_slice(&((front >> 96) as u32).to_be_bytes());
+            out[n - 4..n].copy_from_slice(&(end as u32).to_be_bytes());
+        } else if n >= 2 {
+            out[..2].copy_from_slice(&((front >> 112) as u16).to_be_bytes());
+            out[n - 2..n].copy_from_slice(&(end as u16).to_be_bytes());
+        } else {
+            out[0] = self.config;
+        }
         Ok(len)
     }
 
@@ -202,14 +233,29 @@ impl Fields {
     }
 
     /// Writes the header into the end of `window` (the bytes just before a frame's
-    /// plaintext) and returns its length; the bytes before it keep their values. Every
-    /// copy and store has a fixed size, so none becomes a call.
+    /// plaintext) and returns its length; the bytes before it keep their values.
+    ///
+    /// The window's last 16 bytes are read as one number, the header merged into it in
+    /// registers, and the result written back as whole words (the config byte of a
+    /// 17-byte header goes to the first byte). No load reads what a smaller store wrote
+    /// just before: assembling the header in memory and copying it out made the CPU wait
+    /// for those stores (a failed store-to-load forward), which cost more than all the
+    /// instructions here (`docs/bench/notes.md`).
     #[inline]
     pub(crate) fn encode_before(&self, window: &mut [u8; MAX_HEADER_LEN]) -> usize {
-        let mut assembly = [0u8; MAX_HEADER_LEN + 8];
-        assembly[..MAX_HEADER_LEN].copy_from_slice(window);
-        self.store(&mut assembly[MAX_HEADER_LEN - self.len..]);
-        window.copy_from_slice(&assembly[..MAX_HEADER_LEN]);
+        let [first, last @ ..] = window;
+        let tail_len = self.len - 1;
+        if tail_len == 16 {
+            *first = self.config;
+        }
+        // The config byte joins the 16-byte word unless the fields fill it; the header's
+        // bytes replace the word's last `len` bytes (all 16 from a 16-byte header on).
+        let config = u128::from(self.config)
+            .checked_shl(8 * tail_len as u32)
+            .unwrap_or(0);
+        let mask = u128::MAX >> (8 * (16 - self.len.min(16)));
+        let kept = u128::from_be_bytes(*last) & !mask;
+        *last = (kept | config | self.tail).to_be_bytes();
         self.len
     }
 }
@@ -314,23 +360,70 @@ mod tests {
         }
     }
 
+    /// A value of every field length 0..=8, so that every header length 1..=17 occurs.
+    const EVERY_FIELD_LENGTH: [u64; 11] = [
+        0,
+        7,
+        8,
+        0xff,
+        0x100,
+        0x1_0000,
+        0x1234_5678,
+        0x12_3456_789a,
+        0x1234_5678_9abc,
+        0x12_3456_789a_bcde,
+        u64::MAX,
+    ];
+
+    /// RFC 9605 §4.3 written out byte by byte: the reference the word-wise writers are
+    /// checked against.
+    fn reference_header(kid: u64, ctr: u64) -> Vec<u8> {
+        let minimal = |v: u64| -> Vec<u8> {
+            let bytes = v.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            bytes[skip..].to_vec()
+        };
+        let nibble = |v: u64, field: &[u8]| -> u8 {
+            if v < 8 {
+                v as u8
+            } else {
+                0x08 | (field.len() as u8 - 1)
+            }
+        };
+        let (kid_field, ctr_field) = (minimal(kid), minimal(ctr));
+        let kid_field = if kid < 8 { vec![] } else { kid_field };
+        let ctr_field = if ctr < 8 { vec![] } else { ctr_field };
+        let mut out = vec![(nibble(kid, &kid_field) << 4) | nibble(ctr, &ctr_field)];
+        out.extend_from_slice(&kid_field);
+        out.extend_from_slice(&ctr_field);
+        out
+    }
+
     #[test]
-    fn encoding_before_a_plaintext_keeps_the_bytes_in_front() {
-        let values = [0u64, 7, 8, 0xff, 0x100, 0x1234_5678, u64::MAX];
-        for kid in values {
-            for ctr in values {
+    fn every_writer_matches_the_reference_and_stays_in_bounds() {
+        let mut lengths = [false; MAX_HEADER_LEN + 1];
+        for kid in EVERY_FIELD_LENGTH {
+            for ctr in EVERY_FIELD_LENGTH {
+                let expected = reference_header(kid, ctr);
+                let len = expected.len();
+                lengths[len] = true;
                 let header = Header::new(kid, ctr);
-                let mut plain = [0u8; MAX_HEADER_LEN];
-                let len = header.encode(&mut plain).unwrap();
-                let mut window = [0xaau8; MAX_HEADER_LEN];
-                // The same fields, whether the KID's part was worked out once or now.
+                assert_eq!(header.encoded_len(), len);
+                // `encode`: exactly `len` bytes written, the rest untouched.
+                let mut out = [0xaau8; MAX_HEADER_LEN + 8];
+                assert_eq!(header.encode(&mut out), Ok(len), "kid {kid} ctr {ctr}");
+                assert_eq!(out[..len], expected[..], "kid {kid} ctr {ctr}");
+                assert!(out[len..].iter().all(|b| *b == 0xaa));
+                // `encode_before`: the header ends the window, the bytes before it kept.
+                // The fields are the same whether the KID's part was worked out once or now.
                 let fields = KidField::new(kid).with_ctr(ctr);
-                assert_eq!(fields.len(), len);
+                let mut window = [0xaau8; MAX_HEADER_LEN];
                 assert_eq!(fields.encode_before(&mut window), len);
-                assert_eq!(window[MAX_HEADER_LEN - len..], plain[..len]);
+                assert_eq!(window[MAX_HEADER_LEN - len..], expected[..]);
                 assert!(window[..MAX_HEADER_LEN - len].iter().all(|b| *b == 0xaa));
             }
         }
+        assert!(lengths[1..].iter().all(|seen| *seen), "every length 1..=17");
     }
 
     #[test]

@@ -211,13 +211,18 @@ impl FrameKey {
     }
 
     /// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
+    ///
+    /// Computed as one number and written out whole, so that the words the backend's
+    /// wrapper copies the nonce with are the words it was stored as; XORing the counter
+    /// into a stored copy of the salt left an 8-byte load straddling a 4-byte and an
+    /// 8-byte store, which the CPU cannot forward (`docs/bench/notes.md`).
     #[inline]
     fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
-        let mut nonce = self.salt;
-        let (_, tail) = nonce.split_at_mut(NONCE_LEN - 8);
-        let mut word = [0u8; 8];
-        word.copy_from_slice(tail);
-        tail.copy_from_slice(&(u64::from_be_bytes(word) ^ ctr).to_be_bytes());
+        let mut padded = [0u8; 16];
+        padded[..NONCE_LEN].copy_from_slice(&self.salt);
+        let value = u128::from_be_bytes(padded) ^ (u128::from(ctr) << 32);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&value.to_be_bytes()[..NONCE_LEN]);
         nonce
     }
 
