@@ -226,12 +226,36 @@ impl FrameKey {
         nonce
     }
 
-    /// Seals one frame into `out` as `header || ciphertext || tag` and returns its length.
-    ///
-    /// `input` is the plaintext, or `None` when the plaintext already sits in `out` right
-    /// after the header (the in-place path). The AAD is `header || metadata`; metadata up to
-    /// 1 KiB is assembled on the stack, longer metadata in a temporary heap buffer.
+    /// Seals `plaintext` into `out` as `header || ciphertext || tag` and returns the
+    /// frame's length. The AAD is `header || metadata`; metadata up to 1 KiB is assembled
+    /// on the stack, longer metadata in a temporary heap buffer.
     pub(crate) fn seal(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        self.seal_frame(ctr, metadata, Some(plaintext), plaintext.len(), out)
+    }
+
+    /// [`seal`](Self::seal) of the plaintext that already sits in `buf` right after the
+    /// room for the header (the in-place path).
+    pub(crate) fn seal_in_place(
+        &self,
+        ctr: u64,
+        metadata: &[u8],
+        plaintext_len: usize,
+        buf: &mut [u8],
+    ) -> Result<usize, SframeError> {
+        self.seal_frame(ctr, metadata, None, plaintext_len, buf)
+    }
+
+    /// What [`seal`](Self::seal) and [`seal_in_place`](Self::seal_in_place) share, inlined
+    /// into each so that each keeps only its own way of writing the header: `input` is the
+    /// plaintext, or `None` in place.
+    #[inline(always)]
+    fn seal_frame(
         &self,
         ctr: u64,
         metadata: &[u8],
@@ -681,7 +705,7 @@ mod tests {
                 let from_secret = FrameKey::from_secret(&secret, kid);
                 let mut frame = [0u8; 64];
                 let n = derived
-                    .seal(5, b"meta", Some(b"payload"), 7, &mut frame)
+                    .seal(5, b"meta", b"payload", &mut frame)
                     .expect("seal");
                 let (header, header_len) = Header::decode(&frame[..n]).expect("header");
                 let mut out = [0u8; 64];

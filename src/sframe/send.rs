@@ -134,8 +134,7 @@ impl SendKey {
         plaintext: &[u8],
         out: &mut [u8],
     ) -> Result<usize, SframeError> {
-        self.key
-            .seal(ctr, metadata, Some(plaintext), plaintext.len(), out)
+        self.key.seal(ctr, metadata, plaintext, out)
     }
 
     /// Seals `plaintext` into `out` (`header || ciphertext || tag`) and returns the bytes
@@ -190,7 +189,7 @@ impl SendKey {
             });
         }
         buf.copy_within(..plaintext_len, header_len);
-        self.key.seal(ctr, metadata, None, plaintext_len, buf)
+        self.key.seal_in_place(ctr, metadata, plaintext_len, buf)
     }
 
     /// Seals in place without moving the plaintext: `buf[headroom..headroom + plaintext_len]`
