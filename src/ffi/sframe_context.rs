@@ -16,7 +16,9 @@ use super::{
     FrameArgs, FrameIo, ffi_guard, frame_call, mlsframe_result, reset_outputs, try_ref, try_slice,
     try_write,
 };
-use crate::sframe::{CipherSuite, FrameLock, Receiver, ReceiverConfig, SendKey, max_frame_len};
+use crate::sframe::{
+    CipherSuite, FrameInput, FrameLock, Receiver, ReceiverConfig, SendKey, max_frame_len,
+};
 use mlsframe_result::*;
 
 /// The shortest base key a context accepts, in bytes. RFC 9605's test vectors use 16-byte
@@ -429,7 +431,18 @@ pub unsafe extern "C" fn mlsframe_sframe_context_decrypt(
             FrameIo::InPlace { buf, len } => {
                 receiver.decrypt_in_place_exclusive(ad, &mut buf[..len])
             }
-            FrameIo::Separate { input, output } => receiver.decrypt_exclusive(ad, input, output),
+            // `decrypt_exclusive` with its body inlined here: one call less per frame, 26
+            // instructions of a 100 B open. (Inlining the in-place open as well saved 10
+            // and measured no faster.)
+            FrameIo::Separate { input, output } => receiver
+                .open_exclusive(
+                    ad,
+                    FrameInput::Separate {
+                        frame: input,
+                        out: output,
+                    },
+                )
+                .map(|(opened, _)| opened),
         };
         drop(receiver);
         match result {

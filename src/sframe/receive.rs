@@ -502,9 +502,10 @@ impl Receiver {
     /// [`open`](Self::open) with the receiver to itself: a fixed key's replay window is
     /// reached without its lock (the `&mut` borrow already excludes every other frame).
     /// What a caller that serializes its frames anyway saves: the lock's atomic
-    /// read-modify-write per frame.
+    /// read-modify-write per frame. The C context's out-of-place open calls it directly,
+    /// so that its body is inlined into the export.
     #[inline(always)]
-    fn open_exclusive(
+    pub(crate) fn open_exclusive(
         &mut self,
         metadata: &[u8],
         mut input: FrameInput<'_>,
