@@ -381,6 +381,71 @@ def web_section(m, result_path, previous_dir=None):
             + check + table(header, rows))
 
 
+def target_cells(m):
+    """Every cell a target applies to: (label, ratio, limit, higher_is_better), with the
+    limits of the tables above."""
+    cells = []
+    for num, den, kind in [("rust_out", "aws_lc_out", "mlsframe ÷ bare, out of place"),
+                           ("rust_in_unmoved", "aws_lc_in", "mlsframe ÷ bare, in place"),
+                           ("c_out", "rust_out", "C ABI ÷ Rust, out of place"),
+                           ("c_in", "rust_in", "C ABI ÷ Rust, in place")]:
+        for op in ["seal", "open"]:
+            for s in SUITES:
+                for n in SIZES:
+                    lim = 1.05 if num.startswith("c_") else (1.25 if n == 100 else 1.08)
+                    cells.append((f"{kind}, {op} suite {s}, {size_label(n)}",
+                                  ratio(m, f"{op}/suite{s}/{num}/{n}",
+                                        f"{op}/suite{s}/{den}/{n}"), lim, False))
+    for ours, kind in [("rust_out", "sframe crate ÷ mlsframe"),
+                       ("rust_out_excl", "sframe crate ÷ mlsframe through `&mut self`")]:
+        for op in ["seal", "open"]:
+            for s in [4, 5]:
+                for n in SIZES:
+                    cells.append((f"{kind}, {op} suite {s}, {size_label(n)}",
+                                  ratio(m, f"{op}/suite{s}/sframe_crate/{n}",
+                                        f"{op}/suite{s}/{ours}/{n}"),
+                                  2.5 if n == 100 else 1.0, True))
+    for members in [2, 100, 1000]:
+        cells.append((f"Decryptor ÷ Receiver, {members} members",
+                      ratio(m, f"decrypt_100B/decryptor/{members}",
+                            f"decrypt_100B/receiver/{members}"), 1.05, False))
+        cells.append((f"Encryptor ÷ SendKey, {members} members",
+                      ratio(m, f"encrypt_100B/encryptor/{members}",
+                            f"encrypt_100B/send_key/{members}"), 1.05, False))
+    cells.append(("first frame at the network's pace, 1,000 ÷ 10 members",
+                  ratio(m, "first_frame_paced/1000", "first_frame_paced/10"), 1.3, False))
+    return cells
+
+
+def misses_section(m, previous_dir=None):
+    """The target cells this run misses, beside the same cells in the previous run."""
+    def missed(r, lim, higher):
+        return r is not None and (r < lim if higher else r > lim)
+
+    def fmt(r, higher):
+        return "–" if r is None else (f"{r:.2f}x" if higher else f"{r:.3f}")
+
+    cells = target_cells(m)
+    measured = [c for c in cells if c[1] is not None]
+    here = [c for c in measured if missed(c[1], c[2], c[3])]
+    text = f"{len(here)} of the {len(measured)} target cells above miss their target in this run."
+    if not here:
+        return text
+    if previous_dir is None:
+        rows = [[label, fmt(r, hi), ("≥ " if hi else "≤ ") + f"{lim}"]
+                for label, r, lim, hi in here]
+        return text + "\n\n" + table(["cell", "this run", "target"], rows)
+    before = {label: r for label, r, _, _ in target_cells(load_medians(previous_dir))}
+    again = [c for c in here if missed(before.get(c[0]), c[2], c[3])]
+    text += (f" The previous run (see the next section) misses {len(again)} of the same "
+             f"cells; a miss that the previous run does not repeat is a ratio that did "
+             f"not reproduce.")
+    rows = [[label, fmt(r, hi), ("≥ " if hi else "≤ ") + f"{lim}", fmt(before.get(label), hi)
+             + (" ✗" if missed(before.get(label), lim, hi) else "")]
+            for label, r, lim, hi in here]
+    return text + "\n\n" + table(["cell", "this run", "target", "previous run"], rows)
+
+
 def reproduction_section(m, previous_dir):
     """Which medians moved by more than 5% between two runs of the same commit."""
     prev = load_medians(previous_dir)
@@ -439,6 +504,11 @@ def main():
             with open(os.path.join(svg_dir, name), "w") as f:
                 f.write(svg)
             plots.append(f"![{size_label(n)}](docs/bench/{name})")
+    # The worker figures of this run: scripts/bench.sh keeps a copy beside criterion's
+    # output, so a report of an earlier run does not pick up a later run's browser test.
+    web_result = os.path.join(crit, "web-result.json")
+    if not os.path.exists(web_result):
+        web_result = os.path.join(out_dir, "bindings", "web", "test", "out", "result.json")
     notes_path = os.path.join(out_dir, "docs", "bench", "notes.md")
     notes = open(notes_path).read().strip() if os.path.exists(notes_path) else ""
 
@@ -469,10 +539,10 @@ def main():
             "## Memory of one member of a 1,000-member group", "",
             "Bench `memory`.", "", memory_table(os.path.join(crit, "memory.json")), "",
             "## Web build: per-frame cost in a browser worker against native", "",
-            web_section(m, os.path.join(out_dir, "bindings", "web", "test", "out",
-                                        "result.json"), args.previous), "",
+            web_section(m, web_result, args.previous), "",
             "## Instruction counts (callgrind)", "",
             callgrind_section(os.path.join(args.target, "callgrind", "counts.json")), ""]
+    doc += ["## Target misses in this run", "", misses_section(m, args.previous), ""]
     if args.previous:
         doc += ["## Reproduction: this run against the previous one", "",
                 reproduction_section(m, args.previous), ""]
